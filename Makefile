@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else follows.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CONFIG ?= examples/feeds.toml
+
+.PHONY: help install run test lint types pytest bench clean
+
+help:
+	@echo "make run    serve the example newsroom at http://127.0.0.1:8000 (SQLite, aggregator included)"
+	@echo "make test   ruff, mypy --strict and pytest (PostgreSQL tests skip if no server answers)"
+	@echo "make bench  benchmarks; results go to docs/benchmarks.md"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/feeds db upgrade --config $(CONFIG)
+	$(BIN)/feeds import examples/articles --config $(CONFIG)
+	$(BIN)/feeds serve --config $(CONFIG)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+types: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -q
+
+test: lint types pytest
+
+bench: install
+	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/aggregate.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

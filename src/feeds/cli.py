@@ -1,0 +1,122 @@
+"""The ``feeds`` command: serve, migrate, import; sources and partners as sub-commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from feeds.config import ConfigError, Settings, load_settings
+from feeds.importing import expand_paths, read_file
+from feeds.store import Store, StoreError, open_store
+
+app = typer.Typer(
+    help="Publish and read news feeds for a multilingual newsroom.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML config file (default: $FEEDS_CONFIG).", show_default=False
+    ),
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def settings_from(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def store_from(settings: Settings, *, migrate: bool = True) -> Store:
+    try:
+        return open_store(settings.database_url, migrate=migrate)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Create or migrate the database to the latest schema."""
+    settings = settings_from(config)
+    store = store_from(settings, migrate=True)
+    store.close()
+    typer.echo(f"database is up to date ({store.backend})")
+
+
+@app.command("import")
+def import_articles(
+    paths: Annotated[list[Path], typer.Argument(help="JSON/NDJSON files or folders of them.")],
+    atomic: Annotated[bool, typer.Option("--atomic", help="Import everything or nothing.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Import articles from JSON (one per file) or NDJSON (one per line) files."""
+    settings = settings_from(config)
+    parsed = [read_file(p) for p in expand_paths(paths)]
+    if not parsed:
+        raise fail("no .json or .ndjson files found in " + ", ".join(map(str, paths)))
+    bad = [p for p in parsed if p.error]
+    for item in bad:
+        typer.secho(f"{item.path}: {item.error}", fg=typer.colors.RED, err=True)
+    if atomic and bad:
+        raise fail(f"{len(bad)} bad file(s); nothing imported (--atomic)", 1)
+    store = store_from(settings)
+    good = [p for p in parsed if not p.error]
+    imported = 0
+    try:
+        if atomic:
+            batch = [a for p in good for a in p.articles]
+            store.upsert_articles(batch)
+            imported = len(batch)
+        else:
+            for item in good:
+                store.upsert_articles(item.articles)
+                imported += len(item.articles)
+    finally:
+        store.close()
+    typer.echo(f"imported {imported} article(s) from {len(good)} file(s); {len(bad)} bad file(s)")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    aggregate: Annotated[
+        bool, typer.Option("--aggregate/--no-aggregate", help="Run the aggregator in this process.")
+    ] = True,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the feeds, the HTML pages and the APIs over HTTP."""
+    import uvicorn
+
+    from feeds.web.app import create_app
+
+    settings = settings_from(config)
+    store = store_from(settings)
+    web_app = create_app(settings, store, run_aggregator=aggregate and settings.aggregator.enabled)
+    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

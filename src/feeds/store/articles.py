@@ -1,0 +1,217 @@
+"""Reading and writing articles on an open connection.
+
+These functions take a ``Connection`` so that a caller (the aggregator, say) can write
+articles and its own state in one transaction. ``Store`` wraps them for everyone else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Select, and_, delete, exists, func, insert, select, update
+
+from feeds.model import Article, Status, article_from_dict, article_to_dict, slugify
+from feeds.store.schema import (
+    article_authors,
+    article_languages,
+    article_tags,
+    articles,
+    store_state,
+)
+
+_VISIBLE = (Status.PUBLISHED.value, Status.SCHEDULED.value)
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """Which visible articles a feed shows. Slugs are compared, never display names."""
+
+    lang: str
+    section: str | None = None
+    tag: str | None = None
+    author: str | None = None
+    aggregated: bool = False
+    source_id: int | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A section, tag or author that at least one visible article in a language has."""
+
+    slug: str
+    label: str
+    count: int
+
+
+def bump_revision(conn: Connection, now: datetime | None = None) -> int:
+    """Count one more write; returns the new revision. Call once per write transaction."""
+    now = now or datetime.now(UTC)
+    conn.execute(
+        update(store_state)
+        .where(store_state.c.id == 1)
+        .values(revision=store_state.c.revision + 1, changed_at=now)
+    )
+    return int(conn.execute(select(store_state.c.revision)).scalar_one())
+
+
+def read_revision(conn: Connection) -> tuple[int, datetime]:
+    row = conn.execute(select(store_state.c.revision, store_state.c.changed_at)).one()
+    return int(row.revision), row.changed_at
+
+
+def write_article(conn: Connection, article: Article, revision: int) -> bool:
+    """Insert or replace ``article``; returns True when it is new."""
+    now = datetime.now(UTC)
+    existing = conn.execute(
+        select(articles.c.created_at, articles.c.retracted_at).where(articles.c.id == article.id)
+    ).first()
+    retracted_at = None
+    if article.status is Status.RETRACTED:
+        retracted_at = existing.retracted_at if existing and existing.retracted_at else now
+    values = {
+        "status": article.status.value,
+        "published": article.published,
+        "updated": article.updated,
+        "section_slug": article.section_slug,
+        "aggregated": article.source is not None,
+        "source_id": article.source.source_id if article.source else None,
+        "document": json.dumps(article_to_dict(article), ensure_ascii=False),
+        "revision": revision,
+        "retracted_at": retracted_at,
+    }
+    if existing is None:
+        conn.execute(insert(articles).values(id=article.id, created_at=now, **values))
+    else:
+        conn.execute(update(articles).where(articles.c.id == article.id).values(**values))
+        for table in (article_languages, article_tags, article_authors):
+            conn.execute(delete(table).where(table.c.article_id == article.id))
+    conn.execute(
+        insert(article_languages),
+        [{"article_id": article.id, "lang": lang} for lang in article.languages],
+    )
+    tags = {slugify(t): t for t in article.tags}
+    if tags:
+        conn.execute(
+            insert(article_tags),
+            [{"article_id": article.id, "slug": s, "label": t} for s, t in tags.items()],
+        )
+    authors = {a.slug: a.name for a in article.authors if a.slug}
+    if authors:
+        conn.execute(
+            insert(article_authors),
+            [{"article_id": article.id, "slug": s, "name": n} for s, n in authors.items()],
+        )
+    return existing is None
+
+
+def write_articles(conn: Connection, batch: Iterable[Article]) -> int:
+    """Write every article of ``batch`` under one new revision; returns that revision."""
+    revision = bump_revision(conn)
+    for article in batch:
+        write_article(conn, article, revision)
+    return revision
+
+
+def load_article(conn: Connection, article_id: str) -> Article | None:
+    document = conn.execute(select(articles.c.document).where(articles.c.id == article_id)).scalar()
+    return _decode(document) if document is not None else None
+
+
+def _decode(document: str) -> Article:
+    return article_from_dict(json.loads(document))
+
+
+def _visible_select(query: FeedQuery, now: datetime) -> Select[str]:
+    a = articles.c
+    conditions = [
+        a.aggregated == query.aggregated,
+        a.status.in_(_VISIBLE),
+        a.published <= now,
+        exists().where(
+            and_(article_languages.c.article_id == a.id, article_languages.c.lang == query.lang)
+        ),
+    ]
+    if query.section is not None:
+        conditions.append(a.section_slug == query.section)
+    if query.tag is not None:
+        conditions.append(
+            exists().where(
+                and_(article_tags.c.article_id == a.id, article_tags.c.slug == query.tag)
+            )
+        )
+    if query.author is not None:
+        conditions.append(
+            exists().where(
+                and_(article_authors.c.article_id == a.id, article_authors.c.slug == query.author)
+            )
+        )
+    if query.source_id is not None:
+        conditions.append(a.source_id == query.source_id)
+    return select(a.document).where(*conditions)
+
+
+def list_visible(conn: Connection, query: FeedQuery, now: datetime) -> list[Article]:
+    """The articles a feed shows at ``now``: visible, newest first, at most ``query.limit``."""
+    stmt = (
+        _visible_select(query, now)
+        .order_by(articles.c.published.desc(), articles.c.id.desc())
+        .limit(query.limit)
+    )
+    return [_decode(doc) for doc in conn.execute(stmt).scalars()]
+
+
+def next_publication(conn: Connection, now: datetime) -> datetime | None:
+    """When the next scheduled (embargoed) story becomes visible, if any is waiting."""
+    return conn.execute(
+        select(func.min(articles.c.published)).where(
+            articles.c.status.in_(_VISIBLE), articles.c.published > now
+        )
+    ).scalar()
+
+
+def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]:
+    """Sections, tags and authors with visible own stories in ``lang``, by name."""
+    a = articles.c
+    visible = and_(
+        a.aggregated.is_(False),
+        a.status.in_(_VISIBLE),
+        a.published <= now,
+        exists().where(
+            and_(article_languages.c.article_id == a.id, article_languages.c.lang == lang)
+        ),
+    )
+    result: dict[str, list[Facet]] = {}
+    sections = conn.execute(
+        select(a.section_slug, func.count())
+        .where(visible, a.section_slug.is_not(None))
+        .group_by(a.section_slug)
+        .order_by(a.section_slug)
+    ).all()
+    result["section"] = [Facet(slug=s, label=s, count=n) for s, n in sections]
+    for kind, table, label in (
+        ("tag", article_tags, article_tags.c.label),
+        ("author", article_authors, article_authors.c.name),
+    ):
+        rows = conn.execute(
+            select(table.c.slug, func.min(label), func.count())
+            .join(articles, articles.c.id == table.c.article_id)
+            .where(visible)
+            .group_by(table.c.slug)
+            .order_by(table.c.slug)
+        ).all()
+        result[kind] = [Facet(slug=s, label=lbl, count=n) for s, lbl, n in rows]
+    return result
+
+
+def list_articles(
+    conn: Connection, *, statuses: Sequence[Status] | None = None, limit: int = 1000
+) -> list[Article]:
+    """Every stored article (any status), newest first: for operators, never for feeds."""
+    stmt = select(articles.c.document).order_by(articles.c.published.desc(), articles.c.id.desc())
+    if statuses:
+        stmt = stmt.where(articles.c.status.in_([s.value for s in statuses]))
+    return [_decode(doc) for doc in conn.execute(stmt.limit(limit)).scalars()]

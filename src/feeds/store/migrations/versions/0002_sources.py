@@ -1,0 +1,20 @@
+"""Sources: tables owned by the sources room (filled in by its author).
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Nothing yet: the sources room adds its tables here."""
+
+
+def downgrade() -> None:
+    """Nothing yet."""

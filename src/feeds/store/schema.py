@@ -1,0 +1,91 @@
+"""Tables shared by every room that persists something. Other rooms add theirs to ``metadata``.
+
+An article is kept as its JSON document (the shape of ``feeds.model.article_to_dict``) plus
+the columns feeds select on: status, publication time, section, language, tag and author
+slugs. Rendering needs the whole article anyway, so one row read is one article.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from feeds.store.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# One row. ``revision`` goes up by one in every write transaction, ``changed_at`` is its time:
+# a web process in another process compares one integer to know whether its cache is stale.
+store_state = Table(
+    "store_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("section_slug", String(200), nullable=True),
+    Column("aggregated", Boolean, nullable=False),
+    Column("source_id", Integer, nullable=True),
+    Column("document", Text, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("retracted_at", UTCDateTime, nullable=True),
+    Index("ix_articles_visible", "aggregated", "status", "published"),
+)
+
+article_languages = Table(
+    "article_languages",
+    metadata,
+    Column(
+        "article_id", String(200), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("lang", String(35), primary_key=True),
+    Index("ix_article_languages_lang", "lang", "article_id"),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column(
+        "article_id", String(200), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("slug", String(200), primary_key=True),
+    Column("label", Text, nullable=False),
+    Index("ix_article_tags_slug", "slug", "article_id"),
+)
+
+article_authors = Table(
+    "article_authors",
+    metadata,
+    Column(
+        "article_id", String(200), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("slug", String(200), primary_key=True),
+    Column("name", Text, nullable=False),
+    Index("ix_article_authors_slug", "slug", "article_id"),
+)

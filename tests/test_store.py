@@ -1,0 +1,182 @@
+"""The store keeps what the newsroom wrote; feeds see only what may be seen. Both backends."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from feeds.model import Article, Author, Status, Translation
+from feeds.store import FeedQuery, Store, StoreError, open_store
+from feeds.store.schema import articles as articles_table
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def story(
+    article_id: str,
+    *,
+    hours_ago: float = 1,
+    status: Status = Status.PUBLISHED,
+    langs: tuple[str, ...] = ("en", "hy", "ru"),
+    section: str | None = "economy",
+    tags: tuple[str, ...] = ("yerevan",),
+    authors: tuple[str, ...] = ("Anna Petrosyan",),
+) -> Article:
+    when = NOW - timedelta(hours=hours_ago)
+    return Article(
+        id=article_id,
+        status=status,
+        published=when,
+        updated=when,
+        section=section,
+        tags=tags,
+        authors=tuple(Author(name=n) for n in authors),
+        translations=tuple(
+            Translation(
+                lang=lang,
+                title=f"{article_id} in {lang}",
+                url=f"https://news.example/{lang}/{article_id}",
+                summary="summary",
+                body_html="<p>body</p>",
+            )
+            for lang in langs
+        ),
+    )
+
+
+def ids(found: list[Article]) -> list[str]:
+    return [a.id for a in found]
+
+
+def test_an_article_reads_back_exactly_as_written(store: Store) -> None:
+    original = story("round-trip", tags=("Yerevan", "Metro"), authors=("Анна", "Արամ Մ."))
+    assert store.upsert_article(original) is True
+    assert store.get_article("round-trip") == original
+    assert store.get_article("round-trip").published.tzinfo is UTC  # type: ignore[union-attr]
+
+
+def test_replacing_an_article_keeps_one_row_and_shows_the_edit(store: Store) -> None:
+    store.upsert_article(story("edited"))
+    edited = dataclasses.replace(story("edited"), section="politics", updated=NOW)
+    assert store.upsert_article(edited) is False
+    with store.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(articles_table)).scalar() == 1
+    assert store.visible_articles(FeedQuery("en", section="economy"), NOW) == []
+    assert ids(store.visible_articles(FeedQuery("en", section="politics"), NOW)) == ["edited"]
+
+
+def test_feeds_show_only_visible_stories_newest_first(store: Store) -> None:
+    store.upsert_articles(
+        [
+            story("old", hours_ago=5),
+            story("new", hours_ago=1),
+            story("draft", status=Status.DRAFT),
+            story("retracted", status=Status.RETRACTED),
+            story("embargoed", hours_ago=-2, status=Status.SCHEDULED),
+            story("armenian-only", hours_ago=3, langs=("hy",)),
+        ]
+    )
+    assert ids(store.visible_articles(FeedQuery("en"), NOW)) == ["new", "old"]
+    assert ids(store.visible_articles(FeedQuery("hy"), NOW)) == ["new", "armenian-only", "old"]
+    # The scheduled story appears at its time, with no write in between.
+    later = NOW + timedelta(hours=3)
+    assert ids(store.visible_articles(FeedQuery("en"), later)) == ["embargoed", "new", "old"]
+    assert store.next_publication(NOW) == NOW + timedelta(hours=2)
+    assert store.next_publication(later) is None
+
+
+def test_feeds_select_by_section_tag_and_author_slug(store: Store) -> None:
+    store.upsert_articles(
+        [
+            story("a", tags=("Foreign Affairs",), authors=("Anna Petrosyan",), section="politics"),
+            story("b", tags=("Ереван",), authors=("Davit Hakobyan",), section="culture"),
+        ]
+    )
+    assert ids(store.visible_articles(FeedQuery("en", tag="foreign-affairs"), NOW)) == ["a"]
+    assert ids(store.visible_articles(FeedQuery("ru", tag="ереван"), NOW)) == ["b"]
+    assert ids(store.visible_articles(FeedQuery("hy", author="davit-hakobyan"), NOW)) == ["b"]
+    assert ids(store.visible_articles(FeedQuery("en", section="culture"), NOW)) == ["b"]
+    facets = store.facets("en", NOW)
+    assert [(f.slug, f.label) for f in facets["tag"]] == [
+        ("foreign-affairs", "Foreign Affairs"),
+        ("ереван", "Ереван"),
+    ]
+    assert [f.slug for f in facets["author"]] == ["anna-petrosyan", "davit-hakobyan"]
+
+
+def test_feeds_are_capped(store: Store) -> None:
+    store.upsert_articles([story(f"s{i:02d}", hours_ago=i) for i in range(1, 13)])
+    found = store.visible_articles(FeedQuery("en", limit=5), NOW)
+    assert ids(found) == ["s01", "s02", "s03", "s04", "s05"]
+
+
+def test_every_write_bumps_the_revision(store: Store) -> None:
+    start = store.revision().number
+    store.upsert_article(story("one"))
+    store.upsert_articles([story("two"), story("three")])
+    store.retract_article("one")
+    assert store.revision().number == start + 3
+
+
+def test_retraction_removes_the_story_from_feeds(store: Store) -> None:
+    store.upsert_article(story("oops"))
+    retracted = store.retract_article("oops")
+    assert retracted is not None and retracted.status is Status.RETRACTED
+    assert store.visible_articles(FeedQuery("en"), NOW) == []
+    assert store.retract_article("never-existed") is None
+
+
+def test_a_failed_batch_writes_nothing(store: Store) -> None:
+    store.upsert_article(story("kept"))
+    before = store.revision().number
+
+    class BrokenError(Exception):
+        pass
+
+    def exploding() -> list[Article]:
+        return [story("first")]
+
+    with pytest.raises(BrokenError), store.transaction() as conn:
+        from feeds.store.articles import write_articles
+
+        write_articles(conn, exploding())
+        raise BrokenError
+    assert store.get_article("first") is None
+    assert store.revision().number == before
+
+
+def test_a_write_from_another_process_is_seen(store: Store, database_url: str) -> None:
+    before = store.revision().number
+    code = (
+        "import sys; from feeds.store import open_store;"
+        "from tests.test_store import story;"
+        "open_store(sys.argv[1]).upsert_article(story('from-elsewhere'))"
+    )
+    subprocess.run([sys.executable, "-c", code, database_url], check=True, cwd=_repo())
+    assert store.revision().number == before + 1
+    assert ids(store.visible_articles(FeedQuery("en"), NOW)) == ["from-elsewhere"]
+
+
+def test_unreachable_database_is_one_clear_error() -> None:
+    with pytest.raises(StoreError, match="cannot use database"):
+        open_store("postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2")
+    with pytest.raises(StoreError, match="only sqlite and postgresql"):
+        open_store("mysql://x@127.0.0.1/db")
+
+
+def test_a_database_behind_the_code_says_what_to_run(sqlite_url: str) -> None:
+    with pytest.raises(StoreError, match="feeds db upgrade"):
+        open_store(sqlite_url, migrate=False)
+    open_store(sqlite_url).close()
+    open_store(sqlite_url, migrate=False).close()
+
+
+def _repo() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parents[1])
