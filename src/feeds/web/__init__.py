@@ -1,0 +1,1 @@
+"""The Starlette app: feeds, HTML pages, APIs."""

@@ -1,0 +1,126 @@
+"""The ingest API: the newsroom's CMS writes stories here.
+
+``PUT /api/articles/{id}`` creates or replaces (idempotent), ``GET`` reads any status,
+``DELETE`` retracts. Every call needs ``Authorization: Bearer <token>`` with a token from
+``[ingest] tokens``. A bad payload is a 422 listing every field error; a missing or wrong
+token is a 401. In both cases nothing is written.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from feeds.config import Settings
+from feeds.model import InvalidArticleError, article_from_dict, article_to_dict
+from feeds.store import Store
+
+log = logging.getLogger("feeds.ingest")
+
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _problem(status: int, title: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body = {"status": status, "title": title, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _token_ok(header: str | None, tokens: tuple[str, ...]) -> bool:
+    if not header or not tokens:
+        return False
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return False
+    candidate = given.strip().encode()
+    # Compare against every token, always, in constant time per comparison.
+    matches = [hmac.compare_digest(candidate, t.encode()) for t in tokens]
+    return any(matches)
+
+
+def routes(settings: Settings, store: Store) -> list[Route]:
+    tokens = settings.ingest_tokens
+
+    def authenticated(handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
+            if not _token_ok(request.headers.get("authorization"), tokens):
+                response = _problem(
+                    401,
+                    "a valid ingest token is required",
+                    detail="send Authorization: Bearer <token> with a token from [ingest] tokens",
+                )
+                response.headers["WWW-Authenticate"] = 'Bearer realm="feeds ingest"'
+                return response
+            return await handler(request)
+
+        return guarded
+
+    async def put_article(request: Request) -> Response:
+        article_id = request.path_params["article_id"]
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > MAX_PAYLOAD_BYTES:
+            return _problem(413, f"payload over {MAX_PAYLOAD_BYTES} bytes")
+        raw = await request.body()
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            return _problem(413, f"payload over {MAX_PAYLOAD_BYTES} bytes")
+        try:
+            document = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return _problem(
+                422,
+                "the body is not valid JSON",
+                errors=[{"field": "(document)", "message": str(exc)}],
+            )
+        try:
+            article = article_from_dict(document, article_id=article_id)
+        except InvalidArticleError as exc:
+            return _problem(
+                422,
+                f"article {article_id} is invalid",
+                errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+            )
+        created = await run_in_threadpool(store.upsert_article, article)
+        log.info("ingest: %s article %s", "created" if created else "replaced", article_id)
+        location = str(request.url_for("ingest_article", article_id=article_id).path)
+        return JSONResponse(
+            article_to_dict(article),
+            status_code=201 if created else 200,
+            headers={"Location": location},
+        )
+
+    async def get_article(request: Request) -> Response:
+        article_id = request.path_params["article_id"]
+        article = await run_in_threadpool(store.get_article, article_id)
+        if article is None:
+            return _problem(404, f"no article {article_id}")
+        return JSONResponse(article_to_dict(article), headers={"Cache-Control": "no-store"})
+
+    async def delete_article(request: Request) -> Response:
+        article_id = request.path_params["article_id"]
+        retracted = await run_in_threadpool(store.retract_article, article_id)
+        if retracted is None:
+            return _problem(404, f"no article {article_id}")
+        log.info("ingest: retracted article %s", article_id)
+        return JSONResponse(article_to_dict(retracted))
+
+    async def dispatch(request: Request) -> Response:
+        handler = {"PUT": put_article, "GET": get_article, "DELETE": delete_article}
+        return await handler.get(request.method, get_article)(request)
+
+    return [
+        Route(
+            "/api/articles/{article_id}",
+            authenticated(dispatch),
+            methods=["PUT", "GET", "DELETE"],
+            name="ingest_article",
+        )
+    ]
