@@ -112,7 +112,7 @@ def slugify(text: str) -> str:
 
     ``"Foreign Affairs"`` -> ``"foreign-affairs"``; ``"Ереван"`` -> ``"ереван"``.
     """
-    normal = unicodedata.normalize("NFKC", text).strip().lower()
+    normal = unicodedata.normalize("NFC", text).strip().lower()
     return _SLUG_DASHES.sub("-", _SLUG_STRIP.sub("", normal)).strip("-")
 
 
@@ -413,7 +413,9 @@ class _Reader:
                 source=source,
             )
         except InvalidArticleError as invalid:
-            self.errors.extend(invalid.errors)
+            # Keep the more specific message where the reader already named the field.
+            named = {e.field for e in self.errors}
+            self.errors.extend(e for e in invalid.errors if e.field not in named)
             return None
         return None if self.errors else article
 
@@ -478,9 +480,9 @@ class _Reader:
         sizes = []
         for key in ("width", "height"):
             value = raw.get(key)
-            if not isinstance(value, int) or isinstance(value, bool):
-                self.fail(f"image.{key}", "must be a whole number of pixels")
-                value = 0
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                self.fail(f"image.{key}", "must be a positive whole number of pixels")
+                value = 1
             sizes.append(value)
         caption = self.text(raw, "caption", "image.caption", required=False)
         credit = self.text(raw, "credit", "image.credit", required=False)

@@ -1,0 +1,136 @@
+"""Validation refuses what would make an invalid feed, naming the article and the field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from feeds.model import (
+    Article,
+    InvalidArticleError,
+    Status,
+    Translation,
+    article_from_dict,
+    article_to_dict,
+    check_language_tag,
+    slugify,
+)
+
+
+def doc(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "2026-11-apricots",
+        "published": "2026-11-20T10:00:00+04:00",
+        "translations": {
+            "en": {"title": "Apricot exports grow", "url": "https://n.example/en/apricots"},
+            "ru": {"title": "Экспорт абрикосов растёт", "url": "https://n.example/ru/apricots"},
+        },
+    }
+    base.update(changes)
+    return base
+
+
+def errors_of(data: Any) -> dict[str, str]:
+    with pytest.raises(InvalidArticleError) as caught:
+        article_from_dict(data)
+    return {e.field: e.message for e in caught.value.errors}
+
+
+def test_a_document_round_trips_and_times_become_utc() -> None:
+    article = article_from_dict(doc(authors=["Anna"], tags=["Trade"], section="economy"))
+    assert article.published == datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    assert article.updated == article.published
+    assert article.status is Status.PUBLISHED
+    assert article_from_dict(article_to_dict(article)) == article
+    assert article.languages == ("en", "ru")
+
+
+def test_naive_dates_are_refused_not_guessed() -> None:
+    errors = errors_of(doc(published="2026-11-20T10:00:00"))
+    assert "no time zone" in errors["published"]
+    with pytest.raises(InvalidArticleError, match="timezone-aware"):
+        Article(
+            id="x",
+            status=Status.PUBLISHED,
+            published=datetime(2026, 1, 1),
+            updated=datetime(2026, 1, 1, tzinfo=UTC),
+            translations=(Translation("en", "t", "https://n.example/x"),),
+        )
+
+
+def test_every_problem_is_reported_at_once_with_the_article_id() -> None:
+    bad = doc(status="live", image={"url": "img.jpg", "width": 0, "height": 10})
+    bad["translations"]["en"]["title"] = "   "
+    bad["translations"]["ru"]["url"] = "/ru/apricots"
+    bad["translations"]["english"] = {"title": "x", "url": "https://n.example/x"}
+    with pytest.raises(InvalidArticleError) as caught:
+        article_from_dict(bad)
+    message = str(caught.value)
+    assert message.startswith("article 2026-11-apricots is invalid")
+    fields = {e.field for e in caught.value.errors}
+    assert {
+        "status",
+        "translations.en.title",
+        "translations.ru.url",
+        "translations.english.lang",
+        "image.mime_type",
+        "image.width",
+    } <= fields
+
+
+def test_control_characters_that_xml_forbids_are_refused() -> None:
+    bad = doc()
+    bad["translations"]["en"]["summary"] = "bell \x07 here"
+    assert "U+0007" in errors_of(bad)["translations.en.summary"]
+
+
+@pytest.mark.parametrize("tag", ["en", "hy", "ru", "hy-AM", "sr-Latn-RS", "ru-RU"])
+def test_real_language_tags_pass(tag: str) -> None:
+    assert check_language_tag(tag) is None
+
+
+@pytest.mark.parametrize("tag", ["xx", "english", "EN", "en_US", "", "arm"])
+def test_unknown_language_tags_fail(tag: str) -> None:
+    assert check_language_tag(tag) is not None
+
+
+def test_visibility_follows_status_and_embargo_time() -> None:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+
+    def at(status: Status, when: datetime) -> bool:
+        return article_from_dict(doc(status=status.value, published=when.isoformat())).is_visible(
+            now
+        )
+
+    past, future = now - timedelta(hours=1), now + timedelta(hours=1)
+    assert at(Status.PUBLISHED, past)
+    assert at(Status.SCHEDULED, past)
+    assert not at(Status.SCHEDULED, future)
+    assert not at(Status.PUBLISHED, future)
+    assert not at(Status.DRAFT, past)
+    assert not at(Status.RETRACTED, past)
+
+
+def test_offsets_other_than_utc_are_kept_as_the_same_instant() -> None:
+    yerevan = timezone(timedelta(hours=4))
+    local = datetime(2026, 11, 20, 10, 0, tzinfo=yerevan)
+    article = article_from_dict(doc(published=local.isoformat()))
+    assert article.published == local
+    assert article.published.tzinfo is UTC
+
+
+def test_slugs_keep_non_latin_letters() -> None:
+    assert slugify("Foreign Affairs") == "foreign-affairs"
+    assert slugify("Ереван  Метро") == "ереван-метро"
+    assert slugify("Երևան") == "երևան"
+
+
+def test_not_an_object_is_a_clear_error() -> None:
+    assert errors_of([1, 2]) == {
+        "(document)": "must be a JSON object",
+        "id": "must not be empty",
+        "published": "is required",
+        "translations": "must map language tags to {title, url, summary, body_html}",
+    }
