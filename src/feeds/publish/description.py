@@ -1,0 +1,56 @@
+"""What a feed says about itself, declared once, rendered in every format.
+
+Like Django's syndication ``Feed`` class, a feed is a small declaration; ``render`` does
+the rest. Every URL here is absolute: feeds are read far from the site that wrote them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feeds.publish.selection import Format, Selection
+
+__all__ = ["EPOCH", "FeedDescription"]
+
+# The feed-level date of a feed without items. Fixed, never now(): the same data must
+# render the same bytes, or every conditional GET and cache would miss.
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FeedDescription:
+    """One feed's metadata.
+
+    - ``home_url``: the HTML page this feed mirrors (RSS ``<link>``, Atom rel=alternate).
+    - ``self_url``: this very document (atom:link rel=self, JSON ``feed_url``).
+    - ``icon`` is small and square (Atom icon, JSON favicon); ``logo`` is the larger
+      image (RSS ``<image>``, Atom logo, JSON icon).
+    - ``language_alternates``: ``(lang, url)`` of this feed, same format, in other
+      languages; ``format_alternates``: ``(format, url)`` of this feed in other formats.
+    - ``hubs``: WebSub hubs (rel=hub); ``extra_links``: any other ``(rel, url)``, e.g.
+      ``("prev-archive", url)`` for RFC 5005 archives.
+    - ``full_text``: False publishes summaries only (no RSS content:encoded, no Atom
+      content, JSON content_text instead of content_html).
+    """
+
+    selection: Selection
+    title: str
+    description: str
+    home_url: str
+    self_url: str
+    icon: str
+    logo: str
+    publisher: str
+    language_alternates: tuple[tuple[str, str], ...] = ()
+    format_alternates: tuple[tuple[Format, str], ...] = ()
+    hubs: tuple[str, ...] = ()
+    extra_links: tuple[tuple[str, str], ...] = ()
+    copyright: str | None = None
+    generator: str = "feeds"
+    full_text: bool = True
+    updated_fallback: datetime = EPOCH
+
+    @property
+    def lang(self) -> str:
+        return self.selection.lang

@@ -1,0 +1,106 @@
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), built from plain dicts.
+
+What JSON Feed has no field for travels in a ``_feeds`` extension object (§"Extensions":
+custom keys start with an underscore), on the feed and on each item::
+
+    "_feeds": {
+        "translations": [{"language": "hy", "url": "https://.../hy/feed.json"}],
+        "formats": [{"type": "application/rss+xml", "url": "https://.../en/rss.xml"}],
+        "links": [{"rel": "prev-archive", "url": "..."}]
+    }
+
+and on an aggregated item ``"source": {"title", "feed_url", "url"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from feeds.publish.extension import Extension, RenderContext
+from feeds.publish.items import Item, rfc3339
+
+__all__ = ["VERSION", "render_json"]
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json(
+    ctx: RenderContext,
+    items: Sequence[Item],
+    updated: datetime,
+    extensions: Sequence[Extension],
+) -> bytes:
+    """The JSON Feed document for ``items`` (already ordered), as UTF-8 bytes.
+
+    ``updated`` has no JSON Feed field; it is in ``_feeds.updated`` for symmetry with
+    Atom's feed-level updated and RSS's lastBuildDate.
+    """
+    d = ctx.description
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": d.title,
+        "home_page_url": d.home_url,
+        "feed_url": d.self_url,
+        "description": d.description,
+        "icon": d.logo,
+        "favicon": d.icon,
+        "authors": [{"name": d.publisher, "url": d.home_url}],
+        "language": ctx.lang,
+    }
+    if d.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in d.hubs]
+    own: dict[str, Any] = {"updated": rfc3339(updated)}
+    if d.language_alternates:
+        own["translations"] = [
+            {"language": lang, "url": url} for lang, url in d.language_alternates
+        ]
+    if d.format_alternates:
+        own["formats"] = [{"type": fmt.media_type, "url": url} for fmt, url in d.format_alternates]
+    if d.extra_links:
+        own["links"] = [{"rel": rel, "url": url} for rel, url in d.extra_links]
+    if d.copyright:
+        own["copyright"] = d.copyright
+    feed["_feeds"] = own
+    for ext in extensions:
+        ext.feed_json(feed, ctx)
+    feed["items"] = [_item(ctx, item, extensions) for item in items]
+    return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _item(ctx: RenderContext, item: Item, extensions: Sequence[Extension]) -> dict[str, Any]:
+    article = item.article
+    t = item.translation
+    out: dict[str, Any] = {"id": item.guid, "url": t.url, "title": t.title}
+    if ctx.description.full_text and t.body_html:
+        out["content_html"] = t.body_html
+    else:
+        # The spec requires content_html or content_text on every item.
+        out["content_text"] = t.summary or t.title
+    if t.summary:
+        out["summary"] = t.summary
+    if article.image is not None:
+        out["image"] = article.image.url
+    out["date_published"] = rfc3339(article.published)
+    out["date_modified"] = rfc3339(article.updated)
+    if article.authors:
+        out["authors"] = [
+            {"name": a.name, "url": a.url} if a.url else {"name": a.name} for a in article.authors
+        ]
+    if item.categories:
+        out["tags"] = list(item.categories)
+    out["language"] = t.lang
+    own: dict[str, Any] = {}
+    others = [{"language": o.lang, "url": o.url} for o in article.translations if o is not t]
+    if others:
+        own["translations"] = others
+    if article.source is not None:
+        source = article.source
+        own["source"] = {"title": source.title, "feed_url": source.feed_url, "url": source.link}
+    if own:
+        out["_feeds"] = own
+    for ext in extensions:
+        ext.entry_json(out, article, ctx)
+    return out

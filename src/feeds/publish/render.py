@@ -1,0 +1,44 @@
+"""``render``: one feed description plus its articles in, the document's bytes out.
+
+Pure: no clock, no database, no network. The same arguments always give the same bytes,
+so the web layer may hash them for an ETag or cache them by store revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+
+from feeds.model import Article
+from feeds.publish.description import FeedDescription
+from feeds.publish.extension import Extension, RenderContext
+from feeds.publish.items import order_items
+from feeds.publish.jsonfeed import render_json
+from feeds.publish.selection import Format
+from feeds.publish.xmlfeed import render_xml
+
+__all__ = ["render"]
+
+
+def render(
+    description: FeedDescription,
+    fmt: Format,
+    articles: Sequence[Article],
+    *,
+    extensions: Sequence[Extension] = (),
+) -> bytes:
+    """The feed ``description`` in format ``fmt`` holding ``articles``, as UTF-8 bytes.
+
+    ``articles`` should already be the visible ones, newest first, capped; they are
+    re-sorted by (published desc, id) so ties cannot reorder the output, and articles
+    without a version in the feed's language are left out. The feed-level date is the
+    newest ``article.updated``, or ``description.updated_fallback`` for an empty feed.
+    Serve with ``fmt.media_type`` (plus ``; charset=utf-8``).
+    """
+    ctx = RenderContext(description, fmt)
+    items = order_items(articles, ctx.lang)
+    updated = max((item.updated for item in items), default=description.updated_fallback)
+    updated = updated.astimezone(UTC)
+    if fmt is Format.JSON:
+        return render_json(ctx, items, updated, extensions)
+    return render_xml(ctx, items, updated, extensions)

@@ -1,0 +1,249 @@
+"""RSS 2.0 and Atom 1.0 through feedgen, plus the elements feedgen 1.0 cannot write.
+
+feedgen writes the skeleton (titles, links, ids, content, summaries, categories); one
+feedgen extension, ``_FeedHook`` / ``_EntryHook`` below, adds what it drops or lacks:
+
+- feed level: RSS keeps only the first rel=self ``atom:link``, so language siblings,
+  other formats, WebSub hubs and archive links are written here for RSS and Atom alike;
+- entry level: feedgen writes Atom entry links with ``href`` only (python-feedgen issue
+  #135), so rel/type/hreflang are set here, and the translation links, bylines (RSS
+  ``dc:creator``, Atom ``author``), lead image (``media:content``, Atom rel=enclosure),
+  aggregated-source attribution and dates are written here too;
+- dates: see ``feeds.publish.items`` for why feedgen never formats an RFC 822 date.
+
+Partner ``Extension`` hooks run inside the same feedgen extension, after the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from feeds.model import Image
+from feeds.publish.extension import ATOM_NS, Extension, RenderContext
+from feeds.publish.items import Item, rfc822, rfc3339
+from feeds.publish.selection import Format
+
+__all__ = ["DC_NS", "MEDIA_NS", "render_xml"]
+
+DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+
+_CORE_NAMESPACES = {"atom": ATOM_NS, "content": CONTENT_NS, "dc": DC_NS, "media": MEDIA_NS}
+_HOOK = "feeds"
+_RSS_ONLY = frozenset({ATOM_NS, CONTENT_NS})
+
+_DC_CREATOR = f"{{{DC_NS}}}creator"
+_MEDIA_CONTENT = f"{{{MEDIA_NS}}}content"
+_MEDIA_DESCRIPTION = f"{{{MEDIA_NS}}}description"
+_MEDIA_CREDIT = f"{{{MEDIA_NS}}}credit"
+_HTML = "text/html"
+
+
+def render_xml(
+    ctx: RenderContext,
+    items: Sequence[Item],
+    updated: datetime,
+    extensions: Sequence[Extension],
+) -> bytes:
+    """The RSS or Atom document for ``items`` (already ordered), as UTF-8 bytes."""
+    d = ctx.description
+    namespaces = _namespaces(extensions)
+    fg = FeedGenerator()
+    fg.register_extension(_HOOK, partial(_FeedHook, ctx, namespaces, updated, extensions), None)
+    fg.id(d.self_url)
+    fg.title(d.title)
+    fg.description(d.description)
+    fg.language(ctx.lang)
+    fg.link(href=d.self_url, rel="self", type=ctx.fmt.media_type)
+    # feedgen's RSS <link> is the last link given: the home page.
+    fg.link(href=d.home_url, rel="alternate", type=_HTML, hreflang=ctx.lang)
+    fg.icon(d.icon)
+    fg.image(url=d.logo, title=d.title, link=d.home_url)
+    fg.author(name=d.publisher)
+    fg.generator(d.generator)
+    if d.copyright:
+        fg.rights(d.copyright)
+    fg.updated(updated)
+    # Written by _FeedHook instead (see feeds.publish.items on locales); feedgen would
+    # otherwise format this date with a process-wide locale switch.
+    fg._FeedGenerator__rss_lastBuildDate = None
+
+    full_text = d.full_text
+    for item in items:
+        t = item.translation
+        fe = FeedEntry()
+        fe.register_extension(_HOOK, partial(_EntryHook, ctx, item, extensions))
+        fe.id(item.guid)
+        fe.title(t.title)
+        fe.link(href=t.url, rel="alternate")
+        if full_text and t.body_html:
+            fe.content(t.body_html, type="html")
+        if t.summary:
+            fe.summary(t.summary)
+        if item.categories:
+            fe.category([{"term": name} for name in item.categories])
+        fe.updated(item.updated.astimezone(UTC))
+        fg.add_entry(fe, order="append")
+
+    if ctx.fmt is Format.ATOM:
+        return bytes(fg.atom_str())
+    return bytes(fg.rss_str())
+
+
+def _namespaces(extensions: Sequence[Extension]) -> Mapping[str, str]:
+    merged = dict(_CORE_NAMESPACES)
+    for ext in extensions:
+        for prefix, uri in ext.namespaces().items():
+            if merged.setdefault(prefix, uri) != uri:
+                raise ValueError(
+                    f"extension {ext.name!r} binds prefix {prefix!r} to {uri!r}, "
+                    f"but it is already bound to {merged[prefix]!r}"
+                )
+    return merged
+
+
+def _link(parent: etree._Element, tag: str, href: str, rel: str, **attrs: str) -> None:
+    etree.SubElement(parent, tag, {"href": href, "rel": rel, **attrs})
+
+
+class _FeedHook(BaseExtension):  # type: ignore[misc]
+    def __init__(
+        self,
+        ctx: RenderContext,
+        namespaces: Mapping[str, str],
+        updated: datetime,
+        extensions: Sequence[Extension],
+    ) -> None:
+        self.ctx = ctx
+        self.namespaces = namespaces
+        self.updated = updated
+        self.extensions = extensions
+
+    def extend_ns(self) -> dict[str, str]:
+        if self.ctx.fmt is Format.ATOM:
+            # Atom elements are un-namespaced in feedgen's tree (no atom: prefix wanted),
+            # and content:encoded is RSS only.
+            return {k: v for k, v in self.namespaces.items() if v not in _RSS_ONLY}
+        return dict(self.namespaces)
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss[0]
+        etree.SubElement(channel, "lastBuildDate").text = rfc822(self.updated)
+        self._links(channel)
+        return rss
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        self._links(feed)
+        return feed
+
+    def _links(self, parent: etree._Element) -> None:
+        ctx = self.ctx
+        d = ctx.description
+        tag = ctx.atom("link")
+        own_type = ctx.fmt.media_type
+        for lang, url in d.language_alternates:
+            _link(parent, tag, url, "alternate", type=own_type, hreflang=lang)
+        for fmt, url in d.format_alternates:
+            _link(parent, tag, url, "alternate", type=fmt.media_type, hreflang=ctx.lang)
+        for hub in d.hubs:
+            _link(parent, tag, hub, "hub")
+        for rel, url in d.extra_links:
+            _link(parent, tag, url, rel)
+        for ext in self.extensions:
+            ext.feed_xml(parent, ctx)
+
+
+class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
+    def __init__(self, ctx: RenderContext, item: Item, extensions: Sequence[Extension]) -> None:
+        self.ctx = ctx
+        self.item = item
+        self.extensions = extensions
+
+    def extend_rss(self, entry: etree._Element) -> etree._Element:
+        item = self.item
+        article = item.article
+        sub = etree.SubElement
+        sub(entry, "pubDate").text = rfc822(article.published)
+        for author in article.authors:
+            sub(entry, _DC_CREATOR).text = author.name
+        link = f"{{{ATOM_NS}}}link"
+        for t in article.translations:
+            if t is not item.translation:
+                sub(entry, link, href=t.url, rel="alternate", type=_HTML, hreflang=t.lang)
+        image = article.image
+        if image is not None:
+            _media(entry, image)
+        source = article.source
+        if source is not None:
+            # RSS 2.0 <source>: the channel the item came from, its title as text.
+            sub(entry, "source", url=source.feed_url).text = source.title
+        for ext in self.extensions:
+            ext.entry_xml(entry, article, self.ctx)
+        return entry
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        item = self.item
+        article = item.article
+        sub = etree.SubElement
+        own = entry.find("link")
+        if own is not None:
+            # feedgen wrote href only (issue #135); rel defaults to alternate, but
+            # type and hreflang let readers pick this link among the translations.
+            own.set("rel", "alternate")
+            own.set("type", _HTML)
+            own.set("hreflang", self.ctx.lang)
+        sub(entry, "published").text = rfc3339(article.published)
+        for author in article.authors:
+            person = sub(entry, "author")
+            sub(person, "name").text = author.name
+            if author.url:
+                sub(person, "uri").text = author.url
+            if author.email:
+                sub(person, "email").text = author.email
+        for t in article.translations:
+            if t is not item.translation:
+                sub(entry, "link", href=t.url, rel="alternate", type=_HTML, hreflang=t.lang)
+        image = article.image
+        if image is not None:
+            # No length: the byte size is unknown and RFC 4287 §4.2.7.6 makes it optional.
+            sub(entry, "link", href=image.url, rel="enclosure", type=image.mime_type)
+            _media(entry, image)
+        source = article.source
+        if source is not None:
+            # RFC 4287 §4.2.11: the feed the entry was copied from. Its author stands in
+            # for a missing byline, so the entry does not inherit our publisher's name.
+            src = sub(entry, "source")
+            sub(src, "id").text = source.feed_url
+            sub(src, "title").text = source.title
+            sub(src, "link", href=source.feed_url, rel="self")
+            sub(src, "link", href=source.link, rel="alternate", type=_HTML)
+            if not article.authors:
+                sub(sub(src, "author"), "name").text = source.title
+        for ext in self.extensions:
+            ext.entry_xml(entry, article, self.ctx)
+        return entry
+
+
+def _media(entry: etree._Element, image: Image) -> None:
+    """Media RSS ``media:content`` for the lead image, with its caption and credit."""
+    content = etree.SubElement(
+        entry,
+        _MEDIA_CONTENT,
+        url=image.url,
+        type=image.mime_type,
+        medium="image",
+        width=str(image.width),
+        height=str(image.height),
+    )
+    if image.caption:
+        etree.SubElement(content, _MEDIA_DESCRIPTION, type="plain").text = image.caption
+    if image.credit:
+        etree.SubElement(content, _MEDIA_CREDIT).text = image.credit
