@@ -111,6 +111,12 @@ def serve(
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
+# Partners (feeds.cli_partners); imported here, after the helpers it uses are defined.
+from feeds.cli_partners import partners_app  # noqa: E402
+
+app.add_typer(partners_app, name="partners")
+
+
 def main() -> None:
     try:
         app()

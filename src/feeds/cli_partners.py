@@ -1,0 +1,223 @@
+"""``feeds partners``: add, list, revoke, rotate, check and sign partner access.
+
+``add`` and ``rotate`` print the new token once, alone on the last line, so a script can
+take it with ``tail -n 1``; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from feeds.config import Settings
+from feeds.publish.profiles import PROFILES, get_profile
+from feeds.store import Store
+from feeds.store import partners as table
+from feeds.store.partners import PartnerError, PartnerRecord
+from feeds.web.partner_registry import PartnerRegistry, sign_path
+from feeds.web.partners import partner_feed
+
+partners_app = typer.Typer(help="Partners: tokens, profiles and checks.", no_args_is_help=True)
+
+# The same --config option as the rest of ``feeds`` (defined again: feeds.cli imports us).
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML config file (default: $FEEDS_CONFIG).", show_default=False
+    ),
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    from feeds.cli import fail as cli_fail
+
+    return cli_fail(message, code)
+
+
+def settings_from(config: Path | None) -> Settings:
+    from feeds.cli import settings_from as cli_settings
+
+    return cli_settings(config)
+
+
+def store_from(settings: Settings) -> Store:
+    from feeds.cli import store_from as cli_store
+
+    return cli_store(settings)
+
+
+Many = Annotated[list[str] | None, typer.Option(show_default=False)]
+
+
+def _option_value(raw: str) -> Any:
+    if raw.isdigit():
+        return int(raw)
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    return raw
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise fail(f"--option {pair!r}: write KEY=VALUE, e.g. rate_limit=120")
+        options[key.strip()] = _option_value(value.strip())
+    return options
+
+
+@partners_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Partner name (lowercase, appears in its URLs).")],
+    profile: Annotated[str, typer.Option(help="One of: " + ", ".join(PROFILES))] = "generic",
+    language: Many = None,
+    section: Many = None,
+    tag: Many = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="Profile option KEY=VALUE (rate_limit, max_items, accent_color...)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Register a partner and print its first token (shown once, on the last line)."""
+    settings = settings_from(config)
+    try:
+        get_profile(profile)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    for lang in language or ():
+        if lang not in settings.site.languages:
+            raise fail(
+                f"--language {lang!r}: the site publishes {', '.join(settings.site.languages)}"
+            )
+    if name in {p.name for p in settings.partners}:
+        raise fail(f"partner {name!r} is declared in the config file; use rotate for a token")
+    record = PartnerRecord(
+        name=name,
+        profile=profile,
+        languages=tuple(language or ()),
+        sections=tuple(section or ()),
+        tags=tuple(tag or ()),
+        options=_options(option or []),
+    )
+    store = store_from(settings)
+    try:
+        with store.transaction() as conn:
+            token = table.add_partner(conn, record, datetime.now(UTC))
+    except PartnerError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"added partner {name} (profile {profile}); its token, shown only now:")
+    typer.echo(token)
+
+
+@partners_app.command("list")
+def list_partners(config: ConfigOption = None) -> None:
+    """Every partner: name, profile, scope, where it is declared, and whether it is revoked."""
+    settings = settings_from(config)
+    store = store_from(settings)
+    try:
+        registry = PartnerRegistry(store, settings.partners)
+        records = registry.all()
+        for record in records:
+            known = registry.lookup(record.name)
+            tokens = len(known.token_hashes) if known else 0
+            scope = ",".join(record.languages) or "all languages"
+            if record.sections:
+                scope += "; sections " + ",".join(record.sections)
+            if record.tags:
+                scope += "; tags " + ",".join(record.tags)
+            state = "revoked" if record.revoked or known is None else f"{tokens} token(s)"
+            typer.echo(f"{record.name}\t{record.profile}\t{scope}\t{record.origin}\t{state}")
+        if not records:
+            typer.echo("no partners yet: feeds partners add NAME --profile generic")
+    finally:
+        store.close()
+
+
+@partners_app.command("revoke")
+def revoke(name: str, config: ConfigOption = None) -> None:
+    """Revoke a partner and all its tokens, at once, for every server process."""
+    settings = settings_from(config)
+    store = store_from(settings)
+    registry = PartnerRegistry(store, settings.partners)
+    try:
+        with store.transaction() as conn:
+            count = table.revoke_partner(
+                conn, name, datetime.now(UTC), registry.config_hashes(name)
+            )
+    except PartnerError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"revoked partner {name} ({count} token(s))")
+
+
+@partners_app.command("rotate")
+def rotate(name: str, config: ConfigOption = None) -> None:
+    """Replace a partner's tokens with a new one, printed once on the last line."""
+    settings = settings_from(config)
+    store = store_from(settings)
+    registry = PartnerRegistry(store, settings.partners)
+    try:
+        with store.transaction() as conn:
+            token = table.rotate_token(conn, name, datetime.now(UTC), registry.config_hashes(name))
+    except PartnerError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"new token for {name}; the old ones no longer work. Shown only now:")
+    typer.echo(token)
+
+
+@partners_app.command("check")
+def check(name: str, config: ConfigOption = None) -> None:
+    """List the stories this partner's profile leaves out, and the rule each one breaks."""
+    settings = settings_from(config)
+    store = store_from(settings)
+    try:
+        known = PartnerRegistry(store, settings.partners).lookup(name)
+        if known is None:
+            raise fail(f"no active partner named {name!r}")
+        record = known.record
+        profile = get_profile(record.profile)
+        now = datetime.now(UTC)
+        problems = 0
+        for lang in record.languages or settings.site.languages:
+            feed = partner_feed(settings, store, record, lang, None, profile.formats[0], now)
+            typer.echo(f"[{lang}] {len(feed.included)} stories in the feed")
+            for note in feed.notes:
+                typer.echo(f"[{lang}] note: {note}")
+            for v in feed.violations:
+                problems += 1
+                typer.echo(f"[{lang}] {v.article_id}: left out: {v.rule}")
+    finally:
+        store.close()
+    if problems:
+        raise typer.Exit(1)
+
+
+@partners_app.command("sign")
+def sign(
+    name: str,
+    path: Annotated[str, typer.Argument(help="e.g. /partners/NAME/en/rss")],
+    config: ConfigOption = None,
+) -> None:
+    """Print a signed URL (``?key=``) for readers that cannot send an Authorization header."""
+    settings = settings_from(config)
+    store = store_from(settings)
+    try:
+        known = PartnerRegistry(store, settings.partners).lookup(name)
+    finally:
+        store.close()
+    if known is None or not known.token_hashes:
+        raise fail(f"no active partner named {name!r} with a token")
+    if not path.startswith(f"/partners/{name}/"):
+        raise fail(f"path must start with /partners/{name}/")
+    key = sign_path(known.token_hashes[-1], path)
+    typer.echo(settings.site.absolute(path) + "?key=" + key)

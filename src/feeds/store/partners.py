@@ -1,0 +1,249 @@
+"""Partners and their access tokens, kept in the store so every process sees a revocation.
+
+A token is shown once, when it is made; the store keeps only its SHA-256. Tokens carry
+256 bits of randomness, so a plain (unsalted) hash is enough: there is no dictionary to
+run against it. Partners may also come from the config file (``[[partners]]`` with
+``token_hashes``); revoking one of those records its hashes here as revoked, so the
+config cannot bring them back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Connection, Index, String, Table, Text, insert, select, update
+
+from feeds.store.schema import metadata
+from feeds.store.types import UTCDateTime
+
+__all__ = [
+    "PartnerError",
+    "PartnerRecord",
+    "active_token_hashes",
+    "add_partner",
+    "hash_token",
+    "list_partners",
+    "load_partner",
+    "new_token",
+    "revoke_partner",
+    "revoked_hashes",
+    "rotate_token",
+    "token_owner",
+]
+
+TOKEN_PREFIX = "fp_"  # noqa: S105 (a prefix, not a secret)
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("profile", String(50), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+partner_tokens = Table(
+    "partner_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("partner", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_partner_tokens_partner", "partner"),
+)
+
+
+class PartnerError(ValueError):
+    """A partner command that cannot be done (unknown name, name taken, bad name)."""
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    """A partner: what it may read and how its feeds are shaped (its profile).
+
+    Empty ``languages`` / ``sections`` / ``tags`` mean "no restriction". ``options`` holds
+    profile settings (``accent_color``, ``genre``, ``rate_limit``, ``max_items``...).
+    """
+
+    name: str
+    profile: str = "generic"
+    languages: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    revoked: bool = False
+    origin: str = "store"
+
+
+def new_token() -> str:
+    """A fresh access token: 32 random bytes, URL-safe, with a recognisable prefix."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_name(name: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise PartnerError(
+            f"partner name {name!r}: use 1-100 lowercase letters, digits and '-' "
+            "(it appears in the partner's URLs)"
+        )
+
+
+def _scope(record: PartnerRecord) -> str:
+    return json.dumps(
+        {
+            "languages": list(record.languages),
+            "sections": list(record.sections),
+            "tags": list(record.tags),
+            "options": dict(record.options),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def _record(row: Any) -> PartnerRecord:
+    scope = json.loads(row.scope)
+    return PartnerRecord(
+        name=row.name,
+        profile=row.profile,
+        languages=tuple(scope.get("languages", ())),
+        sections=tuple(scope.get("sections", ())),
+        tags=tuple(scope.get("tags", ())),
+        options=scope.get("options", {}),
+        revoked=row.revoked_at is not None,
+    )
+
+
+def add_partner(conn: Connection, record: PartnerRecord, now: datetime) -> str:
+    """Register ``record`` with a first token; returns that token (shown once)."""
+    check_name(record.name)
+    if conn.execute(select(partners.c.name).where(partners.c.name == record.name)).first():
+        raise PartnerError(f"partner {record.name!r} already exists (use rotate for a new token)")
+    conn.execute(
+        insert(partners).values(
+            name=record.name, profile=record.profile, scope=_scope(record), created_at=now
+        )
+    )
+    return _issue(conn, record.name, now)
+
+
+def _issue(conn: Connection, name: str, now: datetime) -> str:
+    token = new_token()
+    conn.execute(
+        insert(partner_tokens).values(token_hash=hash_token(token), partner=name, created_at=now)
+    )
+    return token
+
+
+def load_partner(conn: Connection, name: str) -> PartnerRecord | None:
+    row = conn.execute(select(partners).where(partners.c.name == name)).first()
+    return _record(row) if row is not None else None
+
+
+def list_partners(conn: Connection) -> list[PartnerRecord]:
+    rows = conn.execute(select(partners).order_by(partners.c.name)).all()
+    return [_record(row) for row in rows]
+
+
+def _record_revoked(conn: Connection, name: str, hashes: Iterable[str], now: datetime) -> None:
+    """Mark ``hashes`` (e.g. a config partner's) revoked, inserting rows for unknown ones."""
+    for token_hash in hashes:
+        known = conn.execute(
+            select(partner_tokens.c.token_hash).where(partner_tokens.c.token_hash == token_hash)
+        ).first()
+        if known is None:
+            conn.execute(
+                insert(partner_tokens).values(
+                    token_hash=token_hash, partner=name, created_at=now, revoked_at=now
+                )
+            )
+
+
+def _revoke_tokens(conn: Connection, name: str, now: datetime) -> int:
+    result = conn.execute(
+        update(partner_tokens)
+        .where(partner_tokens.c.partner == name, partner_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def revoke_partner(
+    conn: Connection, name: str, now: datetime, config_hashes: Iterable[str] = ()
+) -> int:
+    """Revoke every token of ``name`` and the partner itself; returns how many tokens died."""
+    config_hashes = tuple(config_hashes)
+    if load_partner(conn, name) is None and not config_hashes:
+        raise PartnerError(f"no partner named {name!r}")
+    _record_revoked(conn, name, config_hashes, now)
+    count = _revoke_tokens(conn, name, now) + len(config_hashes)
+    conn.execute(
+        update(partners)
+        .where(partners.c.name == name, partners.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return count
+
+
+def rotate_token(
+    conn: Connection, name: str, now: datetime, config_hashes: Iterable[str] = ()
+) -> str:
+    """Revoke the partner's tokens and issue a new one; returns it (shown once).
+
+    A config partner gets its first store token here; its config hashes are revoked.
+    """
+    config_hashes = tuple(config_hashes)
+    record = load_partner(conn, name)
+    if record is None and not config_hashes:
+        raise PartnerError(f"no partner named {name!r}")
+    if record is not None and record.revoked:
+        raise PartnerError(f"partner {name!r} is revoked; add it again under a new name")
+    _record_revoked(conn, name, config_hashes, now)
+    _revoke_tokens(conn, name, now)
+    return _issue(conn, name, now)
+
+
+def token_owner(conn: Connection, token_hash: str) -> tuple[str, bool] | None:
+    """``(partner name, revoked?)`` for a token hash the store knows, else None."""
+    row = conn.execute(
+        select(partner_tokens.c.partner, partner_tokens.c.revoked_at).where(
+            partner_tokens.c.token_hash == token_hash
+        )
+    ).first()
+    if row is None:
+        return None
+    return str(row.partner), row.revoked_at is not None
+
+
+def active_token_hashes(conn: Connection, name: str) -> list[str]:
+    rows = conn.execute(
+        select(partner_tokens.c.token_hash).where(
+            partner_tokens.c.partner == name, partner_tokens.c.revoked_at.is_(None)
+        )
+    ).scalars()
+    return [str(h) for h in rows]
+
+
+def revoked_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:
+    wanted = list(hashes)
+    if not wanted:
+        return set()
+    rows = conn.execute(
+        select(partner_tokens.c.token_hash).where(
+            partner_tokens.c.token_hash.in_(wanted), partner_tokens.c.revoked_at.is_not(None)
+        )
+    ).scalars()
+    return {str(h) for h in rows}

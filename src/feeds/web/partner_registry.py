@@ -1,0 +1,146 @@
+"""Who a partner is and whether a credential is theirs: config partners plus the store.
+
+Every check reads the store, so a token revoked by ``feeds partners revoke`` in any
+process stops working on the very next request in every process. Token hashes are
+looked up by index; secrets are compared with ``hmac.compare_digest``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.config import PartnerConfig
+from feeds.model import Article
+from feeds.store import FeedQuery, Store
+from feeds.store import partners as table
+from feeds.store.partners import PartnerRecord, hash_token
+
+__all__ = ["Known", "PartnerRegistry", "candidates", "in_scope", "sign_path"]
+
+
+def sign_path(token_hash: str, path: str) -> str:
+    """The ``?key=`` of a signed partner URL: hex HMAC-SHA256 of the path.
+
+    The HMAC key is the SHA-256 of the partner's token (32 bytes), so a partner computes
+    it from its token alone and the server from the hash it keeps.
+    """
+    return hmac.new(bytes.fromhex(token_hash), path.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Known:
+    """A partner and its currently valid token hashes."""
+
+    record: PartnerRecord
+    token_hashes: tuple[str, ...]
+
+
+def _from_config(config: PartnerConfig) -> PartnerRecord:
+    return PartnerRecord(
+        name=config.name,
+        profile=config.profile,
+        languages=config.languages,
+        sections=config.sections,
+        tags=config.tags,
+        options=dict(config.options),
+        origin="config",
+    )
+
+
+class PartnerRegistry:
+    def __init__(self, store: Store, configured: Sequence[PartnerConfig] = ()) -> None:
+        self.store = store
+        self.configured = {p.name: p for p in configured}
+
+    def config_hashes(self, name: str) -> tuple[str, ...]:
+        config = self.configured.get(name)
+        return config.token_hashes if config else ()
+
+    def lookup(self, name: str) -> Known | None:
+        """The partner called ``name`` with its valid token hashes; None if unknown or revoked."""
+        with self.store.reading() as conn:
+            stored = table.load_partner(conn, name)
+            active = table.active_token_hashes(conn, name)
+            config_hashes = self.config_hashes(name)
+            dead = table.revoked_hashes(conn, config_hashes)
+        config = self.configured.get(name)
+        if stored is None and config is None:
+            return None
+        record = stored if stored is not None else _from_config(config)  # type: ignore[arg-type]
+        if record.revoked:
+            return None
+        live = [h for h in config_hashes if h not in dead] + active
+        return Known(record, tuple(dict.fromkeys(live)))
+
+    def all(self) -> list[PartnerRecord]:
+        """Every partner, from the store and the config (store wins on a shared name)."""
+        with self.store.reading() as conn:
+            stored = {p.name: p for p in table.list_partners(conn)}
+        for name, config in self.configured.items():
+            stored.setdefault(name, _from_config(config))
+        return [stored[name] for name in sorted(stored)]
+
+    def by_token(self, token: str) -> PartnerRecord | None:
+        """The partner ``token`` belongs to, if it is valid now."""
+        token_hash = hash_token(token)
+        with self.store.reading() as conn:
+            owner = table.token_owner(conn, token_hash)
+        if owner is not None:
+            name, revoked = owner
+            if revoked:
+                return None
+        else:
+            name = next((n for n, c in self.configured.items() if token_hash in c.token_hashes), "")
+            if not name:
+                return None
+        known = self.lookup(name)
+        if known is None or token_hash not in known.token_hashes:
+            return None
+        return known.record
+
+    def verify_password(self, name: str, token: str) -> PartnerRecord | None:
+        """HTTP Basic: ``name`` and ``token`` must belong together."""
+        known = self.lookup(name)
+        if known is None:
+            return None
+        given = hash_token(token).encode()
+        matches = [hmac.compare_digest(given, h.encode()) for h in known.token_hashes]
+        return known.record if any(matches) else None
+
+    def verify_signature(self, name: str, path: str, key: str) -> PartnerRecord | None:
+        """A signed URL: ``key`` must be ``sign_path`` of ``path`` with a valid token."""
+        known = self.lookup(name)
+        if known is None:
+            return None
+        given = key.lower().encode()
+        matches = [
+            hmac.compare_digest(given, sign_path(h, path).encode()) for h in known.token_hashes
+        ]
+        return known.record if any(matches) else None
+
+
+def in_scope(record: PartnerRecord, article: Article) -> bool:
+    """Whether ``record``'s sections/tags allow ``article`` (no restriction: all do)."""
+    if not record.sections and not record.tags:
+        return True
+    if article.section_slug is not None and article.section_slug in record.sections:
+        return True
+    return any(slug in record.tags for slug in article.tag_slugs)
+
+
+def candidates(
+    store: Store, record: PartnerRecord, lang: str, section: str | None, now: datetime, limit: int
+) -> list[Article]:
+    """Visible stories of ``lang`` (and ``section``) that ``record`` may read, newest first.
+
+    Only ``FeedQuery`` results are used, so drafts, embargoed and retracted stories can
+    never reach a partner, whatever its profile.
+    """
+    restricted = bool(record.sections or record.tags)
+    query = FeedQuery(lang=lang, section=section, limit=limit * 4 if restricted else limit)
+    stories = store.visible_articles(query, now)
+    return [a for a in stories if in_scope(record, a)][:limit]
