@@ -1,0 +1,237 @@
+"""Partner feeds: ``/partners/{partner}/{lang}/{format}`` and ``.../section/{slug}/{format}``.
+
+Credentials, in the order they are looked at:
+
+- ``Authorization: Bearer <token>``;
+- ``Authorization: Basic`` with the partner name as user and the token as password
+  (some partner crawlers only do Basic);
+- ``?key=<hex HMAC-SHA256 of the path, keyed by SHA-256(token)>`` for readers that
+  cannot send headers (see ``partner_registry.sign_path``).
+
+Missing or bad: 401 with ``WWW-Authenticate``. A valid partner asking for another
+partner's feed, a language, section or format outside its profile: 403. Over its rate
+limit: 429 with ``Retry-After``. Responses are ``Cache-Control: private``: a shared cache
+must never hand one partner's feed to someone else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from feeds.config import Settings, SiteSettings
+from feeds.publish import FeedDescription, Format, Kind, Selection
+from feeds.publish.partners import PartnerFeed, build_partner_feed
+from feeds.publish.profiles import get_profile
+from feeds.store import Store
+from feeds.store.partners import PartnerRecord
+from feeds.web.partner_registry import PartnerRegistry, candidates
+
+__all__ = ["RateLimiter", "partner_description", "partner_feed", "routes"]
+
+log = logging.getLogger("feeds.partners")
+
+DEFAULT_RATE_PER_MINUTE = 60
+_FORMATS = {
+    "rss": Format.RSS,
+    "atom": Format.ATOM,
+    "json": Format.JSON,
+    "rss.xml": Format.RSS,
+    "atom.xml": Format.ATOM,
+    "feed.json": Format.JSON,
+}
+_REALM = 'realm="feeds partners"'
+
+
+class RateLimiter:
+    """A token bucket per partner, in this process: ``rate`` requests per minute, bursts
+    up to the same number. Several server processes each allow the full rate."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, key: str, per_minute: int) -> float:
+        """0 when the request may go ahead, else the seconds to wait."""
+        capacity = float(max(per_minute, 1))
+        refill = capacity / 60.0
+        with self.lock:
+            now = self.clock()
+            tokens, last = self.buckets.get(key, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * refill)
+            if tokens >= 1:
+                self.buckets[key] = (tokens - 1, now)
+                return 0.0
+            self.buckets[key] = (tokens, now)
+            return (1 - tokens) / refill
+
+
+def partner_description(
+    site: SiteSettings, partner: str, selection: Selection, fmt: Format
+) -> FeedDescription:
+    """What a partner feed says about itself; its self link is the partner URL."""
+    lang = selection.lang
+    middle = f"/section/{selection.slug}" if selection.kind is Kind.SECTION else ""
+    return FeedDescription(
+        selection=selection,
+        title=site.title(lang),
+        description=site.description(lang),
+        home_url=site.absolute(f"/{lang}/"),
+        self_url=site.absolute(f"/partners/{partner}/{lang}{middle}/{fmt.value}"),
+        icon=site.absolute(site.icon),
+        logo=site.absolute(site.logo),
+        publisher=site.publisher,
+        copyright=site.copyright,
+    )
+
+
+def partner_feed(
+    settings: Settings,
+    store: Store,
+    record: PartnerRecord,
+    lang: str,
+    section: str | None,
+    fmt: Format,
+    now: datetime,
+) -> PartnerFeed:
+    """Build ``record``'s feed for ``lang`` / ``section`` in ``fmt`` from the store."""
+    profile = get_profile(record.profile)
+    selection = Selection(lang, Kind.SECTION, section) if section else Selection(lang)
+    description = partner_description(settings.site, record.name, selection, fmt)
+    limit = min(int(record.options.get("max_items", profile.max_items)), profile.max_items)
+    # Fetch more than the cap: stories the profile refuses must not leave the feed short.
+    stories = candidates(store, record, lang, section, now, limit * 3)
+    return build_partner_feed(description, fmt, stories, profile, record.options)
+
+
+def _unauthorized(message: str) -> Response:
+    response = PlainTextResponse(message + "\n", status_code=401)
+    response.headers.append("WWW-Authenticate", f"Bearer {_REALM}")
+    response.headers.append("WWW-Authenticate", f'Basic {_REALM}, charset="UTF-8"')
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _forbidden(message: str) -> Response:
+    return PlainTextResponse(
+        message + "\n", status_code=403, headers={"Cache-Control": "private, no-store"}
+    )
+
+
+def _raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    return raw.decode("ascii", "replace") if isinstance(raw, bytes) else request.url.path
+
+
+def routes(settings: Settings, store: Store, limiter: RateLimiter | None = None) -> list[Route]:
+    registry = PartnerRegistry(store, settings.partners)
+    limiter = limiter or RateLimiter()
+
+    def authenticate(request: Request, wanted: str) -> PartnerRecord | Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        value = value.strip()
+        record: PartnerRecord | None
+        if scheme.lower() == "bearer" and value:
+            record = registry.by_token(value)
+        elif scheme.lower() == "basic" and value:
+            try:
+                user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return _unauthorized("malformed Basic credentials")
+            if not sep:
+                return _unauthorized("malformed Basic credentials")
+            record = registry.verify_password(user, password)
+        elif key := request.query_params.get("key"):
+            record = registry.verify_signature(wanted, _raw_path(request), key)
+        else:
+            return _unauthorized(
+                "partner feeds need a token: Authorization: Bearer <token>, HTTP Basic "
+                "(partner name, token) or a signed ?key="
+            )
+        if record is None:
+            return _unauthorized("this credential is not valid (unknown, wrong or revoked)")
+        return record
+
+    def authorize(
+        record: PartnerRecord, wanted: str, lang: str, section: str | None, fmt_name: str
+    ) -> Format | Response:
+        if record.name != wanted:
+            return _forbidden(f"this credential belongs to another partner, not {wanted!r}")
+        fmt = _FORMATS.get(fmt_name)
+        if fmt is None:
+            return PlainTextResponse("unknown format; use rss, atom or json\n", status_code=404)
+        if lang not in settings.site.languages:
+            languages = ", ".join(settings.site.languages)
+            return PlainTextResponse(
+                f"no language {lang!r}; this site publishes {languages}\n", status_code=404
+            )
+        profile = get_profile(record.profile)
+        if record.languages and lang not in record.languages:
+            return _forbidden(f"{lang!r} is not in your profile ({', '.join(record.languages)})")
+        if section is not None and record.sections and section not in record.sections:
+            return _forbidden(f"section {section!r} is not in your profile")
+        if fmt not in profile.formats:
+            allowed = ", ".join(f.value for f in profile.formats)
+            return _forbidden(f"profile {profile.name!r} has no {fmt.value} feed; use {allowed}")
+        return fmt
+
+    async def endpoint(request: Request) -> Response:
+        params = request.path_params
+        wanted = params["partner"]
+        lang = params["lang"]
+        section = params.get("section")
+        auth = await run_in_threadpool(authenticate, request, wanted)
+        if isinstance(auth, Response):
+            return auth
+        record = auth
+        rate = int(record.options.get("rate_limit", DEFAULT_RATE_PER_MINUTE))
+        wait = limiter.take(record.name, rate)
+        if wait > 0:
+            return PlainTextResponse(
+                f"rate limit of {rate} requests per minute reached\n",
+                status_code=429,
+                headers={"Retry-After": str(math.ceil(wait)), "Cache-Control": "no-store"},
+            )
+        allowed = authorize(record, wanted, lang, section, params["fmt"])
+        if isinstance(allowed, Response):
+            return allowed
+        fmt = allowed
+        now = datetime.now(UTC)
+        feed = await run_in_threadpool(
+            partner_feed, settings, store, record, lang, section, fmt, now
+        )
+        etag = '"' + hashlib.sha256(feed.body).hexdigest()[:32] + '"'
+        headers = {
+            "Cache-Control": f"private, max-age={settings.site.cache_max_age}",
+            "ETag": etag,
+            "Vary": "Authorization",
+        }
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        log.info(
+            "partner %s fetched %s (%d stories)", record.name, request.url.path, len(feed.included)
+        )
+        return Response(feed.body, media_type=f"{fmt.media_type}; charset=utf-8", headers=headers)
+
+    return [
+        Route("/partners/{partner}/{lang}/{fmt}", endpoint, methods=["GET", "HEAD"]),
+        Route(
+            "/partners/{partner}/{lang}/section/{section}/{fmt}",
+            endpoint,
+            methods=["GET", "HEAD"],
+        ),
+    ]
