@@ -1,0 +1,153 @@
+"""``create_app``: the whole web layer wired together.
+
+Route order matters only for speed: the feed routes come first, so a feed request is
+matched after the fewest regexes. Background jobs (the aggregator, when this process runs
+it) start with the server's lifespan and are cancelled when it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from feeds.config import Settings
+from feeds.store import Store
+from feeds.web.catalog import Catalog
+from feeds.web.errors import http_error_handler, server_error
+from feeds.web.feedcache import FeedCache
+from feeds.web.feeds import FeedEndpoint, feed_routes
+from feeds.web.freshness import Freshness
+from feeds.web.health import health_route
+from feeds.web.html import Pages
+from feeds.web.pages import page_routes
+
+__all__ = ["BackgroundJob", "create_app"]
+
+log = logging.getLogger("feeds.web")
+
+STATIC = Path(__file__).parent / "static"
+OPTIONAL_ROUTES = ("feeds.web.partners", "feeds.web.websub", "feeds.web.ingest")
+
+# A coroutine function that runs until cancelled (e.g. the aggregator's loop).
+BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    run_aggregator: bool = False,
+    *,
+    jobs: Sequence[BackgroundJob] = (),
+    revision_interval: float = 0.5,
+) -> Starlette:
+    """The Starlette app serving ``settings``' feeds from ``store``.
+
+    ``jobs`` run for the life of the server; ``run_aggregator`` adds the aggregator's.
+    ``revision_interval`` is how often, at most, the store's revision is read.
+    """
+    freshness = Freshness(store, interval=revision_interval)
+    catalog = Catalog(settings, store, freshness)
+    pages = Pages(settings, catalog)
+    cache = FeedCache(settings, store, freshness, catalog, preview=pages.preview)
+    endpoint = FeedEndpoint(settings, freshness, cache)
+
+    # Modules written alongside this one, each with ``routes(settings, store)``. Partner
+    # paths (/partners/{name}/{lang}/rss.xml) have the shape of /{lang}/{kind}/{slug}/...,
+    # so they are matched before the public feeds.
+    routes: list[BaseRoute] = []
+    for module in OPTIONAL_ROUTES:
+        routes += _optional_routes(module, settings, store)
+    routes += [*feed_routes(endpoint), health_route(store)]
+    routes += [
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/favicon.ico", _favicon(settings), methods=["GET", "HEAD"]),
+        *page_routes(settings, freshness, cache, pages),
+    ]
+
+    background = list(jobs)
+    if run_aggregator:
+        job = _aggregator_job(settings, store)
+        if job is not None:
+            background.append(job)
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error_handler(settings), 500: server_error},
+        lifespan=_lifespan(background),
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.freshness = freshness
+    app.state.feed_cache = cache
+    return app
+
+
+def _optional_routes(module: str, settings: Settings, store: Store) -> list[BaseRoute]:
+    """Routes from a sibling module with ``routes(settings, store)``, if it is there."""
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        log.info("%s is not in this build: its routes are not served", module)
+        return []
+    return list(found.routes(settings, store))
+
+
+def _aggregator_job(settings: Settings, store: Store) -> BackgroundJob | None:
+    """The aggregator's loop, once ``feeds.aggregate`` offers one to run in the server."""
+    try:
+        daemon = importlib.import_module("feeds.aggregate.daemon")
+    except ModuleNotFoundError:
+        log.warning("the aggregator is not available in this build: serving feeds only")
+        return None
+    run = daemon.run
+
+    async def job() -> None:
+        await run(settings, store)
+
+    return job
+
+
+def _favicon(settings: Settings) -> Callable[[Request], Awaitable[RedirectResponse]]:
+    async def favicon(request: Request) -> RedirectResponse:
+        return RedirectResponse(settings.site.icon, status_code=301)
+
+    return favicon
+
+
+def _lifespan(
+    jobs: Sequence[BackgroundJob],
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in jobs
+        ]
+        for task in tasks:
+            task.add_done_callback(_log_failure)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    return lifespan
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background job %s stopped: %r", task.get_name(), task.exception())

@@ -1,0 +1,78 @@
+"""Which feeds exist: the site's languages and, per language, its sections, tags, authors.
+
+Feeds for a configured language always exist (the main and the aggregated feed, even when
+empty); a section, tag or author feed exists while at least one visible story of its own
+language has it. The facets are read once per generation (see ``Freshness``), so a made-up
+slug is a 404 without a query per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from feeds.config import Settings
+from feeds.publish.selection import Kind, Selection
+from feeds.store import Facet, Store
+from feeds.web.freshness import Freshness
+
+__all__ = ["Catalog"]
+
+Facets = dict[str, list[Facet]]
+
+
+class Catalog:
+    def __init__(self, settings: Settings, store: Store, freshness: Freshness) -> None:
+        self.languages = settings.site.languages
+        self.store = store
+        self.freshness = freshness
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._facets: dict[str, Facets] = {}
+
+    def facets(self, lang: str) -> Facets:
+        """Sections, tags and authors of ``lang`` (blocking: call it in a worker thread)."""
+        generation = self.freshness.generation
+        with self._lock:
+            if generation != self._generation:
+                self._facets = {}
+                self._generation = generation
+            cached = self._facets.get(lang)
+        if cached is not None:
+            return cached
+        found = self.store.facets(lang, datetime.now(UTC))
+        with self._lock:
+            if generation == self._generation:
+                self._facets[lang] = found
+        return found
+
+    def facet(self, selection: Selection) -> Facet | None:
+        """The section, tag or author a selection narrows to, if it has visible stories."""
+        if selection.lang not in self.languages:
+            return None
+        for facet in self.facets(selection.lang).get(selection.kind.value, []):
+            if facet.slug == selection.slug:
+                return facet
+        return None
+
+    def exists(self, selection: Selection) -> bool:
+        if selection.lang not in self.languages:
+            return False
+        if selection.kind in (Kind.ALL, Kind.AGGREGATED):
+            return True
+        return self.facet(selection) is not None
+
+    def selections(self, lang: str) -> list[tuple[Selection, Facet | None]]:
+        """Every feed of ``lang``: main, aggregated, then sections, tags and authors."""
+        found: list[tuple[Selection, Facet | None]] = [
+            (Selection(lang), None),
+            (Selection(lang, Kind.AGGREGATED), None),
+        ]
+        facets = self.facets(lang)
+        for kind in (Kind.SECTION, Kind.TAG, Kind.AUTHOR):
+            for facet in facets.get(kind.value, []):
+                try:
+                    found.append((Selection(lang, kind, facet.slug), facet))
+                except ValueError:  # a slug stored by an older slugify: no canonical URL
+                    continue
+        return found

@@ -1,0 +1,153 @@
+"""Rendered feeds, kept until their data changes.
+
+A feed is rendered once per generation (see ``Freshness``) and only when someone asks for
+it. A re-render that gives the same bytes keeps the old ``Variant``: same ETag, same
+Last-Modified, no recompression. New bytes get a Last-Modified that never goes backwards,
+even when a story was retracted and the newest remaining story is older:
+
+    max(previous Last-Modified, time of the store's last write, newest story's time)
+
+The store's last write is shared by every process on the database, so a feed first
+rendered after a restart still dates itself no earlier than the change it shows.
+
+Concurrent requests for a feed that needs rendering wait for one render, not one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from starlette.concurrency import run_in_threadpool
+
+from feeds.config import Settings
+from feeds.model import Article
+from feeds.publish.description import FeedDescription
+from feeds.publish.render import render
+from feeds.publish.selection import Format, Kind, Selection
+from feeds.store import Store
+from feeds.web.catalog import Catalog
+from feeds.web.describe import describe, feed_query
+from feeds.web.freshness import Freshness
+from feeds.web.variant import Variant
+
+__all__ = ["FEED_VARY", "Entry", "FeedCache"]
+
+# Browsers navigating to a feed get a readable page instead (see feeds.web.feeds).
+FEED_VARY = "Accept-Encoding, Sec-Fetch-Dest"
+
+Key = tuple[Selection, Format]
+
+
+@dataclass
+class Entry:
+    """One feed as of one generation: its stories, its description, its bytes."""
+
+    selection: Selection
+    fmt: Format
+    generation: int
+    articles: list[Article]
+    description: FeedDescription
+    feed: Variant
+    preview: Variant | None = field(default=None)
+
+
+class FeedCache:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        freshness: Freshness,
+        catalog: Catalog,
+        preview: Callable[[Entry], bytes],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.freshness = freshness
+        self.catalog = catalog
+        self.render_preview = preview
+        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
+        self.by_path: dict[str, Entry] = {}
+        self.by_key: dict[Key, Entry] = {}
+        self._inflight: dict[Key, asyncio.Future[Entry | None]] = {}
+
+    def lookup(self, path: str) -> Entry | None:
+        """The hot path: the current entry for a decoded request path, if rendered."""
+        entry = self.by_path.get(path)
+        if entry is not None and entry.generation == self.freshness.generation:
+            return entry
+        return None
+
+    async def get(self, selection: Selection, fmt: Format) -> Entry | None:
+        """The current entry, rendering it if needed; None when there is no such feed."""
+        key = (selection, fmt)
+        entry = self.by_key.get(key)
+        if entry is not None and entry.generation == self.freshness.generation:
+            return entry
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            entry = await run_in_threadpool(self._render, selection, fmt)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters (if any) get it re-raised
+            raise
+        finally:
+            del self._inflight[key]
+        future.set_result(entry)
+        path = unquote(selection.path(fmt))
+        if entry is None:
+            self.by_key.pop(key, None)
+            self.by_path.pop(path, None)
+        else:
+            self.by_key[key] = entry
+            self.by_path[path] = entry
+        return entry
+
+    async def preview(self, entry: Entry) -> Variant:
+        """The HTML page a browser gets for this feed, made once per entry."""
+        if entry.preview is None:
+            entry.preview = await run_in_threadpool(self._render_preview, entry)
+        return entry.preview
+
+    def _render_preview(self, entry: Entry) -> Variant:
+        return Variant(
+            self.render_preview(entry),
+            "text/html; charset=utf-8",
+            last_modified=entry.feed.last_modified,
+            cache_control=self.cache_control,
+            vary=FEED_VARY,
+        )
+
+    def _render(self, selection: Selection, fmt: Format) -> Entry | None:
+        generation = self.freshness.generation
+        if not self.catalog.exists(selection):
+            return None
+        now = datetime.now(UTC)
+        articles = self.store.visible_articles(feed_query(self.settings, selection), now)
+        if not articles and selection.kind not in (Kind.ALL, Kind.AGGREGATED):
+            return None  # its last story left between the facet read and this one
+        description = describe(self.settings, self.catalog, selection, fmt, articles)
+        body = render(description, fmt, articles)
+        previous = self.by_key.get((selection, fmt))
+        if previous is not None and previous.feed.body == body:
+            feed = previous.feed
+        else:
+            newest = max((a.published for a in articles), default=self.freshness.changed_at)
+            changed = min(now, max(self.freshness.changed_at, newest))
+            if previous is not None:
+                changed = max(changed, previous.feed.last_modified)
+            feed = Variant(
+                body,
+                f"{fmt.media_type}; charset=utf-8",
+                last_modified=changed,
+                cache_control=self.cache_control,
+                vary=FEED_VARY,
+            )
+        return Entry(selection, fmt, generation, articles, description, feed)

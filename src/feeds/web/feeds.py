@@ -1,0 +1,93 @@
+"""The feed routes: ``/{lang}/rss.xml`` and friends, answered from ``FeedCache``.
+
+A feed opened in a browser shows a readable page. Measured in Debian's Chromium 156
+(headless, ``--dump-dom`` and screenshots) before choosing:
+
+- served as ``application/rss+xml`` (our Content-Type), Chromium shows the document as
+  plain text in a ``<pre>``: neither an ``xml-stylesheet`` XSLT nor a CSS processing
+  instruction is even fetched;
+- served as ``application/xml``, the XSLT still runs, but under a red banner "This site
+  uses XSLT; that functionality is being removed from this browser very soon"; a CSS
+  stylesheet applies, but item HTML shows as escaped tags and links are not links;
+- JSON Feed has no stylesheet mechanism at all.
+
+So a top-level navigation (``Sec-Fetch-Dest: document``, which browsers send and feed
+readers don't) gets an HTML preview of the same feed, built from the same stories, and
+everyone else gets the feed bytes. Both carry ``Vary: Accept-Encoding, Sec-Fetch-Dest`` so
+shared caches keep them apart. ``?raw`` shows a browser the feed bytes themselves.
+
+The hot path is: revision check due? (a clock read), dictionary lookup, header scan,
+two ``send`` calls with bytes and headers prepared when the feed was rendered.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from feeds.config import Settings
+from feeds.publish.selection import Format, parse_feed_path
+from feeds.web.errors import not_found
+from feeds.web.feedcache import FeedCache
+from feeds.web.freshness import Freshness
+from feeds.web.variant import read_headers, send_variant
+
+__all__ = ["FeedEndpoint", "feed_routes"]
+
+
+class FeedEndpoint:
+    """An ASGI app answering GET and HEAD for every public feed path."""
+
+    def __init__(self, settings: Settings, freshness: Freshness, cache: FeedCache) -> None:
+        self.settings = settings
+        self.freshness = freshness
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method != "GET" and method != "HEAD":
+            await _method_not_allowed(scope, receive, send)
+            return
+        await self.freshness.ensure()
+        path = scope["path"]
+        entry = self.cache.lookup(path)
+        if entry is None:
+            parsed = parse_feed_path(path)
+            if parsed is not None:
+                entry = await self.cache.get(*parsed)
+            if entry is None:
+                await not_found(self.settings, path)(scope, receive, send)
+                return
+        headers = read_headers(scope)
+        variant = entry.feed
+        if headers.fetch_dest == "document" and not _wants_raw(scope["query_string"]):
+            variant = await self.cache.preview(entry)
+        await send_variant(scope, send, variant, headers)
+
+
+async def _method_not_allowed(scope: Scope, receive: Receive, send: Send) -> None:
+    response = PlainTextResponse(
+        f"{scope['method']} is not allowed here: feeds are read with GET or HEAD.\n",
+        status_code=405,
+        headers={"Allow": "GET, HEAD"},
+    )
+    await response(scope, receive, send)
+
+
+def feed_routes(endpoint: FeedEndpoint) -> list[Route]:
+    """One route per feed shape and file name; all go to the same endpoint."""
+    routes = []
+    for fmt in Format:
+        name = fmt.filename
+        for path in (
+            f"/{{lang}}/{name}",
+            f"/{{lang}}/aggregated/{name}",
+            f"/{{lang}}/{{kind}}/{{slug}}/{name}",
+        ):
+            routes.append(Route(path, endpoint, methods=None))
+    return routes
+
+
+def _wants_raw(query_string: bytes) -> bool:
+    return any(part.split(b"=")[0] == b"raw" for part in query_string.split(b"&"))

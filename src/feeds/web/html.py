@@ -1,0 +1,179 @@
+"""The HTML pages, rendered with Jinja2 from web/templates/ into bytes for caching.
+
+Three pages: ``/`` lists every feed by language, ``/{lang}/`` shows a language's latest
+stories, and the preview a browser gets when it opens a feed URL. Each has
+``<link rel="alternate">`` autodiscovery for the feeds it is about. Rendering is blocking
+(it may read facets): call these in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from feeds.config import Settings
+from feeds.model import Article
+from feeds.publish.selection import Format, Kind, Selection
+from feeds.web.catalog import Catalog
+from feeds.web.describe import feed_label, language_name, word
+from feeds.web.feedcache import Entry
+
+__all__ = ["FeedLink", "Pages"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_FORMAT_NAMES = {Format.RSS: "RSS", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
+_A_FORMAT = {Format.RSS: "an RSS", Format.ATOM: "an Atom", Format.JSON: "a JSON Feed"}
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """One feed in one format, as a page links to it."""
+
+    title: str
+    lang: str
+    fmt: Format
+    url: str
+
+    @property
+    def format_name(self) -> str:
+        return _FORMAT_NAMES[self.fmt]
+
+    @property
+    def a_format(self) -> str:
+        """For "This is ... feed": "an RSS", "an Atom", "a JSON Feed"."""
+        return _A_FORMAT[self.fmt]
+
+    @property
+    def media_type(self) -> str:
+        return self.fmt.media_type
+
+
+@dataclass(frozen=True)
+class FeedGroup:
+    """One selection (a section, say) with its links in every format."""
+
+    kind: Kind
+    label: str
+    count: int | None
+    links: tuple[FeedLink, ...]
+
+
+@dataclass(frozen=True)
+class Story:
+    title: str
+    url: str
+    summary: str
+    published: datetime
+    byline: str
+    section: str | None
+
+
+class Pages:
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals.update(language_name=language_name, word=word, utc=_utc)
+
+    def _render(self, template: str, **context: object) -> bytes:
+        site = self.settings.site
+        base = {
+            "site": site,
+            "icon": site.icon,
+            "css": "/static/site.css",
+            "opml": site.absolute("/feeds.opml"),
+            "home": site.absolute("/"),
+        }
+        return self.env.get_template(template).render(**base, **context).encode("utf-8")
+
+    def links(self, selection: Selection, title: str) -> tuple[FeedLink, ...]:
+        site = self.settings.site
+        return tuple(
+            FeedLink(title, selection.lang, fmt, site.absolute(selection.path(fmt)))
+            for fmt in Format
+        )
+
+    def groups(self, lang: str) -> list[FeedGroup]:
+        """Every feed of ``lang``, main feed first."""
+        groups = []
+        for selection, facet in self.catalog.selections(lang):
+            label = feed_label(selection, self.catalog)
+            title = self.settings.site.title(lang) + (f": {label}" if label else "")
+            count = facet.count if facet else None
+            groups.append(FeedGroup(selection.kind, label, count, self.links(selection, title)))
+        return groups
+
+    def index(self, suggested: str | None) -> bytes:
+        site = self.settings.site
+        languages = [(lang, self.groups(lang)) for lang in site.languages]
+        discovery = [link for _, groups in languages for link in groups[0].links]
+        return self._render(
+            "index.html", languages=languages, discovery=discovery, suggested=suggested
+        )
+
+    def language(self, lang: str, articles: Sequence[Article], suggested: str | None) -> bytes:
+        groups = self.groups(lang)
+        return self._render(
+            "language.html",
+            lang=lang,
+            stories=_stories(articles, lang),
+            groups=groups,
+            discovery=list(groups[0].links),
+            suggested=suggested if suggested != lang else None,
+        )
+
+    def preview(self, entry: Entry) -> bytes:
+        description = entry.description
+        lang = description.lang
+        this = FeedLink(description.title, lang, entry.fmt, description.self_url)
+        others = [
+            FeedLink(description.title, lang, fmt, url)
+            for fmt, url in description.format_alternates
+        ]
+        siblings = [
+            FeedLink(language_name(other), other, entry.fmt, url)
+            for other, url in description.language_alternates
+        ]
+        return self._render(
+            "preview.html",
+            lang=lang,
+            feed=description,
+            this=this,
+            formats=others,
+            siblings=siblings,
+            discovery=[this, *others],
+            stories=_stories(entry.articles, lang),
+        )
+
+
+def _stories(articles: Sequence[Article], lang: str) -> list[Story]:
+    stories = []
+    for article in articles:
+        translation = article.translation(lang)
+        if translation is None:
+            continue
+        stories.append(
+            Story(
+                title=translation.title,
+                url=translation.url,
+                summary=translation.summary,
+                published=article.published,
+                byline=", ".join(a.name for a in article.authors),
+                section=article.section,
+            )
+        )
+    return stories
+
+
+def _utc(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")

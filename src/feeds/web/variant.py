@@ -1,0 +1,158 @@
+"""One cached representation and the tiny hot path that answers with it.
+
+A ``Variant`` is made once per rendered version (in a worker thread): it hashes the bytes
+for a strong ETag, compresses them once with gzip and brotli, and prepares the response
+headers for every coding. Answering a request is then a header scan and two ``send``
+calls: no rendering, no compression, no header encoding per request.
+
+Each content coding is a different representation, so it carries its own strong ETag
+(``"<hash>"``, ``"<hash>-br"``, ``"<hash>-gzip"``); If-None-Match accepts any of them,
+since they all stand for the same content.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from datetime import datetime
+
+import brotli
+from starlette.types import Receive, Scope, Send
+
+from feeds.web.negotiate import CODINGS, choose_coding, etag_matches, http_date, modified_since
+
+__all__ = [
+    "RequestHeaders",
+    "Variant",
+    "VariantResponse",
+    "is_fresh",
+    "read_headers",
+    "send_variant",
+]
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class Variant:
+    """The bytes of one version of one resource, ready to send in every coding."""
+
+    def __init__(
+        self,
+        body: bytes,
+        media_type: str,
+        *,
+        last_modified: datetime,
+        cache_control: str,
+        vary: str = "Accept-Encoding",
+    ) -> None:
+        self.body = body
+        self.media_type = media_type
+        self.last_modified = last_modified
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        self.bodies: dict[str | None, bytes] = {None: body}
+        for name in CODINGS:
+            compressed = _compress(name, body)
+            if len(compressed) < len(body):
+                self.bodies[name] = compressed
+        self.etags: dict[str | None, str] = {
+            c: f'"{digest}-{c}"' if c else f'"{digest}"' for c in self.bodies
+        }
+        self.all_etags = frozenset(self.etags.values())
+        common = [
+            (b"last-modified", http_date(last_modified).encode()),
+            (b"cache-control", cache_control.encode()),
+            (b"vary", vary.encode()),
+        ]
+        self.ok_headers: dict[str | None, Headers] = {}
+        self.not_modified_headers: dict[str | None, Headers] = {}
+        for coding, data in self.bodies.items():
+            etag = [(b"etag", self.etags[coding].encode())]
+            self.not_modified_headers[coding] = etag + common
+            ok = [
+                (b"content-type", media_type.encode()),
+                (b"content-length", str(len(data)).encode()),
+                *etag,
+                *common,
+            ]
+            if coding:
+                ok.append((b"content-encoding", coding.encode()))
+            self.ok_headers[coding] = ok
+
+    @property
+    def etag(self) -> str:
+        """The ETag of the uncompressed bytes."""
+        return self.etags[None]
+
+
+def _compress(coding: str, body: bytes) -> bytes:
+    if coding == "gzip":
+        # mtime=0: the same bytes always compress to the same bytes.
+        return gzip.compress(body, compresslevel=9, mtime=0)
+    return bytes(brotli.compress(body, quality=9))
+
+
+class RequestHeaders:
+    """The few request headers the hot path looks at, read in one pass."""
+
+    __slots__ = ("accept_encoding", "fetch_dest", "if_modified_since", "if_none_match")
+
+    def __init__(self) -> None:
+        self.if_none_match: str | None = None
+        self.if_modified_since: str | None = None
+        self.accept_encoding: str | None = None
+        self.fetch_dest: str | None = None
+
+
+def read_headers(scope: Scope) -> RequestHeaders:
+    found = RequestHeaders()
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            found.accept_encoding = value.decode("latin-1")
+        elif name == b"if-none-match":
+            found.if_none_match = value.decode("latin-1")
+        elif name == b"if-modified-since":
+            found.if_modified_since = value.decode("latin-1")
+        elif name == b"sec-fetch-dest":
+            found.fetch_dest = value.decode("latin-1")
+    return found
+
+
+def is_fresh(variant: Variant, headers: RequestHeaders) -> bool:
+    """Whether the client's copy is current, so a 304 answers (RFC 9110 §13.2.2)."""
+    if headers.if_none_match is not None:
+        return etag_matches(headers.if_none_match, variant.all_etags)
+    if headers.if_modified_since is not None:
+        return not modified_since(headers.if_modified_since, variant.last_modified)
+    return False
+
+
+async def send_variant(scope: Scope, send: Send, variant: Variant, headers: RequestHeaders) -> None:
+    """Answer GET or HEAD with ``variant``: 304, or 200 in the best accepted coding."""
+    coding = choose_coding(headers.accept_encoding) if headers.accept_encoding else None
+    if coding not in variant.bodies:
+        coding = None
+    if is_fresh(variant, headers):
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": variant.not_modified_headers[coding],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": variant.ok_headers[coding]}
+    )
+    body = b"" if scope["method"] == "HEAD" else variant.bodies[coding]
+    await send({"type": "http.response.body", "body": body})
+
+
+class VariantResponse:
+    """What a Starlette endpoint returns to answer with a cached ``Variant``."""
+
+    def __init__(self, variant: Variant) -> None:
+        self.variant = variant
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_variant(scope, send, self.variant, read_headers(scope))
