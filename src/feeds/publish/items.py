@@ -2,17 +2,17 @@
 
 Dates are formatted here, not by feedgen: feedgen's RFC 822 helper flips the process-wide
 locale to ``C`` and back around ``strftime`` (``feedgen.util.formatRFC2822``), which is
-not thread-safe in a server rendering feeds on several threads. ``email.utils`` spells
-day and month names in English whatever the locale (RSS 2.0 / RFC 822 §5).
+not thread-safe in a server rendering feeds on several threads. ``rfc822`` spells day and
+month names in English whatever the locale (RSS 2.0 / RFC 822 §5).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
 from feeds.model import Article, Translation
 
@@ -20,7 +20,9 @@ __all__ = ["Item", "entry_id", "order_items", "rfc822", "rfc3339"]
 
 # Fixed forever: changing it would change every item id and make every reader show
 # every story as new again.
-_ID_NAMESPACE = uuid.UUID("7c1f0e6a-3a51-5d1e-9a0c-2f9d6a4b8e11")
+_ID_NAMESPACE = uuid.UUID("7c1f0e6a-3a51-5d1e-9a0c-2f9d6a4b8e11").bytes
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def entry_id(article_id: str, lang: str) -> str:
@@ -28,15 +30,35 @@ def entry_id(article_id: str, lang: str) -> str:
 
     Derived only from the article id and the language, so it survives edits, retitling,
     URL changes and a move of the site to another domain (RFC 4287 §4.2.6: an id is
-    permanent). A name-based UUID (RFC 4122 §4.3) is a valid URI without owning a
-    domain name, as a ``tag:`` URI would need.
+    permanent). A name-based UUID (RFC 4122 §4.3, version 5) is a valid URI without
+    owning a domain name, as a ``tag:`` URI would need. Equal to
+    ``uuid.uuid5(namespace, f"{article_id}/{lang}")``, computed without building UUID
+    objects, which cost more than the rest of an item's bookkeeping.
     """
-    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, f'{article_id}/{lang}')}"
+    name = _ID_NAMESPACE + f"{article_id}/{lang}".encode()
+    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = digest[:16].hex()
+    return f"urn:uuid:{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def rfc822(value: datetime) -> str:
-    """``Fri, 27 Nov 2026 09:30:00 +0000``: English names, 4-digit year, numeric zone."""
-    return format_datetime(value.astimezone(UTC))
+    """``Fri, 27 Nov 2026 09:30:00 +0000``: English names, 4-digit year, numeric zone.
+
+    What ``email.utils.format_datetime`` writes for a UTC datetime, at a fifth of its
+    cost (it matters at 5,000 items).
+    """
+    v = value.astimezone(UTC)
+    return "%s, %02d %s %04d %02d:%02d:%02d +0000" % (  # noqa: UP031 -- fastest here
+        _DAYS[v.weekday()],
+        v.day,
+        _MONTHS[v.month - 1],
+        v.year,
+        v.hour,
+        v.minute,
+        v.second,
+    )
 
 
 def rfc3339(value: datetime) -> str:

@@ -7,8 +7,9 @@ feedgen extension, ``_FeedHook`` / ``_EntryHook`` below, adds what it drops or l
   other formats, WebSub hubs and archive links are written here for RSS and Atom alike;
 - entry level: feedgen writes Atom entry links with ``href`` only (python-feedgen issue
   #135), so rel/type/hreflang are set here, and the translation links, bylines (RSS
-  ``dc:creator``, Atom ``author``), lead image (``media:content``, Atom rel=enclosure),
-  aggregated-source attribution and dates are written here too;
+  ``dc:creator``, Atom ``author``), categories, lead image (RSS ``media:content`` with
+  caption and credit, Atom rel=enclosure), aggregated-source attribution and dates are
+  written here too;
 - dates: see ``feeds.publish.items`` for why feedgen never formats an RFC 822 date.
 
 Partner ``Extension`` hooks run inside the same feedgen extension, after the core.
@@ -17,10 +18,10 @@ Partner ``Extension`` hooks run inside the same feedgen extension, after the cor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -55,9 +56,10 @@ def render_xml(
 ) -> bytes:
     """The RSS or Atom document for ``items`` (already ordered), as UTF-8 bytes."""
     d = ctx.description
-    namespaces = _namespaces(extensions)
+    state = _State(ctx, _namespaces(extensions), updated, tuple(extensions))
+    atom = ctx.fmt is Format.ATOM
     fg = FeedGenerator()
-    fg.register_extension(_HOOK, partial(_FeedHook, ctx, namespaces, updated, extensions), None)
+    fg.register_extension(_HOOK, partial(_FeedHook, state), _EntryHook)
     fg.id(d.self_url)
     fg.title(d.title)
     fg.description(d.description)
@@ -79,23 +81,36 @@ def render_xml(
     full_text = d.full_text
     for item in items:
         t = item.translation
-        fe = FeedEntry()
-        fe.register_extension(_HOOK, partial(_EntryHook, ctx, item, extensions))
+        fe = fg.add_entry(order="append")
+        hook: _EntryHook = getattr(fe, _HOOK)
+        hook.state = state
+        hook.item = item
         fe.id(item.guid)
         fe.title(t.title)
-        fe.link(href=t.url, rel="alternate")
         if full_text and t.body_html:
             fe.content(t.body_html, type="html")
+        elif atom:
+            # feedgen refuses an Atom entry with neither content nor an alternate link
+            # (RFC 4287 §4.1.1). Elsewhere _EntryHook writes the link: feedgen's link
+            # validation costs more than the element.
+            fe.link(href=t.url, rel="alternate")
         if t.summary:
             fe.summary(t.summary)
-        if item.categories:
-            fe.category([{"term": name} for name in item.categories])
         fe.updated(item.updated.astimezone(UTC))
-        fg.add_entry(fe, order="append")
 
-    if ctx.fmt is Format.ATOM:
+    if atom:
         return bytes(fg.atom_str())
     return bytes(fg.rss_str())
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What the hooks share during one render."""
+
+    ctx: RenderContext
+    namespaces: Mapping[str, str]
+    updated: datetime
+    extensions: tuple[Extension, ...]
 
 
 def _namespaces(extensions: Sequence[Extension]) -> Mapping[str, str]:
@@ -115,28 +130,20 @@ def _link(parent: etree._Element, tag: str, href: str, rel: str, **attrs: str) -
 
 
 class _FeedHook(BaseExtension):  # type: ignore[misc]
-    def __init__(
-        self,
-        ctx: RenderContext,
-        namespaces: Mapping[str, str],
-        updated: datetime,
-        extensions: Sequence[Extension],
-    ) -> None:
-        self.ctx = ctx
-        self.namespaces = namespaces
-        self.updated = updated
-        self.extensions = extensions
+    def __init__(self, state: _State) -> None:
+        self.state = state
 
     def extend_ns(self) -> dict[str, str]:
-        if self.ctx.fmt is Format.ATOM:
+        namespaces = self.state.namespaces
+        if self.state.ctx.fmt is Format.ATOM:
             # Atom elements are un-namespaced in feedgen's tree (no atom: prefix wanted),
             # and content:encoded is RSS only.
-            return {k: v for k, v in self.namespaces.items() if v not in _RSS_ONLY}
-        return dict(self.namespaces)
+            return {k: v for k, v in namespaces.items() if v not in _RSS_ONLY}
+        return dict(namespaces)
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
         channel = rss[0]
-        etree.SubElement(channel, "lastBuildDate").text = rfc822(self.updated)
+        etree.SubElement(channel, "lastBuildDate").text = rfc822(self.state.updated)
         self._links(channel)
         return rss
 
@@ -145,7 +152,7 @@ class _FeedHook(BaseExtension):  # type: ignore[misc]
         return feed
 
     def _links(self, parent: etree._Element) -> None:
-        ctx = self.ctx
+        ctx = self.state.ctx
         d = ctx.description
         tag = ctx.atom("link")
         own_type = ctx.fmt.media_type
@@ -157,27 +164,36 @@ class _FeedHook(BaseExtension):  # type: ignore[misc]
             _link(parent, tag, hub, "hub")
         for rel, url in d.extra_links:
             _link(parent, tag, url, rel)
-        for ext in self.extensions:
+        for ext in self.state.extensions:
             ext.feed_xml(parent, ctx)
 
 
 class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
-    def __init__(self, ctx: RenderContext, item: Item, extensions: Sequence[Extension]) -> None:
-        self.ctx = ctx
-        self.item = item
-        self.extensions = extensions
+    """feedgen makes one per entry (no arguments); ``render_xml`` then sets both fields."""
+
+    state: _State
+    item: Item
 
     def extend_rss(self, entry: etree._Element) -> etree._Element:
         item = self.item
         article = item.article
         sub = etree.SubElement
+        sub(entry, "link").text = item.translation.url
         sub(entry, "pubDate").text = rfc822(article.published)
+        # Categories here rather than through feedgen, whose per-call validation costs
+        # more than the elements themselves.
+        for name in item.categories:
+            sub(entry, "category").text = name
         for author in article.authors:
             sub(entry, _DC_CREATOR).text = author.name
         link = f"{{{ATOM_NS}}}link"
         for t in article.translations:
             if t is not item.translation:
-                sub(entry, link, href=t.url, rel="alternate", type=_HTML, hreflang=t.lang)
+                sub(
+                    entry,
+                    link,
+                    {"href": t.url, "rel": "alternate", "type": _HTML, "hreflang": t.lang},
+                )
         image = article.image
         if image is not None:
             _media(entry, image)
@@ -185,22 +201,30 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         if source is not None:
             # RSS 2.0 <source>: the channel the item came from, its title as text.
             sub(entry, "source", url=source.feed_url).text = source.title
-        for ext in self.extensions:
-            ext.entry_xml(entry, article, self.ctx)
+        state = self.state
+        for ext in state.extensions:
+            ext.entry_xml(entry, article, state.ctx)
         return entry
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         item = self.item
         article = item.article
         sub = etree.SubElement
+        lang = self.state.ctx.lang
         own = entry.find("link")
-        if own is not None:
+        if own is None:
+            sub(
+                entry, "link", href=item.translation.url, rel="alternate", type=_HTML, hreflang=lang
+            )
+        else:
             # feedgen wrote href only (issue #135); rel defaults to alternate, but
             # type and hreflang let readers pick this link among the translations.
             own.set("rel", "alternate")
             own.set("type", _HTML)
-            own.set("hreflang", self.ctx.lang)
+            own.set("hreflang", lang)
         sub(entry, "published").text = rfc3339(article.published)
+        for name in item.categories:
+            sub(entry, "category", term=name)
         for author in article.authors:
             person = sub(entry, "author")
             sub(person, "name").text = author.name
@@ -210,12 +234,15 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
                 sub(person, "email").text = author.email
         for t in article.translations:
             if t is not item.translation:
-                sub(entry, "link", href=t.url, rel="alternate", type=_HTML, hreflang=t.lang)
+                sub(
+                    entry,
+                    "link",
+                    {"href": t.url, "rel": "alternate", "type": _HTML, "hreflang": t.lang},
+                )
         image = article.image
         if image is not None:
             # No length: the byte size is unknown and RFC 4287 §4.2.7.6 makes it optional.
             sub(entry, "link", href=image.url, rel="enclosure", type=image.mime_type)
-            _media(entry, image)
         source = article.source
         if source is not None:
             # RFC 4287 §4.2.11: the feed the entry was copied from. Its author stands in
@@ -227,22 +254,22 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
             sub(src, "link", href=source.link, rel="alternate", type=_HTML)
             if not article.authors:
                 sub(sub(src, "author"), "name").text = source.title
-        for ext in self.extensions:
-            ext.entry_xml(entry, article, self.ctx)
+        state = self.state
+        for ext in state.extensions:
+            ext.entry_xml(entry, article, state.ctx)
         return entry
 
 
 def _media(entry: etree._Element, image: Image) -> None:
     """Media RSS ``media:content`` for the lead image, with its caption and credit."""
-    content = etree.SubElement(
-        entry,
-        _MEDIA_CONTENT,
-        url=image.url,
-        type=image.mime_type,
-        medium="image",
-        width=str(image.width),
-        height=str(image.height),
-    )
+    attrs = {
+        "url": image.url,
+        "type": image.mime_type,
+        "medium": "image",
+        "width": str(image.width),
+        "height": str(image.height),
+    }
+    content = etree.SubElement(entry, _MEDIA_CONTENT, attrs)
     if image.caption:
         etree.SubElement(content, _MEDIA_DESCRIPTION, type="plain").text = image.caption
     if image.credit:
