@@ -1,0 +1,281 @@
+"""Turn a fetched body into a ``ParsedFeed``: plain data, dates in UTC, HTML sanitised.
+
+Three readers, one output:
+
+- JSON Feed 1.0/1.1 is read here with ``json``.
+- Well-formed RSS 2.0/0.9x and Atom 1.0 take the fast path (``feeds.aggregate.fastxml``,
+  lxml), which gives up on anything unusual.
+- Everything else (RSS 1.0, Atom 0.3, broken XML, odd encodings, whatever the fast path gave
+  up on) goes to feedparser, the reference. ``tests/test_aggregate_parse.py`` checks that
+  both XML readers map a broad set of feeds to the same entries.
+
+Parsing is CPU work: the pipeline runs ``parse_feed`` in a worker, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import Message
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from feeds.aggregate.sanitize import html_to_text, sanitize_html
+from feeds.aggregate.xmlguard import check_no_entity_declarations
+
+__all__ = ["FeedParseError", "ParsedEntry", "ParsedFeed", "parse_feed"]
+
+
+class FeedParseError(ValueError):
+    """The body is not a feed we can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One entry as the source published it; HTML already sanitised, text already plain."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    content: str
+    published: datetime | None
+    updated: datetime | None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    link: str | None
+    lang: str | None
+    entries: tuple[ParsedEntry, ...]
+    ttl_minutes: int | None = None
+    update_period_seconds: int | None = None
+    parser: str = "feedparser"
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse ``body`` fetched from ``url``; raise FeedParseError when it is not a feed."""
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"{" or (content_type and "json" in content_type.lower()):
+        return parse_json_feed(body, url)
+    check_no_entity_declarations(body)
+    from feeds.aggregate.fastxml import NotFastError, parse_fast
+
+    try:
+        return parse_fast(body, url, content_type)
+    except NotFastError:
+        return parse_with_feedparser(body, url, content_type)
+
+
+# --- shared mapping helpers --------------------------------------------------------------
+
+_PERIOD_SECONDS = {"hourly": 3600, "daily": 86_400, "weekly": 604_800, "monthly": 2_592_000}
+_PERIOD_SECONDS["yearly"] = 31_536_000
+
+
+def update_period(period: str | None, frequency: str | None) -> int | None:
+    """``sy:updatePeriod`` / ``sy:updateFrequency`` (RSS 1.0 syndication module) in seconds."""
+    if not period:
+        return None
+    seconds = _PERIOD_SECONDS.get(period.strip().lower())
+    if seconds is None:
+        return None
+    try:
+        times = max(1, int((frequency or "1").strip()))
+    except ValueError:
+        times = 1
+    return seconds // times
+
+
+def positive_int(value: Any) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def text_to_html(text: str) -> str:
+    return html.escape(text.strip(), quote=False)
+
+
+def clean_lang(value: str | None) -> str | None:
+    """``en-US`` stays ``en-US``; ``ru_RU`` becomes ``ru-RU``; empty becomes None."""
+    if not value:
+        return None
+    value = value.strip().replace("_", "-")
+    return value or None
+
+
+def _struct_to_utc(value: time.struct_time | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(value), UTC)
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    return str(charset).strip().lower() if isinstance(charset, str) and charset else None
+
+
+# --- feedparser, the reference -----------------------------------------------------------
+
+
+def parse_with_feedparser(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """The reference reader: any RSS or Atom version, broken XML, any declared encoding."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(
+        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+    )
+    feed = parsed.get("feed", {})
+    entries = parsed.get("entries", [])
+    if not parsed.get("version") and not entries:
+        reason = parsed.get("bozo_exception")
+        why = f": {reason}" if reason else ""
+        raise FeedParseError(f"{url}: not an RSS, Atom or JSON feed{why}")
+    return ParsedFeed(
+        title=html_to_text(feed.get("title", "")),
+        link=feed.get("link") or None,
+        lang=clean_lang(feed.get("language")),
+        entries=tuple(_feedparser_entry(e) for e in entries),
+        ttl_minutes=positive_int(feed.get("ttl")),
+        update_period_seconds=update_period(
+            feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
+        ),
+        parser="feedparser",
+    )
+
+
+def _detail_html(detail: Any) -> str:
+    if not detail:
+        return ""
+    value = str(detail.get("value") or "")
+    base = detail.get("base") or None
+    if detail.get("type") == "text/plain":
+        value = text_to_html(value)
+    return sanitize_html(value, base)
+
+
+def _feedparser_entry(entry: Any) -> ParsedEntry:
+    contents = entry.get("content") or []
+    content = _detail_html(contents[0]) if contents else ""
+    summary = _detail_html(entry.get("summary_detail"))
+    authors = tuple(
+        name for a in entry.get("authors", []) if (name := html_to_text(a.get("name") or ""))
+    )
+    tags = tuple(t for tag in entry.get("tags", []) if (t := (tag.get("term") or "").strip()))
+    return ParsedEntry(
+        guid=(entry.get("id") or "").strip() or None,
+        link=(entry.get("link") or "").strip() or None,
+        title=html_to_text(entry.get("title", "")),
+        summary=summary,
+        content=content,
+        # dict.get: FeedParserDict falls back from "updated" to "published" on its own.
+        published=_struct_to_utc(dict.get(entry, "published_parsed")),
+        updated=_struct_to_utc(dict.get(entry, "updated_parsed")),
+        authors=authors,
+        tags=tags,
+    )
+
+
+# --- JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1) -----------------------------
+
+_JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.\d+)?/?$")
+
+
+def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+    try:
+        doc = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FeedParseError(f"{url}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or not _JSON_FEED_VERSION.match(str(doc.get("version", ""))):
+        raise FeedParseError(f"{url}: JSON without a JSON Feed 1.x 'version'")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise FeedParseError(f"{url}: JSON Feed without an 'items' list")
+    home = _string(doc.get("home_page_url"))
+    base = urljoin(url, home) if home else url
+    entries = tuple(_json_entry(item, base) for item in items if isinstance(item, dict))
+    return ParsedFeed(
+        title=html_to_text(_string(doc.get("title")) or ""),
+        link=home,
+        lang=clean_lang(_string(doc.get("language"))),
+        entries=entries,
+        parser="json",
+    )
+
+
+def _string(value: Any) -> str | None:
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _json_date(value: Any) -> datetime | None:
+    text = _string(value)
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def _json_entry(item: dict[str, Any], base: str) -> ParsedEntry:
+    link = _string(item.get("url"))
+    link = urljoin(base, link) if link else None
+    entry_base = link or base
+    content_html = _string(item.get("content_html"))
+    content_text = _string(item.get("content_text"))
+    content = (
+        sanitize_html(content_html, entry_base)
+        if content_html
+        else text_to_html(content_text or "")
+    )
+    summary = text_to_html(_string(item.get("summary")) or "")
+    people = item.get("authors")
+    if not isinstance(people, list):
+        people = [item["author"]] if isinstance(item.get("author"), dict) else []
+    authors = tuple(
+        name
+        for p in people
+        if isinstance(p, dict) and (name := html_to_text(_string(p.get("name")) or ""))
+    )
+    raw_tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    tags = tuple(t for tag in raw_tags or [] if (t := _string(tag)))
+    return ParsedEntry(
+        guid=_string(item.get("id")),
+        link=link,
+        title=html_to_text(_string(item.get("title")) or ""),
+        summary=summary,
+        content=content,
+        published=_json_date(item.get("date_published")),
+        updated=_json_date(item.get("date_modified")),
+        authors=authors,
+        tags=tags,
+    )
+
+
+def declared_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header, lower-cased, if any."""
+    return _charset(content_type)
