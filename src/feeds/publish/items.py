@@ -76,6 +76,10 @@ class Item:
     categories: tuple[str, ...]
 
     @property
+    def lang(self) -> str:
+        return self.translation.lang
+
+    @property
     def published(self) -> datetime:
         return self.article.published
 

@@ -46,6 +46,7 @@ _MEDIA_CONTENT = f"{{{MEDIA_NS}}}content"
 _MEDIA_DESCRIPTION = f"{{{MEDIA_NS}}}description"
 _MEDIA_CREDIT = f"{{{MEDIA_NS}}}credit"
 _HTML = "text/html"
+_MEDIA_NSMAP = {"media": MEDIA_NS}
 
 
 def render_xml(
@@ -178,14 +179,6 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         item = self.item
         article = item.article
         sub = etree.SubElement
-        sub(entry, "link").text = item.translation.url
-        sub(entry, "pubDate").text = rfc822(article.published)
-        # Categories here rather than through feedgen, whose per-call validation costs
-        # more than the elements themselves.
-        for name in item.categories:
-            sub(entry, "category").text = name
-        for author in article.authors:
-            sub(entry, _DC_CREATOR).text = author.name
         link = f"{{{ATOM_NS}}}link"
         for t in article.translations:
             if t is not item.translation:
@@ -194,9 +187,21 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
                     link,
                     {"href": t.url, "rel": "alternate", "type": _HTML, "hreflang": t.lang},
                 )
+        # After the translations: feedparser takes the last rel=alternate text/html link
+        # it sees as the item's link, <link> included.
+        sub(entry, "link").text = item.translation.url
+        sub(entry, "pubDate").text = rfc822(article.published)
+        # Categories here rather than through feedgen, whose per-call validation costs
+        # more than the elements themselves.
+        for name in item.categories:
+            sub(entry, "category").text = name
+        for author in article.authors:
+            sub(entry, _DC_CREATOR).text = author.name
         image = article.image
         if image is not None:
-            _media(entry, image)
+            # After feedgen's <description>: feedparser reads media:description as a
+            # description too, and keeps the first one as the summary.
+            entry.append(_media(image))
         source = article.source
         if source is not None:
             # RSS 2.0 <source>: the channel the item came from, its title as text.
@@ -210,28 +215,15 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         item = self.item
         article = item.article
         sub = etree.SubElement
-        lang = self.state.ctx.lang
-        own = entry.find("link")
-        if own is None:
-            sub(
-                entry, "link", href=item.translation.url, rel="alternate", type=_HTML, hreflang=lang
-            )
-        else:
-            # feedgen wrote href only (issue #135); rel defaults to alternate, but
-            # type and hreflang let readers pick this link among the translations.
-            own.set("rel", "alternate")
-            own.set("type", _HTML)
-            own.set("hreflang", lang)
-        sub(entry, "published").text = rfc3339(article.published)
-        for name in item.categories:
-            sub(entry, "category", term=name)
-        for author in article.authors:
-            person = sub(entry, "author")
-            sub(person, "name").text = author.name
-            if author.url:
-                sub(person, "uri").text = author.url
-            if author.email:
-                sub(person, "email").text = author.email
+        url = item.translation.url
+        # Readers disagree on which rel=alternate link is "the" link: most take the
+        # first, feedparser the last text/html one. So the story's own link comes first
+        # with its type and language, the translations follow, and a bare href-only copy
+        # comes last (a different type/hreflang combination, so RFC 4287 §4.1.1 allows
+        # it). feedgen may already have written that bare copy (it drops rel, type and
+        # hreflang, python-feedgen issue #135): it is moved to the end.
+        bare = entry.find("link")
+        sub(entry, "link", {"href": url, "rel": "alternate", "type": _HTML, "hreflang": item.lang})
         for t in article.translations:
             if t is not item.translation:
                 sub(
@@ -239,6 +231,23 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
                     "link",
                     {"href": t.url, "rel": "alternate", "type": _HTML, "hreflang": t.lang},
                 )
+        if article.translations[1:]:
+            if bare is None:
+                sub(entry, "link", href=url)
+            else:
+                entry.append(bare)
+        elif bare is not None:
+            entry.remove(bare)
+        sub(entry, "published").text = rfc3339(article.published)
+        for name in item.categories:
+            sub(entry, "category", term=name)
+        # Names and pages only: an email address in a public feed is harvested for spam,
+        # and feedparser hands one author's address to the next author without one.
+        for author in article.authors:
+            person = sub(entry, "author")
+            sub(person, "name").text = author.name
+            if author.url:
+                sub(person, "uri").text = author.url
         image = article.image
         if image is not None:
             # No length: the byte size is unknown and RFC 4287 §4.2.7.6 makes it optional.
@@ -260,7 +269,7 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         return entry
 
 
-def _media(entry: etree._Element, image: Image) -> None:
+def _media(image: Image) -> etree._Element:
     """Media RSS ``media:content`` for the lead image, with its caption and credit."""
     attrs = {
         "url": image.url,
@@ -269,8 +278,9 @@ def _media(entry: etree._Element, image: Image) -> None:
         "width": str(image.width),
         "height": str(image.height),
     }
-    content = etree.SubElement(entry, _MEDIA_CONTENT, attrs)
+    content = etree.Element(_MEDIA_CONTENT, attrs, nsmap=_MEDIA_NSMAP)
     if image.caption:
         etree.SubElement(content, _MEDIA_DESCRIPTION, type="plain").text = image.caption
     if image.credit:
         etree.SubElement(content, _MEDIA_CREDIT).text = image.credit
+    return content
