@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from feeds.model import Article, Author, Image, SourceRef, Status, Translation
-from feeds.publish import FeedDescription, Format, Selection
+from feeds.publish import FeedDescription, Format, Kind, Selection
 
 BASE = "https://news.example"
 LANGUAGES = ("en", "hy", "ru")
@@ -205,3 +205,23 @@ def describe(
         copyright="© 2026 Caucasus Wire",
         full_text=full_text,
     )
+
+
+# The feeds the tests render: every language, each kind of narrowed feed, the aggregated
+# feed, and a feed nothing matches.
+SELECTIONS = (
+    Selection("en"),
+    Selection("hy"),
+    Selection("ru"),
+    Selection("en", Kind.SECTION, "politics"),
+    Selection("ru", Kind.TAG, "выборы"),
+    Selection("hy", Kind.TAG, "գյումրի"),
+    Selection("en", Kind.AUTHOR, "anna-petrosyan"),
+    Selection("en", Kind.AGGREGATED),
+    Selection("ru", Kind.AUTHOR, "nobody"),
+)
+
+
+def chosen(selection: Selection) -> list[Article]:
+    """What the web layer would pass to render for ``selection``."""
+    return [a for a in all_articles() if selection.matches(a)]
