@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import time
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,16 +288,15 @@ QUADRATIC = (
 
 
 @pytest.mark.parametrize("bomb", [BILLION_LAUGHS, QUADRATIC], ids=["billion-laughs", "quadratic"])
-def test_entity_bombs_are_refused_quickly_with_bounded_memory(bomb: str) -> None:
+def test_entity_bombs_are_refused_with_bounded_memory(bomb: str) -> None:
     for body in (bomb.encode(), codecs.BOM_UTF16_LE + bomb.encode("utf-16-le")):
         tracemalloc.start()
-        started = time.process_time()
         with pytest.raises(UnsafeXMLError):
             parse_feed(body, URL)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        # feedparser's fallback parser would need gigabytes for these documents.
         assert peak < 10 * len(body) + 1_000_000
-        assert time.process_time() - started < 5  # generous; feedparser would take minutes
 
 
 def test_language_detection_knows_armenian_russian_and_english() -> None:
