@@ -1,0 +1,111 @@
+"""Helpers for the web tests: settings, stories, a served app and a plain HTTP client.
+
+``fetch`` uses the standard library's http.client on purpose: it never decompresses or
+follows anything, so a test sees exactly the bytes and headers the server sent.
+"""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from feeds.config import Settings, SiteSettings
+from feeds.model import Article, article_from_dict
+from feeds.store import Store
+from feeds.web.app import create_app
+from tests.live import live_server
+
+BASE = "https://news.example"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def settings(**site: Any) -> Settings:
+    values: dict[str, Any] = {
+        "base_url": BASE,
+        "languages": ("en", "hy", "ru"),
+        "titles": {"en": "Caucasus Wire", "hy": "Կովկաս Լուր", "ru": "Кавказ Вайр"},
+        "publisher": "Caucasus Wire",
+        "max_items": 50,
+        "cache_max_age": 123,
+    }
+    values.update(site)
+    return Settings(site=SiteSettings(**values))
+
+
+TITLES = {
+    "en": "Lake Sevan rises to a ten-year high",
+    "hy": "Սևանա լճի մակարդակը տասը տարվա ամենաբարձրն է",
+    "ru": "Уровень Севана достиг десятилетнего максимума",
+}
+
+
+def story(
+    article_id: str,
+    *,
+    langs: tuple[str, ...] = ("en", "hy", "ru"),
+    title: str | None = None,
+    hours_ago: float = 1,
+    status: str = "published",
+    section: str | None = "Science",
+    tags: tuple[str, ...] = ("Sevan",),
+    author: str = "Lilit Sargsyan",
+    published: datetime | None = None,
+) -> Article:
+    when = published or NOW - timedelta(hours=hours_ago)
+    return article_from_dict(
+        {
+            "id": article_id,
+            "status": status,
+            "published": when.isoformat(),
+            "section": section,
+            "tags": list(tags),
+            "authors": [{"name": author}],
+            "translations": {
+                lang: {
+                    "title": f"{title or TITLES[lang]} ({article_id})",
+                    "url": f"{BASE}/{lang}/news/{article_id}",
+                    "summary": f"Summary of {article_id} in {lang}.",
+                    "body_html": f"<p>Body of <em>{article_id}</em> in {lang}.</p>",
+                }
+                for lang in langs
+            },
+        }
+    )
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> Answer:
+    """One HTTP request to 127.0.0.1, exactly as sent and received."""
+    parts = urlsplit(url)
+    assert parts.hostname == "127.0.0.1", "tests talk only to 127.0.0.1"
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        body = response.read()
+        return Answer(response.status, response.headers, body)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def served(store: Store, config: Settings | None = None, **options: Any) -> Iterator[str]:
+    """The feeds app for ``store`` on a real uvicorn server; yields its base URL."""
+    app = create_app(config or settings(), store, **options)
+    with live_server(app) as base:
+        yield base
