@@ -213,6 +213,8 @@ def test_feedparser_reads_back_titles_links_dates_authors_language_and_translati
         assert entry.title == t.title
         assert entry.link == t.url
         assert entry.published_parsed[:6] == article.published.utctimetuple()[:6]
+        # atom:updated: RSS has no element of its own for an edit.
+        assert entry.updated_parsed[:6] == article.updated.utctimetuple()[:6]
         assert [a.name for a in entry.authors] == [a.name for a in article.authors]
         assert [tag.term for tag in entry.tags] == [article.section, *article.tags]
         translations = {

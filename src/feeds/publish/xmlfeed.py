@@ -42,6 +42,7 @@ _HOOK = "feeds"
 _RSS_ONLY = frozenset({ATOM_NS, CONTENT_NS})
 
 _DC_CREATOR = f"{{{DC_NS}}}creator"
+_ATOM_UPDATED = f"{{{ATOM_NS}}}updated"
 _MEDIA_CONTENT = f"{{{MEDIA_NS}}}content"
 _MEDIA_DESCRIPTION = f"{{{MEDIA_NS}}}description"
 _MEDIA_CREDIT = f"{{{MEDIA_NS}}}credit"
@@ -191,6 +192,8 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         # it sees as the item's link, <link> included.
         sub(entry, "link").text = item.translation.url
         sub(entry, "pubDate").text = rfc822(article.published)
+        # RSS has no modification date; without one an edit is invisible to readers.
+        sub(entry, _ATOM_UPDATED).text = rfc3339(article.updated)
         # Categories here rather than through feedgen, whose per-call validation costs
         # more than the elements themselves.
         for name in item.categories:
