@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Select, and_, delete, exists, func, insert, select, update
 
 from feeds.model import Article, Status, article_from_dict, article_to_dict, slugify
+from feeds.store import websub
 from feeds.store.schema import (
     article_authors,
     article_languages,
@@ -67,8 +68,12 @@ def write_article(conn: Connection, article: Article, revision: int) -> bool:
     """Insert or replace ``article``; returns True when it is new."""
     now = datetime.now(UTC)
     existing = conn.execute(
-        select(articles.c.created_at, articles.c.retracted_at).where(articles.c.id == article.id)
+        select(articles.c.created_at, articles.c.retracted_at, articles.c.document).where(
+            articles.c.id == article.id
+        )
     ).first()
+    # WebSub (partners room): queue the feeds this write changes, in this transaction.
+    websub.record_change(conn, _decode(existing.document) if existing else None, article, now)
     retracted_at = None
     if article.status is Status.RETRACTED:
         retracted_at = existing.retracted_at if existing and existing.retracted_at else now

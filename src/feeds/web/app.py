@@ -81,6 +81,11 @@ def create_app(
         job = _aggregator_job(settings, store)
         if job is not None:
             background.append(job)
+    if settings.websub_hubs:
+        # WebSub pings from the store's outbox (partners room, feeds.web.websub).
+        from feeds.web.websub import notifier_job
+
+        background.append(notifier_job(settings, store).run)
 
     app = Starlette(
         routes=routes,

@@ -33,6 +33,7 @@ from feeds.web.catalog import Catalog
 from feeds.web.describe import describe, feed_query
 from feeds.web.freshness import Freshness
 from feeds.web.variant import Variant
+from feeds.web.websub import link_header
 
 __all__ = ["FEED_VARY", "Entry", "FeedCache"]
 
@@ -149,5 +150,6 @@ class FeedCache:
                 last_modified=changed,
                 cache_control=self.cache_control,
                 vary=FEED_VARY,
+                link=link_header(description.hubs, description.self_url),
             )
         return Entry(selection, fmt, generation, articles, description, feed)

@@ -44,6 +44,7 @@ class Variant:
         last_modified: datetime,
         cache_control: str,
         vary: str = "Accept-Encoding",
+        link: str | None = None,
     ) -> None:
         self.body = body
         self.media_type = media_type
@@ -63,6 +64,8 @@ class Variant:
             (b"cache-control", cache_control.encode()),
             (b"vary", vary.encode()),
         ]
+        if link:  # WebSub discovery (rel=hub, rel=self), see feeds.web.websub
+            common.append((b"link", link.encode()))
         self.ok_headers: dict[str | None, Headers] = {}
         self.not_modified_headers: dict[str | None, Headers] = {}
         for coding, data in self.bodies.items():

@@ -1,0 +1,212 @@
+"""The WebSub outbox: feeds to announce to the hubs, kept in the store so none is lost.
+
+``record_change`` runs inside the transaction that writes an article (called from
+``feeds.store.articles.write_article``), so a story is never committed without the
+notification of its feeds, and a notification never survives a rolled-back write.
+
+A row names one *feed key*, a feed independent of format and host:
+``en``, ``en/section/politics``, ``en/tag/elections``, ``en/author/anna-petrosyan``,
+``en/aggregated``. The notifier (``feeds.web.websub``) turns a key into topic URLs (one
+per format) and posts them to every configured hub, recording in ``done`` which
+``hub topic`` pairs succeeded, so a retry only repeats what failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from feeds.model import Article, Status
+from feeds.store.schema import metadata
+from feeds.store.types import UTCDateTime
+
+__all__ = [
+    "OutboxRow",
+    "claim_due",
+    "enqueue",
+    "feed_keys",
+    "finish",
+    "pending",
+    "record_change",
+    "reschedule",
+]
+
+websub_outbox = Table(
+    "websub_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_key", String(500), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("done", Text, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("gave_up_at", UTCDateTime, nullable=True),
+    Index("ix_websub_outbox_due", "gave_up_at", "next_attempt_at"),
+)
+
+_SHOWN = (Status.PUBLISHED, Status.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    feed_key: str
+    attempts: int
+    done: frozenset[str]
+
+
+def feed_keys(article: Article) -> set[str]:
+    """Every feed ``article`` appears in (when visible), as feed keys."""
+    keys: set[str] = set()
+    for lang in article.languages:
+        if article.source is not None:
+            keys.add(f"{lang}/aggregated")
+            continue
+        keys.add(lang)
+        if article.section_slug:
+            keys.add(f"{lang}/section/{article.section_slug}")
+        keys.update(f"{lang}/tag/{slug}" for slug in article.tag_slugs if slug)
+        keys.update(f"{lang}/author/{a.slug}" for a in article.authors if a.slug)
+    return keys
+
+
+def record_change(conn: Connection, before: Article | None, after: Article, now: datetime) -> None:
+    """Queue the feeds a write changes: those the story leaves now, and those it is in.
+
+    A scheduled story's feeds are announced at its embargo time, not before: a hub that
+    fetched early would find nothing new. Drafts that never were visible announce nothing.
+    """
+    was_shown = before is not None and before.status in _SHOWN and before.published <= now
+    old = feed_keys(before) if before is not None and was_shown else set()
+    if after.status in _SHOWN:
+        new = feed_keys(after)
+        when = max(now, after.published)
+        enqueue(conn, new, when, now)
+        # Feeds it leaves now: all of its old ones if it went back under embargo.
+        enqueue(conn, old - new if when <= now else old, now, now)
+    else:
+        enqueue(conn, old, now, now)
+
+
+def enqueue(conn: Connection, keys: Iterable[str], when: datetime, now: datetime) -> None:
+    """Add ``keys`` to the outbox, due at ``when``.
+
+    A key already waiting for the same moment (due now and untried, or due at the same
+    embargo time) is not added twice: one announcement covers both changes.
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    o = websub_outbox.c
+    same_time = o.next_attempt_at <= now if when <= now else o.next_attempt_at == when
+    waiting = set(
+        conn.execute(
+            select(o.feed_key).where(
+                o.feed_key.in_(wanted),
+                o.attempts == 0,
+                o.locked_until.is_(None),
+                o.gave_up_at.is_(None),
+                same_time,
+            )
+        ).scalars()
+    )
+    rows = [
+        {
+            "feed_key": key,
+            "created_at": now,
+            "next_attempt_at": when,
+            "attempts": 0,
+            "done": "[]",
+        }
+        for key in wanted
+        if key not in waiting
+    ]
+    if rows:
+        conn.execute(insert(websub_outbox), rows)
+
+
+def claim_due(
+    conn: Connection, now: datetime, lease: timedelta, limit: int = 100
+) -> list[OutboxRow]:
+    """Rows due at ``now`` that no other worker holds, leased to the caller for ``lease``.
+
+    A worker that dies mid-delivery loses its lease when it runs out, and another worker
+    (or the same one after a restart) delivers the row.
+    """
+    o = websub_outbox.c
+    free = or_(o.locked_until.is_(None), o.locked_until < now)
+    candidates = conn.execute(
+        select(o.id, o.feed_key, o.attempts, o.done)
+        .where(o.gave_up_at.is_(None), o.next_attempt_at <= now, free)
+        .order_by(o.next_attempt_at, o.id)
+        .limit(limit)
+    ).all()
+    claimed = []
+    for row in candidates:
+        taken = conn.execute(
+            update(websub_outbox).where(o.id == row.id, free).values(locked_until=now + lease)
+        )
+        if taken.rowcount == 1:
+            claimed.append(
+                OutboxRow(row.id, row.feed_key, row.attempts, frozenset(json.loads(row.done)))
+            )
+    return claimed
+
+
+def finish(conn: Connection, row_id: int) -> None:
+    """Every hub took every topic of the row: forget it."""
+    conn.execute(delete(websub_outbox).where(websub_outbox.c.id == row_id))
+
+
+def reschedule(
+    conn: Connection,
+    row_id: int,
+    *,
+    done: Iterable[str],
+    error: str,
+    next_attempt_at: datetime,
+    gave_up_at: datetime | None = None,
+) -> None:
+    """Some hub failed: remember what succeeded and when to try the rest again."""
+    conn.execute(
+        update(websub_outbox)
+        .where(websub_outbox.c.id == row_id)
+        .values(
+            attempts=websub_outbox.c.attempts + 1,
+            done=json.dumps(sorted(done)),
+            last_error=error[:2000],
+            next_attempt_at=next_attempt_at,
+            locked_until=None,
+            gave_up_at=gave_up_at,
+        )
+    )
+
+
+def pending(conn: Connection) -> list[tuple[str, int, datetime, str | None]]:
+    """``(feed key, attempts, next attempt, last error)`` of every row not given up."""
+    o = websub_outbox.c
+    rows = conn.execute(
+        select(o.feed_key, o.attempts, o.next_attempt_at, o.last_error)
+        .where(o.gave_up_at.is_(None))
+        .order_by(o.next_attempt_at, o.feed_key)
+    ).all()
+    return [(r.feed_key, r.attempts, r.next_attempt_at, r.last_error) for r in rows]

@@ -1,0 +1,186 @@
+"""WebSub publishing: announce changed feeds to the hubs, off the request path.
+
+Writes queue *feed keys* in the store's outbox in the same transaction as the story
+(``feeds.store.websub``). ``Notifier`` claims due rows, turns each key into one topic URL
+per format and sends every hub a publish ping (``hub.mode=publish``, ``hub.url=<topic>``;
+the form most hubs accept, WebSub §"Publishing" leaves the exact call to the hub). A hub
+that fails gets the row again later, with exponential backoff; what already succeeded is
+not repeated. Rows live in the store, so a restart loses nothing: the next worker (in
+this or another process) picks them up once their lease runs out.
+
+Every public feed advertises the hubs and itself (WebSub §4: ``Link: <hub>; rel="hub"``,
+``Link: <topic>; rel="self"``) in headers (``link_header``) and in the document
+(``FeedDescription.hubs``, atom:link rel=hub/self in RSS and Atom).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
+
+from feeds.config import Settings, SiteSettings
+from feeds.publish.selection import Format, Kind, Selection
+from feeds.store import Store
+from feeds.store import websub as outbox
+
+__all__ = ["Notifier", "link_header", "notifier_job", "routes", "topics"]
+
+log = logging.getLogger("feeds.websub")
+
+
+def link_header(hubs: Sequence[str], self_url: str) -> str:
+    """The ``Link`` header value naming the hubs and the topic (WebSub §4)."""
+    links = [f'<{hub}>; rel="hub"' for hub in hubs]
+    links.append(f'<{self_url}>; rel="self"')
+    return ", ".join(links)
+
+
+def selection_of(key: str) -> Selection | None:
+    """The feed a key names (``en/section/politics``); None for a malformed key."""
+    parts = key.split("/")
+    try:
+        if len(parts) == 1:
+            return Selection(parts[0])
+        if len(parts) == 2 and parts[1] == "aggregated":
+            return Selection(parts[0], Kind.AGGREGATED)
+        if len(parts) == 3 and parts[1] in ("section", "tag", "author"):
+            return Selection(parts[0], Kind(parts[1]), parts[2])
+    except ValueError:
+        return None
+    return None
+
+
+def topics(site: SiteSettings, key: str) -> list[str]:
+    """The topic URLs of a feed key: the feed in every format, on this site."""
+    selection = selection_of(key)
+    if selection is None or selection.lang not in site.languages:
+        return []
+    return [site.absolute(selection.path(fmt)) for fmt in Format]
+
+
+class Notifier:
+    """Delivers the outbox. ``run_once`` is one pass; ``run`` loops until cancelled."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        client: httpx.AsyncClient | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        base_delay: timedelta = timedelta(seconds=30),
+        max_delay: timedelta = timedelta(hours=1),
+        max_attempts: int = 12,
+        timeout: float = 10.0,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.client = client
+        self.lease = lease
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Delay before attempt ``attempts + 1``: base, 2x base, 4x base... capped."""
+        delay: timedelta = self.base_delay * 2 ** min(attempts, 30)
+        return min(delay, self.max_delay)
+
+    def _claim(self, now: datetime) -> list[outbox.OutboxRow]:
+        with self.store.transaction() as conn:
+            return outbox.claim_due(conn, now, self.lease)
+
+    def _settle(
+        self, row: outbox.OutboxRow, done: set[str], errors: list[str], now: datetime
+    ) -> None:
+        with self.store.transaction() as conn:
+            if not errors:
+                outbox.finish(conn, row.id)
+                return
+            gave_up = now if row.attempts + 1 >= self.max_attempts else None
+            outbox.reschedule(
+                conn,
+                row.id,
+                done=done,
+                error="; ".join(errors),
+                next_attempt_at=now + self.backoff(row.attempts),
+                gave_up_at=gave_up,
+            )
+        if gave_up:
+            log.error(
+                "websub: gave up on %s after %d attempts: %s",
+                row.feed_key,
+                row.attempts + 1,
+                errors[0],
+            )
+        else:
+            log.warning("websub: %s will be retried: %s", row.feed_key, errors[0])
+
+    async def _ping(self, client: httpx.AsyncClient, hub: str, topic: str) -> str | None:
+        try:
+            response = await client.post(
+                hub, data={"hub.mode": "publish", "hub.url": topic}, timeout=self.timeout
+            )
+        except httpx.HTTPError as exc:
+            return f"{hub}: {type(exc).__name__}: {exc}"
+        if 200 <= response.status_code < 300:
+            log.info("websub: %s accepted %s", hub, topic)
+            return None
+        return f"{hub}: HTTP {response.status_code} for {topic}"
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Deliver every due row once; returns how many rows were fully delivered."""
+        now = now or datetime.now(UTC)
+        hubs = self.settings.websub_hubs
+        if not hubs:
+            return 0
+        rows = await run_in_threadpool(self._claim, now)
+        if not rows:
+            return 0
+        delivered = 0
+        client = self.client or httpx.AsyncClient(follow_redirects=False)
+        try:
+            for row in rows:
+                done = set(row.done)
+                errors: list[str] = []
+                for topic in topics(self.settings.site, row.feed_key):
+                    for hub in hubs:
+                        pair = f"{hub} {topic}"
+                        if pair in done:
+                            continue
+                        error = await self._ping(client, hub, topic)
+                        if error is None:
+                            done.add(pair)
+                        else:
+                            errors.append(error)
+                await run_in_threadpool(self._settle, row, done, errors, now)
+                delivered += not errors
+        finally:
+            if self.client is None:
+                await client.aclose()
+        return delivered
+
+    async def run(self, interval: float = 1.0) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("websub: delivery pass failed; trying again")
+            await asyncio.sleep(interval)
+
+
+def notifier_job(settings: Settings, store: Store) -> Notifier:
+    """The notifier ``create_app`` runs as a background job when hubs are configured."""
+    return Notifier(settings, store)
+
+
+def routes(settings: Settings, store: Store) -> list[Route]:
+    """No routes: a publisher only pings hubs. Present so ``create_app`` finds the module."""
+    return []
