@@ -56,6 +56,8 @@ class SiteSettings:
     copyright: str | None = None
     max_items: int = 50
     cache_max_age: int = 300
+    # RFC 6721: days a retracted story's tombstone stays in the Atom feeds (0: none).
+    tombstone_days: int = 7
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or next(iter(self.titles.values()), self.publisher)
@@ -238,6 +240,7 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
         copyright=site_t.get("copyright", str, None),
         max_items=int(site_t.positive("max_items", site_d.max_items)),
         cache_max_age=int(site_t.get("cache_max_age", int, site_d.cache_max_age)),
+        tombstone_days=int(site_t.get("tombstone_days", int, site_d.tombstone_days)),
     )
 
     agg_t = root.table("aggregator")

@@ -61,6 +61,10 @@ def render_json(
         own["formats"] = [{"type": fmt.media_type, "url": url} for fmt, url in d.format_alternates]
     if d.extra_links:
         own["links"] = [{"rel": rel, "url": url} for rel, url in d.extra_links]
+        # JSON Feed pagination: the older stories (RFC 5005 archives, feeds.publish.archive).
+        older = [url for rel, url in d.extra_links if rel == "prev-archive"]
+        if older:
+            feed["next_url"] = older[0]
     if d.copyright:
         own["copyright"] = d.copyright
     feed["_feeds"] = own

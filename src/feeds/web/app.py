@@ -38,7 +38,13 @@ __all__ = ["BackgroundJob", "create_app"]
 log = logging.getLogger("feeds.web")
 
 STATIC = Path(__file__).parent / "static"
-OPTIONAL_ROUTES = ("feeds.web.partners", "feeds.web.websub", "feeds.web.ingest")
+OPTIONAL_ROUTES = (
+    "feeds.web.partners",
+    "feeds.web.websub",
+    "feeds.web.ingest",
+    "feeds.web.archive",
+    "feeds.web.sitemaps",
+)
 
 # A coroutine function that runs until cancelled (e.g. the aggregator's loop).
 BackgroundJob = Callable[[], Coroutine[Any, Any, None]]

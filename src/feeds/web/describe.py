@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from feeds.config import Settings
 from feeds.model import Article
+from feeds.publish.archive import current_feed_links
 from feeds.publish.description import FeedDescription
 from feeds.publish.selection import Format, Kind, Selection
 from feeds.store import FeedQuery
@@ -105,5 +106,9 @@ def describe(
         language_alternates=siblings,
         format_alternates=formats,
         hubs=settings.websub_hubs,
+        # RFC 5005: the main feed links to its newest monthly archive (feeds.web.archive).
+        extra_links=tuple(
+            (rel, site.absolute(path)) for rel, path in current_feed_links(selection, fmt, articles)
+        ),
         copyright=site.copyright,
     )

@@ -32,6 +32,7 @@ from feeds.store import Store
 from feeds.web.catalog import Catalog
 from feeds.web.describe import describe, feed_query
 from feeds.web.freshness import Freshness
+from feeds.web.tombstones import tombstone_extensions
 from feeds.web.variant import Variant
 from feeds.web.websub import link_header
 
@@ -135,7 +136,9 @@ class FeedCache:
         if not articles and selection.kind not in (Kind.ALL, Kind.AGGREGATED):
             return None  # its last story left between the facet read and this one
         description = describe(self.settings, self.catalog, selection, fmt, articles)
-        body = render(description, fmt, articles)
+        # RFC 6721 tombstones for recent retractions (Atom only; feeds.web.tombstones).
+        extensions = tombstone_extensions(self.settings, self.store, selection, fmt, now)
+        body = render(description, fmt, articles, extensions=extensions)
         previous = self.by_key.get((selection, fmt))
         if previous is not None and previous.feed.body == body:
             feed = previous.feed
