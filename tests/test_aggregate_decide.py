@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.aggregate.decide import (
     MAX_HASH_UPDATES,
+    FeedHints,
     KnownEntry,
     PollState,
     SourceHealth,
     body_hash,
     entry_hash,
     entry_key,
+    feed_hints,
     plan_entries,
     plan_poll,
     plan_unreadable,
@@ -38,8 +40,12 @@ def entry(n: int, **kw: object) -> ParsedEntry:
     return ParsedEntry(**values)  # type: ignore[arg-type]
 
 
-def feed(*entries: ParsedEntry, **kw: object) -> ParsedFeed:
+def parsed(*entries: ParsedEntry, **kw: object) -> ParsedFeed:
     return ParsedFeed(title="F", link=None, lang="en", entries=entries, **kw)  # type: ignore[arg-type]
+
+
+def feed(*entries: ParsedEntry, **kw: object) -> FeedHints:
+    return feed_hints(parsed(*entries, **kw))
 
 
 def result(outcome: FetchOutcome = FetchOutcome.OK, **kw: object) -> FetchResult:
@@ -74,7 +80,7 @@ def test_new_changed_and_unchanged_entries() -> None:
     one, two, three = entry(1), entry(2), entry(3)
     edited = replace(two, updated=NOW, title="Story 2, corrected")
     plan = plan_entries(
-        feed(one, edited, three), {entry_key(e): known(e) for e in (two, three)}, NOW
+        parsed(one, edited, three), {entry_key(e): known(e) for e in (two, three)}, NOW
     )
     assert [i.key for i in plan.new] == ["id:g1"]
     assert [i.key for i in plan.changed] == ["id:g2"]
@@ -83,7 +89,7 @@ def test_new_changed_and_unchanged_entries() -> None:
 
 def test_duplicate_ids_in_one_feed_keep_the_first() -> None:
     first, second = entry(1), entry(1, title="Impostor")
-    plan = plan_entries(feed(first, second), {}, NOW)
+    plan = plan_entries(parsed(first, second), {}, NOW)
     assert [i.entry.title for i in plan.new] == ["Story 1"]
     assert plan.duplicates == ("id:g1",)
 
@@ -91,20 +97,20 @@ def test_duplicate_ids_in_one_feed_keep_the_first() -> None:
 def test_no_date_means_first_seen_and_far_future_is_clamped() -> None:
     undated = entry(1, published=None)
     future = entry(2, published=NOW + timedelta(days=30))
-    plan = plan_entries(feed(undated, future), {}, NOW)
+    plan = plan_entries(parsed(undated, future), {}, NOW)
     assert [i.published for i in plan.new] == [NOW, NOW]
     later = NOW + timedelta(hours=2)
-    again = plan_entries(feed(undated), {entry_key(undated): known(undated, updated=NOW)}, later)
+    again = plan_entries(parsed(undated), {entry_key(undated): known(undated, updated=NOW)}, later)
     assert again.unchanged == 1  # first-seen is kept, not renewed on every poll
 
 
 def test_hash_only_updates_are_capped() -> None:
     e = entry(1)
     state = known(e, content_hash="old", hash_updates=MAX_HASH_UPDATES - 1)
-    plan = plan_entries(feed(e), {state.key: state}, NOW)
+    plan = plan_entries(parsed(e), {state.key: state}, NOW)
     assert plan.changed and plan.changed[0].hash_updates == MAX_HASH_UPDATES
     capped = replace(state, hash_updates=MAX_HASH_UPDATES)
-    assert plan_entries(feed(e), {state.key: capped}, NOW).unchanged == 1
+    assert plan_entries(parsed(e), {state.key: capped}, NOW).unchanged == 1
 
 
 # --- polling ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_HASH_UPDATES",
     "EntryIntent",
     "EntryPlan",
+    "FeedHints",
     "KnownEntry",
     "PollPlan",
     "PollState",
@@ -28,6 +29,7 @@ __all__ = [
     "body_hash",
     "entry_hash",
     "entry_key",
+    "feed_hints",
     "plan_entries",
     "plan_poll",
     "plan_unreadable",
@@ -213,7 +215,20 @@ def observed_interval(feed: ParsedFeed) -> int | None:
     return int(span / (len(dates) - 1))
 
 
-def _hint_seconds(result: FetchResult, feed: ParsedFeed | None, now: datetime) -> list[int]:
+@dataclass(frozen=True)
+class FeedHints:
+    """What a parsed feed says about its own rhythm (small enough to pass between processes)."""
+
+    ttl_minutes: int | None = None
+    update_period_seconds: int | None = None
+    observed_interval: int | None = None
+
+
+def feed_hints(feed: ParsedFeed) -> FeedHints:
+    return FeedHints(feed.ttl_minutes, feed.update_period_seconds, observed_interval(feed))
+
+
+def _hint_seconds(result: FetchResult, feed: FeedHints | None, now: datetime) -> list[int]:
     """What the server and the feed say about polling again (only ever lengthens)."""
     hints: list[int] = []
     if result.retry_after is not None:
@@ -230,11 +245,11 @@ def _hint_seconds(result: FetchResult, feed: ParsedFeed | None, now: datetime) -
 
 
 def _success_interval(
-    state: PollState, result: FetchResult, feed: ParsedFeed | None, now: datetime
+    state: PollState, result: FetchResult, feed: FeedHints | None, now: datetime
 ) -> tuple[int, str]:
     if state.interval:
         base, why = state.interval, f"configured {state.interval}s"
-    elif feed is not None and (observed := observed_interval(feed)) is not None:
+    elif feed is not None and (observed := feed.observed_interval) is not None:
         base, why = observed, f"entries every ~{observed}s"
     else:
         base, why = state.default_interval, f"default {state.default_interval}s"
@@ -262,7 +277,7 @@ def plan_poll(
     result: FetchResult,
     now: datetime,
     jitter: float,
-    feed: ParsedFeed | None = None,
+    feed: FeedHints | None = None,
 ) -> PollPlan:
     """The next state of the source after ``result``. ``jitter`` is a number in [0, 1).
 

@@ -1,0 +1,350 @@
+"""Apply the decider's intents: claim sources, fetch, parse in a worker, write, release.
+
+One ``Aggregator`` per process. The network work runs on the event loop; parsing runs in
+an executor (processes by default for the daemon, threads for tests); database work runs
+in a small thread pool so it never blocks the fetches in flight. Each source's new state,
+entry records and articles are written in one transaction, guarded by its lease: a poll
+is written completely or not at all, and article ids are derived from the entry identity,
+so a poll repeated after a crash rewrites the same rows instead of adding new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from feeds.aggregate.decide import (
+    KnownEntry,
+    PollState,
+    SourceHealth,
+    body_hash,
+    plan_poll,
+    plan_unreadable,
+)
+from feeds.aggregate.fetch import Fetcher, FetchOutcome
+from feeds.aggregate.prepare import ParseJob, Prepared, prepare
+from feeds.config import Settings, SourceConfig
+from feeds.model import Article
+from feeds.store import Store
+from feeds.store.articles import write_articles
+from feeds.store.sources import (
+    EntryRecord,
+    SourceRecord,
+    SourceSpec,
+    SourceUpdate,
+    claim_due,
+    load_entries,
+    save_poll,
+    sync_config_sources,
+)
+
+__all__ = ["Aggregator", "CycleSummary", "PollReport", "owner_id", "spec_from_config"]
+
+log = logging.getLogger("feeds.aggregate")
+
+
+def owner_id() -> str:
+    """Who holds a lease: host, process and a random part (pids get reused)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def spec_from_config(source: SourceConfig) -> SourceSpec:
+    return SourceSpec(
+        url=source.url,
+        title=source.title,
+        lang=source.lang,
+        section=source.section,
+        min_interval=source.min_interval,
+        max_interval=source.max_interval,
+        enabled=source.enabled,
+    )
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll of one source did, for logs, progress bars and summaries."""
+
+    source_id: int
+    url: str
+    outcome: str
+    health: str
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    reason: str = ""
+    error: str | None = None
+    written: bool = True
+
+
+@dataclass
+class CycleSummary:
+    polled: int = 0
+    new: int = 0
+    changed: int = 0
+    errors: int = 0
+    not_modified: int = 0
+    reports: list[PollReport] = field(default_factory=list)
+
+    def add(self, report: PollReport) -> None:
+        self.polled += 1
+        self.new += report.new
+        self.changed += report.changed
+        if report.outcome == FetchOutcome.NOT_MODIFIED or report.reason.startswith("not mod"):
+            self.not_modified += 1
+        if report.error:
+            self.errors += 1
+        self.reports.append(report)
+
+
+class _LeaseLostError(Exception):
+    pass
+
+
+class Aggregator:
+    """Polls sources from the store. ``async with Aggregator(settings, store) as agg``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        parse_executor: Executor | None = None,
+        owner: str | None = None,
+        batch_size: int | None = None,
+        rng: random.Random | None = None,
+        keep_reports: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.agg = settings.aggregator
+        self.store = store
+        self.owner = owner or owner_id()
+        self.batch_size = batch_size or max(100, self.agg.concurrency * 4)
+        self.keep_reports = keep_reports
+        self._rng = rng or random.Random()
+        self._own_parse_executor = parse_executor is None
+        self._parse_executor = parse_executor or ThreadPoolExecutor(2, "feeds-parse")
+        db_threads = 1 if store.backend == "sqlite" else 4
+        self._db = ThreadPoolExecutor(db_threads, "feeds-db")
+        self._fetcher = Fetcher(self.agg)
+        self._inflight = asyncio.Semaphore(self.agg.concurrency * 2)
+
+    async def __aenter__(self) -> Aggregator:
+        await self._fetcher.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._fetcher.close()
+        self._db.shutdown(wait=True)
+        if self._own_parse_executor:
+            self._parse_executor.shutdown(wait=True)
+
+    async def _in_db(self, fn: Callable[..., object], *args: object) -> object:
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    # --- setup --------------------------------------------------------------------------
+
+    def sync_config(self) -> int:
+        """Register the config file's ``[[sources]]``; returns how many were new."""
+        specs = [spec_from_config(s) for s in self.settings.sources]
+        if not specs:
+            return 0
+        with self.store.transaction() as conn:
+            return sync_config_sources(conn, specs)
+
+    # --- one cycle ----------------------------------------------------------------------
+
+    def _claim(self, now: datetime, limit: int, only: Sequence[int] | None) -> list[SourceRecord]:
+        with self.store.transaction() as conn:
+            return claim_due(conn, self.owner, now, self.agg.lease_seconds, limit, only=only)
+
+    async def run_cycle(
+        self,
+        *,
+        only: Sequence[int] | None = None,
+        stop: asyncio.Event | None = None,
+        on_report: Callable[[PollReport], None] | None = None,
+    ) -> CycleSummary:
+        """Poll every due source (or exactly ``only``) once; returns what happened.
+
+        Claims in batches until nothing is due; with ``stop`` set, claims no more and lets
+        the polls in flight finish their writes.
+        """
+        summary = CycleSummary()
+        remaining = list(only) if only is not None else None
+        while not (stop and stop.is_set()):
+            now = datetime.now(UTC)
+            chunk = remaining[: self.batch_size] if remaining is not None else None
+            if remaining is not None and not chunk:
+                break
+            claimed = await asyncio.get_running_loop().run_in_executor(
+                self._db, self._claim, now, self.batch_size, chunk
+            )
+            if remaining is not None:
+                remaining = remaining[len(chunk or []) :]
+            elif not claimed:
+                break
+            reports = await asyncio.gather(*(self._poll_claimed(s, stop) for s in claimed))
+            for report in reports:
+                if report is None:
+                    continue
+                if self.keep_reports:
+                    summary.add(report)
+                else:
+                    summary.polled += 1
+                    summary.new += report.new
+                    summary.changed += report.changed
+                    summary.errors += 1 if report.error else 0
+                if on_report:
+                    on_report(report)
+        return summary
+
+    async def _poll_claimed(
+        self, source: SourceRecord, stop: asyncio.Event | None
+    ) -> PollReport | None:
+        async with self._inflight:
+            if stop is not None and stop.is_set():
+                await self._in_db(self._release, source)
+                return None
+            try:
+                return await self.poll(source)
+            except Exception:  # one broken source must not stop the others
+                log.exception("poll of %s failed unexpectedly", source.url)
+                await self._in_db(self._release, source)
+                return PollReport(source.id, source.url, "crash", "error", error="internal error")
+
+    def _release(self, source: SourceRecord) -> None:
+        from sqlalchemy import update
+
+        from feeds.store.sources import sources as table
+
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(table)
+                .where(table.c.id == source.id, table.c.lease_owner == self.owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def _state(self, source: SourceRecord) -> PollState:
+        agg = self.agg
+        return PollState(
+            url=source.url,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            body_hash=source.body_hash,
+            consecutive_errors=source.consecutive_errors,
+            interval=source.interval,
+            min_interval=source.min_interval or agg.min_interval,
+            max_interval=source.max_interval or agg.max_interval,
+            default_interval=agg.default_interval,
+        )
+
+    async def poll(self, source: SourceRecord) -> PollReport:
+        """Fetch, decide, parse, write one claimed source."""
+        result = await self._fetcher.fetch(source.url, source.etag, source.last_modified)
+        state = self._state(source)
+        now = result.fetched_at
+        jitter = self._rng.random()
+        plan = plan_poll(state, result, now, jitter)
+        prepared = Prepared()
+        digest: str | None = None
+        if plan.parse and result.body is not None:
+            known_records = await self._in_db(self._known, source.id)
+            assert isinstance(known_records, dict)
+            known = {
+                k: KnownEntry(k, r.content_hash, r.updated, r.first_seen, r.hash_updates)
+                for k, r in known_records.items()
+            }
+            job = ParseJob(
+                source_id=source.id,
+                source_url=source.url,
+                source_title=source.title,
+                declared_lang=source.lang,
+                known_lang=source.feed_lang,
+                section=source.section,
+                body=result.body,
+                content_type=result.content_type,
+                known=known,
+                now=now,
+            )
+            loop = asyncio.get_running_loop()
+            prepared = await loop.run_in_executor(self._parse_executor, prepare, job)
+            if prepared.error is not None:
+                plan = plan_unreadable(state, result, now, jitter, prepared.error)
+            else:
+                plan = plan_poll(state, result, now, jitter, prepared.hints)
+                digest = body_hash(result.body)
+            for why in prepared.skipped:
+                log.warning("%s: entry skipped: %s", source.url, why)
+        change = SourceUpdate(
+            health=plan.health.value,
+            next_poll=plan.next_poll,
+            fetched_at=now,
+            consecutive_errors=plan.consecutive_errors,
+            etag=plan.etag,
+            last_modified=plan.last_modified,
+            body_hash=digest,
+            forget_body_hash=prepared.error is not None,
+            success=plan.success,
+            error=plan.error,
+            new_url=plan.new_url,
+            disable=plan.disable,
+            feed_title=prepared.feed_title,
+            feed_lang=prepared.feed_lang,
+            entries=tuple(
+                EntryRecord(
+                    e.key, e.article.id, e.content_hash, e.updated, e.first_seen, e.hash_updates
+                )
+                for e in prepared.entries
+            ),
+        )
+        articles = [e.article for e in prepared.entries]
+        written = True
+        try:
+            await self._in_db(self._write, source, change, articles)
+        except _LeaseLostError:
+            written = False
+            log.warning("%s: lease lost to another daemon; this poll was not written", source.url)
+        new = sum(1 for e in prepared.entries if e.is_new) if written else 0
+        report = PollReport(
+            source_id=source.id,
+            url=source.url,
+            outcome=result.outcome.value,
+            health=plan.health.value,
+            new=new,
+            changed=(len(prepared.entries) - new) if written else 0,
+            unchanged=prepared.unchanged,
+            reason=plan.reason,
+            error=plan.error,
+            written=written,
+        )
+        level = logging.INFO if plan.health is SourceHealth.OK else logging.WARNING
+        log.log(
+            level,
+            "%s: %s, %d new, %d changed; %s%s",
+            source.url,
+            result.outcome.value,
+            report.new,
+            report.changed,
+            plan.reason,
+            f" ({plan.error})" if plan.error else "",
+        )
+        return report
+
+    def _known(self, source_id: int) -> dict[str, EntryRecord]:
+        with self.store.reading() as conn:
+            return load_entries(conn, source_id)
+
+    def _write(self, source: SourceRecord, change: SourceUpdate, articles: list[Article]) -> None:
+        with self.store.transaction() as conn:
+            if not save_poll(conn, source, self.owner, change):
+                raise _LeaseLostError(source.url)
+            if articles:
+                write_articles(conn, articles)

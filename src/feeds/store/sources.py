@@ -1,0 +1,429 @@
+"""External feeds (sources), their polling state and the entries seen in each.
+
+The sources table *is* the aggregator's schedule: ``next_poll`` says when a source is due,
+and ``claim_due`` leases due sources to one daemon in a single statement (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL; on SQLite the caller's ``BEGIN IMMEDIATE`` transaction serialises
+writers), so several daemons never poll one source at once and a crashed daemon's sources
+come back when its lease expires.
+
+Functions take a ``Connection`` so that the aggregator writes a source's state, its entry
+records and their articles in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from feeds.model import check_language_tag
+from feeds.store.schema import metadata
+from feeds.store.types import UTCDateTime
+
+__all__ = [
+    "EntryRecord",
+    "SourceError",
+    "SourceRecord",
+    "SourceSpec",
+    "SourceUpdate",
+    "add_source",
+    "claim_due",
+    "find_source",
+    "list_sources",
+    "load_entries",
+    "remove_source",
+    "save_poll",
+    "sync_config_sources",
+]
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False, unique=True),
+    Column("title", Text, nullable=True),
+    Column("lang", String(35), nullable=True),
+    Column("section", String(200), nullable=True),
+    Column("interval", Integer, nullable=True),
+    Column("min_interval", Integer, nullable=True),
+    Column("max_interval", Integer, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("health", String(16), nullable=False),
+    Column("feed_title", Text, nullable=True),
+    Column("feed_lang", String(35), nullable=True),
+    Column("etag", Text, nullable=True),
+    Column("last_modified", Text, nullable=True),
+    Column("body_hash", String(64), nullable=True),
+    Column("last_fetched", UTCDateTime, nullable=True),
+    Column("last_success", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("consecutive_errors", Integer, nullable=False),
+    Column("next_poll", UTCDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("entries", Integer, nullable=False),
+    Column("url_history", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_sources_due", "enabled", "next_poll"),
+)
+
+source_entries = Table(
+    "source_entries",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("key_hash", String(40), primary_key=True),
+    Column("entry_key", Text, nullable=False),
+    Column("article_id", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("hash_updates", Integer, nullable=False),
+)
+
+
+class SourceError(ValueError):
+    """A source command that cannot be done: bad URL or language, duplicate, unknown."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What an operator says about a source (CLI, OPML or the config file)."""
+
+    url: str
+    title: str | None = None
+    lang: str | None = None
+    section: str | None = None
+    interval: int | None = None
+    min_interval: int | None = None
+    max_interval: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    id: int
+    url: str
+    title: str | None
+    lang: str | None
+    section: str | None
+    interval: int | None
+    min_interval: int | None
+    max_interval: int | None
+    enabled: bool
+    origin: str
+    health: str
+    feed_title: str | None
+    feed_lang: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    last_fetched: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+    consecutive_errors: int
+    next_poll: datetime
+    lease_owner: str | None
+    lease_until: datetime | None
+    entries: int
+    url_history: tuple[str, ...]
+    created_at: datetime
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.feed_title or self.url
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    key: str
+    article_id: str
+    content_hash: str
+    updated: datetime
+    first_seen: datetime
+    hash_updates: int
+
+
+@dataclass(frozen=True)
+class SourceUpdate:
+    """The new polling state of one source after a poll (from the decider's plan)."""
+
+    health: str
+    next_poll: datetime
+    fetched_at: datetime
+    consecutive_errors: int
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None = None  # None: keep the stored one
+    forget_body_hash: bool = False
+    success: bool = False
+    error: str | None = None
+    new_url: str | None = None
+    disable: bool = False
+    feed_title: str | None = None
+    feed_lang: str | None = None
+    entries: Sequence[EntryRecord] = field(default=())
+
+
+def _record(row: Row[Any]) -> SourceRecord:
+    values = dict(row._mapping)
+    values["url_history"] = tuple(json.loads(values["url_history"] or "[]"))
+    return SourceRecord(**values)
+
+
+def _check(spec: SourceSpec) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(spec.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SourceError(f"{spec.url!r} is not an absolute http(s) URL")
+    if spec.lang is not None and (problem := check_language_tag(spec.lang)):
+        raise SourceError(problem)
+    for name in ("interval", "min_interval", "max_interval"):
+        value = getattr(spec, name)
+        if value is not None and value <= 0:
+            raise SourceError(f"{name} must be a positive number of seconds, got {value}")
+
+
+def add_source(
+    conn: Connection, spec: SourceSpec, *, origin: str = "cli", now: datetime | None = None
+) -> SourceRecord:
+    """Register a source, due at once. A URL already registered is an error."""
+    _check(spec)
+    now = now or datetime.now(UTC)
+    if conn.execute(select(sources.c.id).where(sources.c.url == spec.url)).first():
+        raise SourceError(f"{spec.url} is already a source")
+    conn.execute(
+        insert(sources).values(
+            url=spec.url,
+            title=spec.title,
+            lang=spec.lang,
+            section=spec.section,
+            interval=spec.interval,
+            min_interval=spec.min_interval,
+            max_interval=spec.max_interval,
+            enabled=spec.enabled,
+            origin=origin,
+            health="new",
+            consecutive_errors=0,
+            next_poll=now,
+            entries=0,
+            url_history="[]",
+            created_at=now,
+        )
+    )
+    found = find_source(conn, spec.url)
+    assert found is not None
+    return found
+
+
+def sync_config_sources(conn: Connection, specs: Iterable[SourceSpec]) -> int:
+    """Add the config file's sources that are missing; update the declared fields of the
+    ones it already added. Polling state is never touched. Returns how many were added."""
+    added = 0
+    for spec in specs:
+        _check(spec)
+        existing = find_source(conn, spec.url)
+        if existing is None:
+            add_source(conn, spec, origin="config")
+            added += 1
+        elif existing.origin == "config":
+            conn.execute(
+                update(sources)
+                .where(sources.c.id == existing.id)
+                .values(
+                    title=spec.title,
+                    lang=spec.lang,
+                    section=spec.section,
+                    interval=spec.interval,
+                    min_interval=spec.min_interval,
+                    max_interval=spec.max_interval,
+                    enabled=spec.enabled if existing.health != "gone" else existing.enabled,
+                )
+            )
+    return added
+
+
+def find_source(conn: Connection, ref: str | int) -> SourceRecord | None:
+    """By id (``12`` or ``"12"``) or by URL."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        condition = sources.c.id == int(ref)
+    else:
+        condition = sources.c.url == ref
+    row = conn.execute(select(sources).where(condition)).first()
+    return _record(row) if row else None
+
+
+def list_sources(conn: Connection, ids: Sequence[int] | None = None) -> list[SourceRecord]:
+    stmt = select(sources).order_by(sources.c.id)
+    if ids is not None:
+        stmt = stmt.where(sources.c.id.in_(list(ids)))
+    return [_record(row) for row in conn.execute(stmt)]
+
+
+def remove_source(conn: Connection, ref: str | int) -> SourceRecord | None:
+    """Forget a source and its entry records. Its articles stay: they were published."""
+    found = find_source(conn, ref)
+    if found is None:
+        return None
+    conn.execute(delete(source_entries).where(source_entries.c.source_id == found.id))
+    conn.execute(delete(sources).where(sources.c.id == found.id))
+    return found
+
+
+def count_sources(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(sources)).scalar_one())
+
+
+def claim_due(
+    conn: Connection,
+    owner: str,
+    now: datetime,
+    lease_seconds: int,
+    limit: int,
+    *,
+    only: Sequence[int] | None = None,
+) -> list[SourceRecord]:
+    """Lease up to ``limit`` due, enabled, unleased sources to ``owner``; returns them.
+
+    ``only`` claims those sources whether due or not (``feeds poll SOURCE``), still
+    skipping ones another daemon holds.
+    """
+    free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < now)
+    if only is not None:
+        conditions = [sources.c.id.in_(list(only)), free]
+    else:
+        conditions = [sources.c.enabled.is_(True), sources.c.next_poll <= now, free]
+    due = (
+        select(sources.c.id)
+        .where(and_(*conditions))
+        .order_by(sources.c.next_poll, sources.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    # On SQLite FOR UPDATE renders as nothing: there, the caller's BEGIN IMMEDIATE
+    # transaction makes this statement the only writer.
+    rows = conn.execute(
+        update(sources)
+        .where(sources.c.id.in_(due.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(*sources.c)
+    ).all()
+    return sorted((_record(r) for r in rows), key=lambda s: (s.next_poll, s.id))
+
+
+def load_entries(conn: Connection, source_id: int) -> dict[str, EntryRecord]:
+    rows = conn.execute(
+        select(
+            source_entries.c.entry_key,
+            source_entries.c.article_id,
+            source_entries.c.content_hash,
+            source_entries.c.updated,
+            source_entries.c.first_seen,
+            source_entries.c.hash_updates,
+        ).where(source_entries.c.source_id == source_id)
+    )
+    return {row[0]: EntryRecord(*row) for row in rows}
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+def save_poll(conn: Connection, source: SourceRecord, owner: str, change: SourceUpdate) -> bool:
+    """Write one poll's outcome and release the lease; False when the lease was lost
+    (another daemon took the source over), in which case the caller must roll back."""
+    values: dict[str, Any] = {
+        "health": change.health,
+        "next_poll": change.next_poll,
+        "last_fetched": change.fetched_at,
+        "consecutive_errors": change.consecutive_errors,
+        "etag": change.etag,
+        "last_modified": change.last_modified,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if change.body_hash is not None:
+        values["body_hash"] = change.body_hash
+    elif change.forget_body_hash:
+        values["body_hash"] = None
+    if change.success:
+        values["last_success"] = change.fetched_at
+        values["last_error"] = None
+    elif change.error is not None:
+        values["last_error"] = change.error[:2000]
+    if change.disable:
+        values["enabled"] = False
+    if change.feed_title is not None:
+        values["feed_title"] = change.feed_title
+    if change.feed_lang is not None:
+        values["feed_lang"] = change.feed_lang
+    if change.new_url and change.new_url != source.url:
+        taken = conn.execute(select(sources.c.id).where(sources.c.url == change.new_url)).first()
+        if taken is None:
+            values["url"] = change.new_url
+            values["url_history"] = json.dumps([*source.url_history, source.url])
+    if change.entries:
+        existing = set(
+            conn.execute(
+                select(source_entries.c.key_hash).where(
+                    source_entries.c.source_id == source.id,
+                    source_entries.c.key_hash.in_([key_hash(e.key) for e in change.entries]),
+                )
+            ).scalars()
+        )
+        inserts = []
+        for entry in change.entries:
+            digest = key_hash(entry.key)
+            row = {
+                "article_id": entry.article_id,
+                "content_hash": entry.content_hash,
+                "updated": entry.updated,
+                "first_seen": entry.first_seen,
+                "hash_updates": entry.hash_updates,
+            }
+            if digest in existing:
+                conn.execute(
+                    update(source_entries)
+                    .where(
+                        source_entries.c.source_id == source.id,
+                        source_entries.c.key_hash == digest,
+                    )
+                    .values(**row)
+                )
+            else:
+                inserts.append(
+                    {"source_id": source.id, "key_hash": digest, "entry_key": entry.key, **row}
+                )
+        if inserts:
+            conn.execute(insert(source_entries), inserts)
+            values["entries"] = sources.c.entries + len(inserts)
+    result = conn.execute(
+        update(sources)
+        .where(sources.c.id == source.id, sources.c.lease_owner == owner)
+        .values(**values)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,280 @@
+"""Polling real loopback feeds into a real store: rows a user would see after each poll."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from feeds.aggregate.pipeline import Aggregator, CycleSummary
+from feeds.config import AggregatorSettings, Settings, SourceConfig
+from feeds.model import Article
+from feeds.store import FeedQuery, Store, open_store
+from feeds.store.articles import list_articles
+from feeds.store.schema import articles
+from feeds.store.sources import (
+    SourceRecord,
+    SourceSpec,
+    add_source,
+    find_source,
+    list_sources,
+    sources,
+)
+from tests.feedserver import FeedServer, Route
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "sources"
+
+
+def settings(**agg: object) -> Settings:
+    values: dict[str, object] = {
+        "allow_hosts": ("127.0.0.1",),
+        "connect_timeout": 2.0,
+        "total_timeout": 5.0,
+        "min_interval": 60,
+    }
+    values.update(agg)
+    return Settings(aggregator=AggregatorSettings(**values))  # type: ignore[arg-type]
+
+
+def rss(*items: tuple[str, str, str]) -> bytes:
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t}</title><link>https://news.example/{g}</link>"
+        f"<description>{d}</description><pubDate>Sat, 14 Nov 2026 08:00:00 GMT</pubDate></item>"
+        for g, t, d in items
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        f"<link>https://news.example/</link><language>en</language>{body}</channel></rss>"
+    ).encode()
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer().running() as s:
+        yield s
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    opened = open_store(sqlite_url)
+    yield opened
+    opened.close()
+
+
+def add(store: Store, url: str, **kw: object) -> SourceRecord:
+    with store.transaction() as conn:
+        return add_source(conn, SourceSpec(url=url, **kw))  # type: ignore[arg-type]
+
+
+def make_due(store: Store) -> None:
+    with store.transaction() as conn:
+        conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
+
+
+def cycle(store: Store, cfg: Settings | None = None, **kw: object) -> CycleSummary:
+    async def go() -> CycleSummary:
+        async with Aggregator(cfg or settings(), store) as agg:
+            return await agg.run_cycle(**kw)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+def stored(store: Store) -> list[Article]:
+    with store.reading() as conn:
+        return list_articles(conn)
+
+
+def source(store: Store, ref: str | int) -> SourceRecord:
+    with store.reading() as conn:
+        found = find_source(conn, ref)
+    assert found is not None
+    return found
+
+
+def test_example_sources_become_attributed_articles_in_their_languages(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    types = {".xml": "application/rss+xml", ".json": "application/feed+json"}
+    for path in sorted(EXAMPLES.iterdir()):
+        ctype = "application/atom+xml" if "atom" in path.name else types[path.suffix]
+        server.routes[f"/{path.name}"] = Route(body=path.read_bytes(), content_type=ctype)
+        add(sqlite_store, server.url(f"/{path.name}"))
+    summary = cycle(sqlite_store)
+    assert summary.errors == 0 and summary.polled == 5
+    found = stored(sqlite_store)
+    assert len(found) == 3 + 3 + 2 + 3 + 2
+    langs = {a.source.feed_url.rsplit("/", 1)[1]: a.languages[0] for a in found if a.source}
+    assert langs == {
+        "ararat-daily-hy.rss.xml": "hy",
+        "kavkaz-vestnik-ru.rss.xml": "ru",
+        "sevan-news-ru.koi8.xml": "ru",  # no <language>: detected from the text
+        "sc-monitor-en.atom.xml": "en",
+        "yerevan-tech-en.json": "en",
+    }
+    vestnik = next(a for a in found if a.source and "vestnik" in a.source.feed_url)
+    assert vestnik.source is not None
+    assert vestnik.source.title == "Кавказский вестник"
+    assert vestnik.source.link.startswith("https://kavkaz-vestnik.example/news/")
+    assert vestnik.translations[0].title.startswith(("В Тбилиси", "Железная", "Урожай"))
+    visible = sqlite_store.visible_articles(
+        FeedQuery(lang="hy", aggregated=True), datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    assert len(visible) == 3
+
+
+def test_second_poll_is_a_304_and_writes_nothing_new(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    server.routes["/f"] = Route(body=rss(("a", "A", "x"), ("b", "B", "y")))
+    src = add(sqlite_store, server.url("/f"))
+    first = cycle(sqlite_store)
+    assert first.new == 2
+    revision = sqlite_store.revision().number
+    make_due(sqlite_store)
+    second = cycle(sqlite_store)
+    assert second.polled == 1 and second.new == 0 and second.changed == 0
+    assert server.log[-1].headers.get("If-None-Match")
+    assert sqlite_store.revision().number == revision
+    after = source(sqlite_store, src.id)
+    assert after.health == "ok" and after.entries == 2 and after.etag
+
+
+def test_changed_and_new_entries_update_in_place(server: FeedServer, sqlite_store: Store) -> None:
+    server.routes["/f"] = Route(body=rss(("a", "A", "first text"), ("b", "B", "y")))
+    add(sqlite_store, server.url("/f"))
+    cycle(sqlite_store)
+    server.routes["/f"] = Route(
+        body=rss(("a", "A", "corrected text"), ("b", "B", "y"), ("c", "C", "z"))
+    )
+    make_due(sqlite_store)
+    summary = cycle(sqlite_store)
+    assert (summary.new, summary.changed) == (1, 1)
+    found = {a.translations[0].title: a for a in stored(sqlite_store)}
+    assert set(found) == {"A", "B", "C"}
+    assert "corrected" in found["A"].translations[0].body_html
+
+
+def test_same_body_without_etag_is_not_parsed_again(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    server.routes["/f"] = Route(body=rss(("a", "A", "x")), etag=False)
+    add(sqlite_store, server.url("/f"))
+    cycle(sqlite_store)
+    make_due(sqlite_store)
+    summary = cycle(sqlite_store)
+    assert summary.reports[0].reason.startswith("not modified")
+
+
+def test_script_injection_never_reaches_the_store(server: FeedServer, sqlite_store: Store) -> None:
+    evil = rss(
+        (
+            "x",
+            "Hi &lt;script&gt;alert(1)&lt;/script&gt;",
+            "&lt;img src=x onerror=alert(1)&gt;&lt;a href='javascript:alert(2)'&gt;l&lt;/a&gt;",
+        )
+    )
+    server.routes["/evil"] = Route(body=evil)
+    add(sqlite_store, server.url("/evil"))
+    cycle(sqlite_store)
+    with sqlite_store.reading() as conn:
+        document = conn.execute(select(articles.c.document)).scalar_one()
+    assert "onerror" not in document and "javascript:" not in document
+    assert "<script" not in document
+
+
+def test_gone_source_is_disabled_and_404s_show(server: FeedServer, sqlite_store: Store) -> None:
+    server.routes["/gone"] = Route(status=410)
+    gone = add(sqlite_store, server.url("/gone"))
+    missing = add(sqlite_store, server.url("/missing"))
+    for _ in range(3):
+        make_due(sqlite_store)
+        cycle(sqlite_store, only=[missing.id])
+    cycle(sqlite_store, only=[gone.id])
+    assert source(sqlite_store, gone.id).enabled is False
+    assert source(sqlite_store, gone.id).health == "gone"
+    after = source(sqlite_store, missing.id)
+    assert after.health == "not-found" and after.consecutive_errors == 3
+    assert "404" in (after.last_error or "")
+
+
+def test_permanent_redirect_rewrites_the_url_and_keeps_history(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    server.routes["/old"] = Route(status=301, headers={"Location": "/new"})
+    server.routes["/new"] = Route(body=rss(("a", "A", "x")))
+    src = add(sqlite_store, server.url("/old"))
+    cycle(sqlite_store)
+    after = source(sqlite_store, src.id)
+    assert after.url == server.url("/new")
+    assert after.url_history == (server.url("/old"),)
+
+
+def test_entity_bomb_and_malformed_feeds_are_errors_that_affect_nothing_else(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>'
+        b'<rss version="2.0"><channel><title>&b;</title></channel></rss>'
+    )
+    server.routes["/bomb"] = Route(body=bomb)
+    server.routes["/html"] = Route(body=b"<html><p>not a feed", content_type="text/html")
+    server.routes["/good"] = Route(body=rss(("a", "A", "x")))
+    bomb_src = add(sqlite_store, server.url("/bomb"))
+    html_src = add(sqlite_store, server.url("/html"))
+    add(sqlite_store, server.url("/good"))
+    summary = cycle(sqlite_store)
+    assert summary.errors == 2 and summary.new == 1
+    assert "entities" in (source(sqlite_store, bomb_src.id).last_error or "")
+    assert source(sqlite_store, html_src.id).health == "error"
+    assert len(stored(sqlite_store)) == 1
+
+
+def test_blocked_source_is_refused_and_marked(sqlite_store: Store) -> None:
+    with FeedServer("127.0.0.2").running() as forbidden:
+        forbidden.routes["/f"] = Route(body=rss(("a", "A", "x")))
+        src = add(sqlite_store, forbidden.url("/f"))
+        cycle(sqlite_store)
+        assert forbidden.log == []
+    assert source(sqlite_store, src.id).health == "blocked"
+
+
+def test_config_sources_are_registered_with_their_declared_language(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    server.routes["/f"] = Route(body=rss(("a", "A", "x")))
+    cfg = replace(
+        settings(), sources=(SourceConfig(url=server.url("/f"), lang="hy", section="World"),)
+    )
+
+    async def go() -> CycleSummary:
+        async with Aggregator(cfg, sqlite_store) as agg:
+            assert agg.sync_config() == 1
+            assert agg.sync_config() == 0
+            return await agg.run_cycle()
+
+    asyncio.run(go())
+    (article,) = stored(sqlite_store)
+    assert article.languages == ("hy",) and article.section == "World"
+
+
+def test_leased_sources_are_not_claimed_twice(server: FeedServer, sqlite_store: Store) -> None:
+    server.routes["/f"] = Route(body=rss(("a", "A", "x")))
+    add(sqlite_store, server.url("/f"))
+    from feeds.store.sources import claim_due
+
+    now = datetime.now(UTC)
+    with sqlite_store.transaction() as conn:
+        first = claim_due(conn, "one", now, 60, 10)
+    with sqlite_store.transaction() as conn:
+        second = claim_due(conn, "two", now, 60, 10)
+    with sqlite_store.transaction() as conn:
+        after_expiry = claim_due(conn, "two", now + timedelta(seconds=61), 60, 10)
+    assert len(first) == 1 and second == [] and len(after_expiry) == 1
+    with sqlite_store.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(sources)).scalar_one() == 1
+        assert [s.lease_owner for s in list_sources(conn)] == ["two"]
