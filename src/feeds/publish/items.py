@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from feeds.model import Article, Translation
 
@@ -66,8 +66,7 @@ def rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One article as rendered in one language's feed."""
 
     article: Article

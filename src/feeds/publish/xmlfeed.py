@@ -98,7 +98,8 @@ def render_xml(
             fe.link(href=t.url, rel="alternate")
         if t.summary:
             fe.summary(t.summary)
-        fe.updated(item.updated.astimezone(UTC))
+        if atom:  # RSS items carry atom:updated from _EntryHook instead
+            fe.updated(item.updated.astimezone(UTC))
 
     if atom:
         return bytes(fg.atom_str())
@@ -283,7 +284,8 @@ def _media(image: Image) -> etree._Element:
     }
     content = etree.Element(_MEDIA_CONTENT, attrs, nsmap=_MEDIA_NSMAP)
     if image.caption:
-        etree.SubElement(content, _MEDIA_DESCRIPTION, type="plain").text = image.caption
+        # Plain text is the default type (Media RSS 1.5.1, media:description).
+        etree.SubElement(content, _MEDIA_DESCRIPTION).text = image.caption
     if image.credit:
         etree.SubElement(content, _MEDIA_CREDIT).text = image.credit
     return content
