@@ -41,6 +41,6 @@ def test_opml_lists_every_feed_under_its_language() -> None:
     assert listed == [[("rss", *feed) for feed in feeds] for _, feeds in GROUPS]
 
 
-def test_an_empty_list_is_still_a_valid_document() -> None:
+def test_an_empty_list_still_parses() -> None:
     root = etree.fromstring(render_opml("Nothing", []))
     assert root.find("body") is not None and root.findall("body/outline") == []

@@ -180,3 +180,10 @@ def test_partner_hooks_still_give_a_valid_atom_feed() -> None:
     relaxng = etree.RelaxNG(etree.parse(str(schema)))
     doc = etree.fromstring(render_en(Format.ATOM, chosen(EN), extensions=[Stamp()]))
     assert relaxng.validate(doc), relaxng.error_log
+
+
+def test_a_naive_fallback_date_is_refused() -> None:
+    from datetime import datetime
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        dataclasses.replace(describe(EN, Format.RSS), updated_fallback=datetime(2026, 1, 1))

@@ -51,6 +51,11 @@ class FeedDescription:
     full_text: bool = True
     updated_fallback: datetime = EPOCH
 
+    def __post_init__(self) -> None:
+        fallback = self.updated_fallback
+        if fallback.tzinfo is None or fallback.utcoffset() is None:
+            raise ValueError("FeedDescription.updated_fallback must be timezone-aware")
+
     @property
     def lang(self) -> str:
         return self.selection.lang

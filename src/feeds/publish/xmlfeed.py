@@ -1,12 +1,13 @@
 """RSS 2.0 and Atom 1.0 through feedgen, plus the elements feedgen 1.0 cannot write.
 
-feedgen writes the skeleton (titles, links, ids, content, summaries, categories); one
-feedgen extension, ``_FeedHook`` / ``_EntryHook`` below, adds what it drops or lacks:
+feedgen writes the skeleton (the channel or feed head, item titles, ids, content and
+summaries); one feedgen extension, ``_FeedHook`` / ``_EntryHook`` below, adds what it
+drops or lacks, or what it would write more slowly than lxml does directly:
 
 - feed level: RSS keeps only the first rel=self ``atom:link``, so language siblings,
   other formats, WebSub hubs and archive links are written here for RSS and Atom alike;
 - entry level: feedgen writes Atom entry links with ``href`` only (python-feedgen issue
-  #135), so rel/type/hreflang are set here, and the translation links, bylines (RSS
+  #135), so entry links are written here, and the translation links, bylines (RSS
   ``dc:creator``, Atom ``author``), categories, lead image (RSS ``media:content`` with
   caption and credit, Atom rel=enclosure), aggregated-source attribution and dates are
   written here too;
@@ -78,6 +79,8 @@ def render_xml(
     fg.updated(updated)
     # Written by _FeedHook instead (see feeds.publish.items on locales); feedgen would
     # otherwise format this date with a process-wide locale switch.
+    if not hasattr(fg, "_FeedGenerator__rss_lastBuildDate"):
+        raise RuntimeError("this feedgen version is not 1.0: check render_xml's dates")
     fg._FeedGenerator__rss_lastBuildDate = None
 
     full_text = d.full_text
