@@ -1,7 +1,7 @@
 """``create_app``: the whole web layer wired together.
 
-Route order matters only for speed: the feed routes come first, so a feed request is
-matched after the fewest regexes. Background jobs (the aggregator, when this process runs
+Route order matters only for speed: the feed route comes first, so a feed request is
+matched with one regex. Background jobs (the aggregator, when this process runs
 it) start with the server's lifespan and are cancelled when it stops.
 """
 
@@ -27,7 +27,7 @@ from feeds.store import Store
 from feeds.web.catalog import Catalog
 from feeds.web.errors import http_error_handler, server_error
 from feeds.web.feedcache import FeedCache
-from feeds.web.feeds import FeedEndpoint, feed_routes
+from feeds.web.feeds import FeedEndpoint, FeedRoute
 from feeds.web.freshness import Freshness
 from feeds.web.health import health_route
 from feeds.web.html import Pages
@@ -69,13 +69,13 @@ def create_app(
     cache = FeedCache(settings, store, freshness, catalog, preview=pages.preview)
     endpoint = FeedEndpoint(settings, freshness, cache)
 
-    # Modules written alongside this one, each with ``routes(settings, store)``. Partner
-    # paths (/partners/{name}/{lang}/rss.xml) have the shape of /{lang}/{kind}/{slug}/...,
-    # so they are matched before the public feeds.
-    routes: list[BaseRoute] = []
+    # The public feeds first (the hot path: one regex), then the modules written alongside
+    # this one, each with ``routes(settings, store)``. FeedRoute only takes paths that
+    # parse as public feeds, so it never hides theirs.
+    routes: list[BaseRoute] = [FeedRoute(endpoint)]
     for module in OPTIONAL_ROUTES:
         routes += _optional_routes(module, settings, store)
-    routes += [*feed_routes(endpoint), health_route(store)]
+    routes += [health_route(store)]
     routes += [
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/favicon.ico", _favicon(settings), methods=["GET", "HEAD"]),

@@ -8,7 +8,10 @@ even when a story was retracted and the newest remaining story is older:
     max(previous Last-Modified, time of the store's last write, newest story's time)
 
 The store's last write is shared by every process on the database, so a feed first
-rendered after a restart still dates itself no earlier than the change it shows.
+rendered after a restart still dates itself no earlier than the change it shows. HTTP
+dates have whole seconds: two changes within one second share a Last-Modified, and only
+the ETag tells them apart (RFC 9110 §8.8.2.2); it is never dated in the future to avoid
+that (§8.8.2.1).
 
 Concurrent requests for a feed that needs rendering wait for one render, not one each.
 """

@@ -22,18 +22,23 @@ two ``send`` calls with bytes and headers prepared when the feed was rendered.
 
 from __future__ import annotations
 
+import re
+from time import monotonic
+from typing import Any
+
+from starlette.datastructures import URLPath
 from starlette.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
-from feeds.publish.selection import Format, parse_feed_path
+from feeds.publish.selection import parse_feed_path
 from feeds.web.errors import not_found
 from feeds.web.feedcache import FeedCache
 from feeds.web.freshness import Freshness
 from feeds.web.variant import read_headers, send_variant
 
-__all__ = ["FeedEndpoint", "feed_routes"]
+__all__ = ["FeedEndpoint", "FeedRoute"]
 
 
 class FeedEndpoint:
@@ -49,7 +54,9 @@ class FeedEndpoint:
         if method != "GET" and method != "HEAD":
             await _method_not_allowed(scope, receive, send)
             return
-        await self.freshness.ensure()
+        freshness = self.freshness
+        if monotonic() >= freshness.next_check:
+            await freshness.check()
         path = scope["path"]
         entry = self.cache.lookup(path)
         if entry is None:
@@ -75,18 +82,33 @@ async def _method_not_allowed(scope: Scope, receive: Receive, send: Send) -> Non
     await response(scope, receive, send)
 
 
-def feed_routes(endpoint: FeedEndpoint) -> list[Route]:
-    """One route per feed shape and file name; all go to the same endpoint."""
-    routes = []
-    for fmt in Format:
-        name = fmt.filename
-        for path in (
-            f"/{{lang}}/{name}",
-            f"/{{lang}}/aggregated/{name}",
-            f"/{{lang}}/{{kind}}/{{slug}}/{name}",
-        ):
-            routes.append(Route(path, endpoint, methods=None))
-    return routes
+class FeedRoute(BaseRoute):
+    """Every public feed path, matched with one regex and before any other route.
+
+    One route instead of one per shape keeps the router's work on the hot path to a single
+    regex. The language segment must look like a language tag, so other rooms' paths of
+    the same shape (``/partners/{name}/{lang}/rss.xml``) never land here.
+    """
+
+    PATTERN = re.compile(
+        r"/[a-z]{2}(?:-[A-Za-z0-9]{1,8})*/"
+        r"(?:aggregated/|(?:section|tag|author)/[^/]+/)?"
+        r"(?:rss\.xml|atom\.xml|feed\.json)"
+    )
+
+    def __init__(self, endpoint: FeedEndpoint) -> None:
+        self.app = endpoint
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and self.PATTERN.fullmatch(scope["path"]):
+            return Match.FULL, {"endpoint": self.app}
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def _wants_raw(query_string: bytes) -> bool:
