@@ -116,6 +116,11 @@ from feeds.cli_partners import partners_app  # noqa: E402
 
 app.add_typer(partners_app, name="partners")
 
+# Sources, poll and aggregate (feeds.cli_sources), mounted the same way.
+from feeds.cli_sources import register as register_sources  # noqa: E402
+
+register_sources(app)
+
 
 def main() -> None:
     try:
