@@ -121,7 +121,9 @@ def _aggregator_job(settings: Settings, store: Store) -> BackgroundJob | None:
     """The aggregator's loop, once ``feeds.aggregate`` offers one to run in the server."""
     try:
         daemon = importlib.import_module("feeds.aggregate.daemon")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "feeds.aggregate.daemon":
+            raise
         log.warning("the aggregator is not available in this build: serving feeds only")
         return None
     run = daemon.run

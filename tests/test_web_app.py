@@ -1,0 +1,79 @@
+"""The app around the feeds: background jobs in the server's lifespan, errors, favicon."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from starlette.routing import Route
+
+from feeds.store import Store, open_store
+from feeds.web.app import create_app
+from tests.live import live_server
+from tests.web_support import fetch, settings, story
+
+
+def test_background_jobs_run_with_the_server_and_stop_with_it(sqlite_url: str) -> None:
+    store = open_store(sqlite_url)
+    events: list[str] = []
+
+    async def job() -> None:
+        events.append("started")
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+
+    with live_server(create_app(settings(), store, jobs=[job])) as base:
+        assert fetch(base + "/healthz").status == 200
+        assert events == ["started"]
+    assert events == ["started", "cancelled"]
+    store.close()
+
+
+def test_an_unexpected_error_is_a_short_500_and_is_logged(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings(), store)
+
+    async def broken(request: object) -> None:
+        raise RuntimeError("boom: secret internals")
+
+    app.router.routes.insert(0, Route("/broken", broken))
+    with live_server(app) as base, caplog.at_level(logging.ERROR, logger="feeds.web"):
+        answer = fetch(base + "/broken")
+    assert answer.status == 500
+    assert b"secret internals" not in answer.body
+    assert b"Internal server error" in answer.body
+    assert any("/broken" in record.getMessage() for record in caplog.records)
+
+
+def test_a_database_failure_keeps_serving_the_cached_feed(tmp_path: Path) -> None:
+    """A feed reader gets the last good feed while the database is away; /healthz says so."""
+    database = tmp_path / "feeds.db"
+    store = open_store(f"sqlite:///{database}")
+    store.upsert_article(story("sevan"))
+    app = create_app(settings(), store, revision_interval=0.0)
+    with live_server(app) as base:
+        good = fetch(base + "/en/rss.xml")
+        # The database goes away: its file is replaced by an empty one without our tables.
+        store.engine.dispose()
+        for path in tmp_path.glob("feeds.db*"):
+            path.unlink()
+        again = fetch(base + "/en/rss.xml")
+        health = fetch(base + "/healthz")
+    store.close()
+    assert again.status == 200 and again.body == good.body
+    assert health.status == 503
+    assert json.loads(health.body) == {"ok": False, "database": "unreachable", "backend": "sqlite"}
+
+
+def test_favicon_points_at_the_icon(store: Store) -> None:
+    with live_server(create_app(settings(), store)) as base:
+        answer = fetch(base + "/favicon.ico")
+    assert answer.status == 301
+    assert answer.header("Location") == "/static/icon.png"
