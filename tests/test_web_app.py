@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 
+import feedparser
 import pytest
 from starlette.routing import Route
 
@@ -77,3 +79,41 @@ def test_favicon_points_at_the_icon(store: Store) -> None:
         answer = fetch(base + "/favicon.ico")
     assert answer.status == 301
     assert answer.header("Location") == "/static/icon.png"
+
+
+def test_the_server_runs_the_aggregator_and_serves_what_it_read(
+    store: Store, tmp_path: Path
+) -> None:
+    """`feeds serve` with the aggregator: an external feed on 127.0.0.1 shows up in
+    /en/aggregated/rss.xml of the same process."""
+    from dataclasses import replace
+
+    from feeds.config import AggregatorSettings, SourceConfig
+    from tests.feedserver import FeedServer
+    from tests.feedserver import Route as FarmRoute
+
+    external = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Ararat Daily</title>'
+        b"<link>https://ararat.example/</link><language>en</language>"
+        b"<item><guid>a1</guid><title>Apricot harvest sets a record</title>"
+        b"<link>https://ararat.example/a1</link><description>Record year.</description>"
+        b"<pubDate>Sat, 14 Nov 2026 08:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    with FeedServer().running() as farm:
+        farm.routes["/ararat.xml"] = FarmRoute(body=external)
+        config = replace(
+            settings(),
+            sources=(SourceConfig(url=farm.url("/ararat.xml"), lang="en"),),
+            aggregator=AggregatorSettings(allow_hosts=("127.0.0.1",), tick_seconds=0.2),
+        )
+        app = create_app(config, store, run_aggregator=True)
+        with live_server(app) as base:
+            deadline = time.monotonic() + 30
+            titles: list[str] = []
+            while time.monotonic() < deadline:
+                answer = fetch(base + "/en/aggregated/rss.xml")
+                titles = [e.title for e in feedparser.parse(answer.body).entries]
+                if titles:
+                    break
+                time.sleep(0.2)
+    assert titles == ["Apricot harvest sets a record"]
