@@ -279,6 +279,7 @@ def aggregate(
     from feeds.aggregate.daemon import make_parse_executor, run_aggregator
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
     settings = settings_from(config)
     store = store_from(settings)
 

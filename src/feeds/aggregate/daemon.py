@@ -97,7 +97,9 @@ async def run_aggregator(
             "interval",
             seconds=agg_settings.tick_seconds,
             next_run_time=datetime.now(UTC),
-            max_instances=1,
+            # A second instance finds the first still busy and returns at once (Daemon.tick);
+            # with max_instances=1 APScheduler would log a warning on every such tick.
+            max_instances=2,
             coalesce=True,
             misfire_grace_time=None,
             id="aggregator-tick",
@@ -109,8 +111,10 @@ async def run_aggregator(
         try:
             await stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
+            # Pause first: shutting down cancels the running tick, and with it the writes.
+            scheduler.pause()
             await daemon.drain()
+            scheduler.shutdown(wait=False)
             log.info("aggregator %s stopped", aggregator.owner)
 
 

@@ -118,7 +118,7 @@ class Aggregator:
         *,
         parse_executor: Executor | None = None,
         owner: str | None = None,
-        batch_size: int | None = None,
+        capacity: int | None = None,
         rng: random.Random | None = None,
         keep_reports: bool = True,
     ) -> None:
@@ -126,7 +126,10 @@ class Aggregator:
         self.agg = settings.aggregator
         self.store = store
         self.owner = owner or owner_id()
-        self.batch_size = batch_size or max(100, self.agg.concurrency * 4)
+        # Polls in progress at once: fetching, parsing or writing. Twice the fetch limit keeps
+        # the network busy while earlier polls parse and write.
+        self.capacity = capacity or self.agg.concurrency * 2
+        self._claim_step = max(1, self.capacity // 4)
         self.keep_reports = keep_reports
         self._rng = rng or random.Random()
         self._own_parse_executor = parse_executor is None
@@ -134,7 +137,6 @@ class Aggregator:
         db_threads = 1 if store.backend == "sqlite" else 4
         self._db = ThreadPoolExecutor(db_threads, "feeds-db")
         self._fetcher = Fetcher(self.agg)
-        self._inflight = asyncio.Semaphore(self.agg.concurrency * 2)
 
     async def __aenter__(self) -> Aggregator:
         await self._fetcher.__aenter__()
@@ -174,25 +176,36 @@ class Aggregator:
     ) -> CycleSummary:
         """Poll every due source (or exactly ``only``) once; returns what happened.
 
-        Claims in batches until nothing is due; with ``stop`` set, claims no more and lets
+        Sources are claimed only as polling slots free up, so that a lease is never spent
+        waiting in a queue (a lease that runs out before its poll starts would hand the
+        source to another daemon as well). With ``stop`` set, nothing more is claimed and
         the polls in flight finish their writes.
         """
         summary = CycleSummary()
         remaining = list(only) if only is not None else None
-        while not (stop and stop.is_set()):
-            now = datetime.now(UTC)
-            chunk = remaining[: self.batch_size] if remaining is not None else None
-            if remaining is not None and not chunk:
+        running: set[asyncio.Task[PollReport | None]] = set()
+        exhausted = False
+        loop = asyncio.get_running_loop()
+        while True:
+            free = self.capacity - len(running)
+            stopping = stop is not None and stop.is_set()
+            # Claim when a quarter of the slots is free (fewer, larger claims) or when idle.
+            if not exhausted and not stopping and (free >= self._claim_step or not running):
+                chunk = remaining[:free] if remaining is not None else None
+                claimed = await loop.run_in_executor(
+                    self._db, self._claim, datetime.now(UTC), free, chunk
+                )
+                if remaining is not None:
+                    remaining = remaining[len(chunk or []) :]
+                    exhausted = not remaining
+                elif not claimed:
+                    exhausted = True
+                running.update(asyncio.create_task(self._poll_claimed(s)) for s in claimed)
+            if not running:
                 break
-            claimed = await asyncio.get_running_loop().run_in_executor(
-                self._db, self._claim, now, self.batch_size, chunk
-            )
-            if remaining is not None:
-                remaining = remaining[len(chunk or []) :]
-            elif not claimed:
-                break
-            reports = await asyncio.gather(*(self._poll_claimed(s, stop) for s in claimed))
-            for report in reports:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                report = task.result()
                 if report is None:
                     continue
                 if self.keep_reports:
@@ -206,19 +219,13 @@ class Aggregator:
                     on_report(report)
         return summary
 
-    async def _poll_claimed(
-        self, source: SourceRecord, stop: asyncio.Event | None
-    ) -> PollReport | None:
-        async with self._inflight:
-            if stop is not None and stop.is_set():
-                await self._in_db(self._release, source)
-                return None
-            try:
-                return await self.poll(source)
-            except Exception:  # one broken source must not stop the others
-                log.exception("poll of %s failed unexpectedly", source.url)
-                await self._in_db(self._release, source)
-                return PollReport(source.id, source.url, "crash", "error", error="internal error")
+    async def _poll_claimed(self, source: SourceRecord) -> PollReport | None:
+        try:
+            return await self.poll(source)
+        except Exception:  # one broken source must not stop the others
+            log.exception("poll of %s failed unexpectedly", source.url)
+            await self._in_db(self._release, source)
+            return PollReport(source.id, source.url, "crash", "error", error="internal error")
 
     def _release(self, source: SourceRecord) -> None:
         from sqlalchemy import update
