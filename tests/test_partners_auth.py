@@ -180,3 +180,14 @@ def test_unknown_language_is_404_not_500(client: httpx.Client, newsroom: Store) 
     got = client.get("/partners/portal/fr/rss", headers={"Authorization": f"Bearer {token}"})
     assert got.status_code == 404
     assert b"en, hy, ru" in got.content
+
+
+def test_formats_option_narrows_the_profile_and_bad_section_slugs_are_404(
+    client: httpx.Client, newsroom: Store
+) -> None:
+    token = add(newsroom, PartnerRecord("atom-only", options={"formats": ["atom"]}))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/partners/atom-only/en/atom", headers=headers).status_code == 200
+    assert client.get("/partners/atom-only/en/rss", headers=headers).status_code == 403
+    odd = client.get("/partners/atom-only/en/section/Economy/atom", headers=headers)
+    assert odd.status_code == 404

@@ -159,3 +159,11 @@ def test_item_cap_from_partner_options() -> None:
     stories = [story(f"s{i}", hours_ago=i + 1) for i in range(10)]
     feed = build("generic", stories, options={"max_items": 4})
     assert feed.included == ("s0", "s1", "s2", "s3")
+
+
+def test_extensions_option_adds_webfeeds_to_a_generic_feed_and_reports_unknown_names() -> None:
+    feed = build("generic", [story("one")], options={"extensions": ["webfeeds", "nosuch"]})
+    channel = etree.fromstring(feed.body).find("channel")
+    assert channel is not None
+    assert channel.findtext(f"{{{WEBFEEDS_NS}}}logo") == "https://news.example/static/logo.png"
+    assert feed.notes == ("unknown extension 'nosuch' ignored",)

@@ -13,7 +13,7 @@ from typing import Any
 
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
-from feeds.publish.profiles import Profile, Violation, check_story
+from feeds.publish.profiles import Profile, Violation, check_story, extensions_for
 from feeds.publish.render import render
 from feeds.publish.selection import Format
 
@@ -60,8 +60,8 @@ def build_partner_feed(
     accepted, violations = screen_stories(profile, articles, description.lang)
     max_items = min(int(options.get("max_items", profile.max_items)), profile.max_items)
     chosen = accepted[:max_items]
-    extensions = profile.extensions(options)
-    notes: list[str] = []
+    extensions, unknown = extensions_for(profile, options)
+    notes = [f"unknown extension {name!r} ignored" for name in unknown]
     body = render(description, fmt, chosen, extensions=extensions)
     limits = [b for b in (profile.max_bytes, options.get("max_bytes")) if b]
     if limits:

@@ -26,7 +26,15 @@ from feeds.publish.partner_extensions import (
 )
 from feeds.publish.selection import Format
 
-__all__ = ["PROFILES", "Profile", "Violation", "check_story", "get_profile"]
+__all__ = [
+    "EXTENSIONS",
+    "PROFILES",
+    "Profile",
+    "Violation",
+    "check_story",
+    "extensions_for",
+    "get_profile",
+]
 
 Rule = Callable[[Article, Translation], str | None]
 ExtensionFactory = Callable[[Mapping[str, Any]], Sequence[Extension]]
@@ -135,6 +143,35 @@ PROFILES: Mapping[str, Profile] = {
         ),
     )
 }
+
+
+# Extensions a partner may add to any profile with the ``extensions`` option, e.g.
+# ``extensions = ["webfeeds"]`` for a generic full-text feed that Feedly also styles.
+EXTENSIONS: Mapping[str, ExtensionFactory] = {
+    "dcterms": lambda options: (DctermsModifiedExtension(),),
+    "webfeeds": lambda options: (WebfeedsExtension(options),),
+    "yandex": lambda options: (YandexExtension(options),),
+    "smartnews": lambda options: (SmartNewsExtension(options),),
+}
+
+
+def extensions_for(
+    profile: Profile, options: Mapping[str, Any]
+) -> tuple[list[Extension], list[str]]:
+    """The profile's extensions plus those named in ``options["extensions"]``, each once;
+    and the names that are not known (reported, not fatal)."""
+    chosen = list(profile.extensions(options))
+    unknown: list[str] = []
+    extra = options.get("extensions", [])
+    for name in extra if isinstance(extra, list) else []:
+        factory = EXTENSIONS.get(str(name))
+        if factory is None:
+            unknown.append(str(name))
+            continue
+        for ext in factory(options):
+            if all(e.name != ext.name for e in chosen):
+                chosen.append(ext)
+    return chosen, unknown
 
 
 def get_profile(name: str) -> Profile:

@@ -32,6 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from feeds.config import Settings, SiteSettings
+from feeds.model import slugify
 from feeds.publish import FeedDescription, Format, Kind, Selection
 from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
@@ -39,7 +40,13 @@ from feeds.store import Store
 from feeds.store.partners import PartnerRecord
 from feeds.web.partner_registry import PartnerRegistry, candidates
 
-__all__ = ["RateLimiter", "partner_description", "partner_feed", "routes"]
+__all__ = [
+    "RateLimiter",
+    "allowed_formats",
+    "partner_description",
+    "partner_feed",
+    "routes",
+]
 
 log = logging.getLogger("feeds.partners")
 
@@ -77,6 +84,15 @@ class RateLimiter:
                 return 0.0
             self.buckets[key] = (tokens, now)
             return (1 - tokens) / refill
+
+
+def allowed_formats(record: PartnerRecord) -> tuple[Format, ...]:
+    """The profile's formats, narrowed by the partner's ``formats`` option if it has one."""
+    formats = get_profile(record.profile).formats
+    wanted = record.options.get("formats")
+    if isinstance(wanted, list):
+        return tuple(f for f in formats if f.value in wanted)
+    return formats
 
 
 def partner_description(
@@ -174,6 +190,11 @@ def routes(settings: Settings, store: Store, limiter: RateLimiter | None = None)
         fmt = _FORMATS.get(fmt_name)
         if fmt is None:
             return PlainTextResponse("unknown format; use rss, atom or json\n", status_code=404)
+        if section is not None and slugify(section) != section:
+            return PlainTextResponse(
+                f"no section {section!r}; section URLs use slugs such as 'foreign-affairs'\n",
+                status_code=404,
+            )
         if lang not in settings.site.languages:
             languages = ", ".join(settings.site.languages)
             return PlainTextResponse(
@@ -184,8 +205,9 @@ def routes(settings: Settings, store: Store, limiter: RateLimiter | None = None)
             return _forbidden(f"{lang!r} is not in your profile ({', '.join(record.languages)})")
         if section is not None and record.sections and section not in record.sections:
             return _forbidden(f"section {section!r} is not in your profile")
-        if fmt not in profile.formats:
-            allowed = ", ".join(f.value for f in profile.formats)
+        formats = allowed_formats(record)
+        if fmt not in formats:
+            allowed = ", ".join(f.value for f in formats)
             return _forbidden(f"profile {profile.name!r} has no {fmt.value} feed; use {allowed}")
         return fmt
 
