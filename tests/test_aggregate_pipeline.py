@@ -278,3 +278,60 @@ def test_leased_sources_are_not_claimed_twice(server: FeedServer, sqlite_store: 
     with sqlite_store.reading() as conn:
         assert conn.execute(select(func.count()).select_from(sources)).scalar_one() == 1
         assert [s.lease_owner for s in list_sources(conn)] == ["two"]
+
+
+def test_bulk_insert_of_new_articles_writes_what_write_article_writes(tmp_path: Path) -> None:
+    from sqlalchemy import MetaData
+
+    from feeds.aggregate.prepare import ParseJob, prepare
+    from feeds.store.articles import bump_revision, write_article
+    from feeds.store.sources import insert_new_articles
+
+    body = (EXAMPLES / "yerevan-tech-en.json").read_bytes()
+    job = ParseJob(
+        7,
+        "https://x.example/f",
+        "X",
+        None,
+        None,
+        "Tech",
+        body,
+        None,
+        {},
+        datetime(2026, 11, 14, tzinfo=UTC),
+    )
+    batch = [e.article for e in prepare(job).entries]
+    one, two = (
+        open_store(f"sqlite:///{tmp_path}/one.db"),
+        open_store(f"sqlite:///{tmp_path}/two.db"),
+    )
+    with one.transaction() as conn:
+        revision = bump_revision(conn)
+        for article in batch:
+            write_article(conn, article, revision)
+    with two.transaction() as conn:
+        insert_new_articles(conn, batch, bump_revision(conn))
+
+    def dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
+        tables = MetaData()
+        tables.reflect(store.engine)
+        skip = {"created_at", "next_attempt_at"}  # times of the write itself
+        out = {}
+        with store.reading() as conn:
+            for name in (
+                "articles",
+                "article_languages",
+                "article_tags",
+                "article_authors",
+                "websub_outbox",
+            ):
+                table = tables.tables[name]
+                ignored = skip | ({"id"} if name == "websub_outbox" else set())
+                cols = [c for c in table.c if c.name not in ignored]
+                out[name] = sorted(tuple(r) for r in conn.execute(select(*cols)))
+        return out
+
+    assert dump(one) == dump(two)
+    assert len(dump(one)["articles"]) == 2
+    one.close()
+    two.close()

@@ -34,13 +34,14 @@ from feeds.aggregate.prepare import ParseJob, Prepared, prepare
 from feeds.config import Settings, SourceConfig
 from feeds.model import Article
 from feeds.store import Store
-from feeds.store.articles import write_articles
+from feeds.store.articles import bump_revision, write_article
 from feeds.store.sources import (
     EntryRecord,
     SourceRecord,
     SourceSpec,
     SourceUpdate,
     claim_due,
+    insert_new_articles,
     load_entries,
     save_poll,
     sync_config_sources,
@@ -312,10 +313,11 @@ class Aggregator:
                 for e in prepared.entries
             ),
         )
-        articles = [e.article for e in prepared.entries]
+        new_articles = [e.article for e in prepared.entries if e.is_new]
+        changed_articles = [e.article for e in prepared.entries if not e.is_new]
         written = True
         try:
-            await self._in_db(self._write, source, change, articles)
+            await self._in_db(self._write, source, change, new_articles, changed_articles)
         except _LeaseLostError:
             written = False
             log.warning("%s: lease lost to another daemon; this poll was not written", source.url)
@@ -349,9 +351,18 @@ class Aggregator:
         with self.store.reading() as conn:
             return load_entries(conn, source_id)
 
-    def _write(self, source: SourceRecord, change: SourceUpdate, articles: list[Article]) -> None:
+    def _write(
+        self,
+        source: SourceRecord,
+        change: SourceUpdate,
+        new: list[Article],
+        changed: list[Article],
+    ) -> None:
         with self.store.transaction() as conn:
             if not save_poll(conn, source, self.owner, change):
                 raise _LeaseLostError(source.url)
-            if articles:
-                write_articles(conn, articles)
+            if new or changed:
+                revision = bump_revision(conn)
+                insert_new_articles(conn, new, revision)
+                for article in changed:
+                    write_article(conn, article, revision)

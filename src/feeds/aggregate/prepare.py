@@ -7,6 +7,7 @@ out is plain, picklable data.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,9 +87,12 @@ def _is_web_url(value: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
 
 
+# XML 1.0 forbids most C0 controls (and U+FFFE/U+FFFF); the model refuses them.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _clean_text(value: str) -> str:
-    # XML 1.0 forbids most C0 controls; the model refuses them, so drop them here.
-    return "".join(c for c in value if c >= " " or c in "\t\n\r")
+    return _XML_ILLEGAL.sub("", value)
 
 
 def _article(job: ParseJob, intent: EntryIntent, lang: str, feed_title: str) -> Article:

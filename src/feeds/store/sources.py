@@ -39,8 +39,15 @@ from sqlalchemy import (
     update,
 )
 
-from feeds.model import check_language_tag
-from feeds.store.schema import metadata
+from feeds.model import Article, article_to_dict, check_language_tag, slugify
+from feeds.store import websub
+from feeds.store.schema import (
+    article_authors,
+    article_languages,
+    article_tags,
+    articles,
+    metadata,
+)
 from feeds.store.types import UTCDateTime
 
 __all__ = [
@@ -52,6 +59,7 @@ __all__ = [
     "add_source",
     "claim_due",
     "find_source",
+    "insert_new_articles",
     "list_sources",
     "load_entries",
     "remove_source",
@@ -427,3 +435,62 @@ def save_poll(conn: Connection, source: SourceRecord, owner: str, change: Source
         .values(**values)
     )
     return result.rowcount == 1
+
+
+def insert_new_articles(conn: Connection, batch: Sequence[Article], revision: int) -> None:
+    """Insert aggregated articles known to be new, a few statements for the whole batch.
+
+    The aggregator knows an entry is new from ``source_entries`` (written in the same
+    transaction as the article), so the per-article existence check, update path and
+    one-by-one inserts of ``feeds.store.articles.write_article`` are not needed; this is
+    what makes a cold poll of a 50-item feed cost milliseconds instead of ~80 ms. The
+    rows are the ones ``write_article`` writes; changed entries still go through it.
+    """
+    if not batch:
+        return
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(articles),
+        [
+            {
+                "id": a.id,
+                "status": a.status.value,
+                "published": a.published,
+                "updated": a.updated,
+                "section_slug": a.section_slug,
+                "aggregated": a.source is not None,
+                "source_id": a.source.source_id if a.source else None,
+                "document": json.dumps(article_to_dict(a), ensure_ascii=False),
+                "revision": revision,
+                "created_at": now,
+                "retracted_at": None,
+            }
+            for a in batch
+        ],
+    )
+    conn.execute(
+        insert(article_languages),
+        [{"article_id": a.id, "lang": lang} for a in batch for lang in a.languages],
+    )
+    tags = [
+        {"article_id": a.id, "slug": slug, "label": label}
+        for a in batch
+        for slug, label in {slugify(t): t for t in a.tags}.items()
+        if slug
+    ]
+    if tags:
+        conn.execute(insert(article_tags), tags)
+    authors = [
+        {"article_id": a.id, "slug": slug, "name": name}
+        for a in batch
+        for slug, name in {x.slug: x.name for x in a.authors if x.slug}.items()
+    ]
+    if authors:
+        conn.execute(insert(article_authors), authors)
+    # WebSub: the same announcements write_article queues, once for the whole batch.
+    # A story dated a little ahead is announced when its time comes, as write_article does.
+    due: dict[datetime, set[str]] = {}
+    for article in batch:
+        due.setdefault(max(now, article.published), set()).update(websub.feed_keys(article))
+    for when, keys in due.items():
+        websub.enqueue(conn, keys, when, now)

@@ -1,0 +1,409 @@
+"""Aggregator benchmark: a loopback feed farm, the aggregator against a plain loop.
+
+    .venv/bin/python bench/aggregate.py            # full run, a few minutes
+    .venv/bin/python bench/aggregate.py --quick    # 200 feeds, for a smoke test
+
+The farm (its own process, aiohttp.web on 127.0.0.1) serves N feeds of 50 items each
+(about 50 KB; English, Russian and Armenian text) with ETags and an optional per-response
+delay standing in for network latency. Each measured phase runs in a fresh subprocess so
+that its peak RSS is its own. Phases:
+
+- baseline: a plain loop of ``urllib`` fetch + ``feedparser.parse`` over a sample of feeds
+  (nothing stored), with the same delay;
+- cold: every feed new, every entry stored (SQLite, WAL) as an Article;
+- warm: every feed answers 304;
+- changed: 10% of the feeds have 5 new items;
+- rss10k: one cycle over 10,000 registered sources (warm), for peak memory.
+
+Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import multiprocessing
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+WORDS = {
+    "en": "the government said on monday that new rail link between yerevan and tbilisi will "
+    "open next year while farmers in the ararat valley reported record apricot harvest and "
+    "ministers discussed energy prices trade routes schools hospitals and water supply".split(),
+    "ru": "правительство заявило в понедельник что новая железная дорога между ереваном и "
+    "тбилиси откроется в следующем году а фермеры араратской долины сообщили о рекордном "
+    "урожае абрикосов министры обсудили цены на энергию торговые пути школы больницы".split(),
+    "hy": "կառավարությունը երկուշաբթի հայտարարեց որ երևանի և թբիլիսիի միջև նոր երկաթուղին "
+    "կբացվի հաջորդ տարի իսկ արարատյան դաշտի ֆերմերները հայտնեցին ծիրանի ռեկորդային բերքի "
+    "մասին նախարարները քննարկեցին էներգիայի գները առևտրային ուղիները դպրոցները".split(),
+}
+LANGS = ("en", "ru", "hy")
+ITEMS = 50
+EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def rfc822(value: datetime) -> str:
+    return value.strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def make_feed(n: int, generation: int) -> bytes:
+    """Feed ``n`` at ``generation``: each generation adds 5 newer items on top."""
+    lang = LANGS[n % 3]
+    words = WORDS[lang]
+    first = generation * 5
+    items = []
+    for k in range(first + ITEMS - 1, first - 1, -1):
+        rng = random.Random(n * 100_003 + k)  # an item's text never changes
+        title = " ".join(rng.choice(words) for _ in range(8)).capitalize()
+        text = " ".join(rng.choice(words) for _ in range(90))
+        when = EPOCH + timedelta(hours=k, minutes=n % 60)
+        items.append(
+            f"<item><title>{title}</title><link>https://farm{n}.example/{k}</link>"
+            f"<guid>https://farm{n}.example/{k}</guid>"
+            f"<description>&lt;p&gt;{text}&lt;/p&gt;</description>"
+            f"<pubDate>{rfc822(when)}</pubDate></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Farm feed {n}</title><link>https://farm{n}.example/</link>"
+        f"<language>{lang}</language>{''.join(items[:ITEMS])}</channel></rss>"
+    ).encode()
+
+
+# --- the farm -----------------------------------------------------------------------------
+
+
+def farm_main(port: int, feeds: int, ready: Any) -> None:
+    from aiohttp import web
+
+    generation = [0] * feeds
+    bodies: dict[tuple[int, int], tuple[bytes, str]] = {}
+    state = {"delay": 0.0}
+
+    def body(n: int) -> tuple[bytes, str]:
+        key = (n, generation[n])
+        if key not in bodies:
+            data = make_feed(n, generation[n])
+            bodies[key] = (data, '"' + hashlib.sha1(data).hexdigest()[:16] + '"')  # noqa: S324
+        return bodies[key]
+
+    async def feed(request: web.Request) -> web.Response:
+        n = int(request.match_info["n"]) % feeds
+        if state["delay"]:
+            await asyncio.sleep(state["delay"])
+        data, etag = body(n)
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            body=data, headers={"ETag": etag, "Content-Type": "application/rss+xml"}
+        )
+
+    async def control(request: web.Request) -> web.Response:
+        if "delay" in request.query:
+            state["delay"] = float(request.query["delay"])
+        if "bump" in request.query:
+            fraction = float(request.query["bump"])
+            for n in range(0, feeds, round(1 / fraction)):
+                generation[n] += 1
+        if "etag" in request.query:
+            return web.Response(text=body(int(request.query["etag"]) % feeds)[1])
+        return web.Response(text="ok")
+
+    async def serve() -> None:
+        app = web.Application()
+        app.router.add_get("/feed/{n}", feed)
+        app.router.add_get("/control", control)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, backlog=4096).start()
+        for n in range(feeds):
+            body(n)
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+def control(port: int, **params: object) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/control?{query}", timeout=30) as r:
+        return str(r.read().decode())
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def peak_rss_mb(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def phase_baseline(port: int, sample: int) -> dict[str, Any]:
+    import feedparser
+
+    started, cpu0 = time.perf_counter(), time.process_time()
+    entries = 0
+    for n in range(sample):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed/{n}", timeout=30) as r:
+            data = r.read()
+        entries += len(feedparser.parse(data).entries)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
+    return {
+        "feeds": sample,
+        "wall_s": wall,
+        "feeds_per_s": sample / wall,
+        "entries_per_s": entries / wall,
+        "cpu_ms_per_feed": 1000 * cpu / sample,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[str, Any]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from feeds.aggregate.daemon import make_parse_executor
+    from feeds.aggregate.pipeline import Aggregator
+    from feeds.config import AggregatorSettings, Settings
+    from feeds.store import open_store
+    from feeds.store.sources import SourceSpec, add_source, sources
+    from sqlalchemy import update
+
+    tmp = tempfile.mkdtemp(prefix="feeds-bench-")
+    store = open_store(f"sqlite:///{tmp}/bench.db")
+    settings = Settings(
+        aggregator=replace(
+            AggregatorSettings(),
+            allow_hosts=("127.0.0.1",),
+            concurrency=concurrency,
+            per_host=concurrency,  # the whole farm is one host; a real fleet is not
+            min_interval=60,
+        )
+    )
+    with store.transaction() as conn:
+        for n in range(feeds):
+            add_source(conn, SourceSpec(url=f"http://127.0.0.1:{port}/feed/{n}"))
+    executor = make_parse_executor(workers)
+    results: dict[str, Any] = {}
+
+    async def run() -> None:
+        async with Aggregator(settings, store, parse_executor=executor, keep_reports=False) as agg:
+            # Start the worker processes before timing (spawn costs ~1 s each).
+            if isinstance(executor, ProcessPoolExecutor):
+                list(executor.map(abs, range(workers * 2)))
+            for name in ("cold", "warm", "changed"):
+                if name == "changed":
+                    control(port, bump=0.1)
+                with store.transaction() as conn:
+                    conn.execute(update(sources).values(next_poll=datetime.now(UTC)))
+                pids = [os.getpid()]
+                if isinstance(executor, ProcessPoolExecutor):
+                    pids += list(executor._processes)
+                cpu0 = cpu_seconds(pids)
+                started = time.perf_counter()
+                summary = await agg.run_cycle()
+                wall = time.perf_counter() - started
+                cpu = cpu_seconds(pids) - cpu0
+                results[name] = {
+                    "feeds": summary.polled,
+                    "new": summary.new,
+                    "changed": summary.changed,
+                    "errors": summary.errors,
+                    "wall_s": wall,
+                    "feeds_per_s": summary.polled / wall,
+                    "entries_per_s": (summary.new + summary.changed) / wall,
+                    "cpu_ms_per_feed": 1000 * cpu / max(summary.polled, 1),
+                    "peak_rss_mb_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "peak_rss_mb_workers": peak_rss_mb(pids[1:]),
+                }
+
+    asyncio.run(run())
+    executor.shutdown()
+    from feeds.store.schema import articles
+    from sqlalchemy import func, select
+
+    with store.reading() as conn:
+        results["stored_articles"] = conn.execute(
+            select(func.count()).select_from(articles)
+        ).scalar_one()
+    store.close()
+    return results
+
+
+def phase_rss10k(port: int, feeds: int, sources_count: int, concurrency: int) -> dict[str, Any]:
+    """10,000 registered sources, one full (warm) cycle: the daemon's memory at scale."""
+    from feeds.aggregate.pipeline import Aggregator
+    from feeds.config import AggregatorSettings, Settings
+    from feeds.store import open_store
+    from feeds.store.sources import sources
+    from sqlalchemy import insert
+
+    tmp = tempfile.mkdtemp(prefix="feeds-bench-")
+    store = open_store(f"sqlite:///{tmp}/bench.db")
+    settings = Settings(
+        aggregator=replace(
+            AggregatorSettings(),
+            allow_hosts=("127.0.0.1",),
+            concurrency=concurrency,
+            per_host=concurrency,
+        )
+    )
+    etags = [control(port, etag=n) for n in range(feeds)]
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "url": f"http://127.0.0.1:{port}/feed/{n}",
+            "enabled": True,
+            "origin": "bench",
+            "health": "ok",
+            "etag": etags[n % feeds],
+            "consecutive_errors": 0,
+            "next_poll": now,
+            "entries": 0,
+            "url_history": "[]",
+            "created_at": now,
+        }
+        for n in range(sources_count)
+    ]
+    with store.transaction() as conn:
+        conn.execute(insert(sources), rows)
+    del rows
+
+    async def run() -> dict[str, Any]:
+        async with Aggregator(settings, store, keep_reports=False) as agg:
+            started = time.perf_counter()
+            summary = await agg.run_cycle()
+            wall = time.perf_counter() - started
+        return {"sources": sources_count, "polled": summary.polled, "wall_s": wall}
+
+    result = asyncio.run(run())
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    store.close()
+    return result
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+
+def subphase(args: list[str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, cwd=REPO
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--phase", default="all")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--sample", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--sources", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.phase == "baseline":
+        print(json.dumps(phase_baseline(args.port, args.sample)))
+        return
+    if args.phase == "cycles":
+        print(json.dumps(phase_cycles(args.port, args.feeds, args.workers, args.concurrency)))
+        return
+    if args.phase == "rss10k":
+        print(json.dumps(phase_rss10k(args.port, args.feeds, args.sources, args.concurrency)))
+        return
+    if args.quick:
+        args.feeds, args.sample, args.sources = 200, 40, 2000
+
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    ready = multiprocessing.get_context("spawn").Event()
+    farm = multiprocessing.get_context("spawn").Process(
+        target=farm_main, args=(port, args.feeds, ready), daemon=True
+    )
+    farm.start()
+    if not ready.wait(120):
+        raise SystemExit("the feed farm did not start")
+    report: dict[str, Any] = {
+        "feeds": args.feeds,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "cpus": os.cpu_count(),
+    }
+    common = ["--port", str(port), "--feeds", str(args.feeds)]
+    try:
+        for delay in (0.0, 0.15):
+            control(port, delay=delay)
+            key = f"delay_{int(delay * 1000)}ms"
+            report[key] = {
+                "baseline": subphase(["--phase", "baseline", "--sample", str(args.sample), *common]),
+                "aggregator": subphase(
+                    [
+                        "--phase",
+                        "cycles",
+                        "--workers",
+                        str(args.workers),
+                        "--concurrency",
+                        str(args.concurrency),
+                        *common,
+                    ]
+                ),
+            }
+            print(f"{key} done", file=sys.stderr)
+            control(port, bump=0.1)  # reset nothing: the next phase starts a fresh database
+        control(port, delay=0.15)
+        report["rss10k"] = subphase(
+            [
+                "--phase",
+                "rss10k",
+                "--sources",
+                str(args.sources),
+                "--concurrency",
+                str(args.concurrency),
+                *common,
+            ]
+        )
+    finally:
+        farm.terminate()
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
