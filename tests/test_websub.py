@@ -20,7 +20,7 @@ from feeds.store.articles import bump_revision, write_article
 from feeds.web.app import create_app
 from feeds.web.websub import Notifier, topics
 from tests.hub import Hub, recording_hub
-from tests.live import live_server
+from tests.live import free_port, live_server
 from tests.partners_stories import story
 
 SITE = SiteSettings(base_url="https://news.example", languages=("en", "hy", "ru"))
@@ -176,3 +176,20 @@ def test_public_feeds_advertise_hubs_and_self_and_the_server_pings_on_ingest(
             }
             assert ("hub", hub.url) in links
             assert ("self", f"https://news.example/en/{fmt}") in links
+
+
+def test_an_unreachable_hub_is_retried_while_the_other_hub_is_served(
+    store: Store, hub: Hub
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/hub"
+    settings = Settings(site=SITE, websub_hubs=(hub.url, dead))
+    store.upsert_article(story("two-hubs", langs=("en",), section=None, tags=()))
+    assert asyncio.run(Notifier(settings, store).run_once()) == 0
+    assert hub.topics() == expected("en", "en/author/anna-petrosyan")
+    with store.reading() as conn:
+        waiting = outbox.pending(conn)
+    assert [(key, attempts) for key, attempts, _, _ in waiting] == [
+        ("en", 1),
+        ("en/author/anna-petrosyan", 1),
+    ]
+    assert all(dead in (error or "") for _, _, _, error in waiting)

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import aiohttp
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
@@ -72,7 +72,7 @@ class Notifier:
         settings: Settings,
         store: Store,
         *,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
         lease: timedelta = timedelta(seconds=60),
         base_delay: timedelta = timedelta(seconds=30),
         max_delay: timedelta = timedelta(hours=1),
@@ -123,17 +123,20 @@ class Notifier:
         else:
             log.warning("websub: %s will be retried: %s", row.feed_key, errors[0])
 
-    async def _ping(self, client: httpx.AsyncClient, hub: str, topic: str) -> str | None:
+    async def _ping(self, client: aiohttp.ClientSession, hub: str, topic: str) -> str | None:
+        form = {"hub.mode": "publish", "hub.url": topic}
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
         try:
-            response = await client.post(
-                hub, data={"hub.mode": "publish", "hub.url": topic}, timeout=self.timeout
-            )
-        except httpx.HTTPError as exc:
+            async with client.post(
+                hub, data=form, timeout=timeout, allow_redirects=False
+            ) as response:
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return f"{hub}: {type(exc).__name__}: {exc}"
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             log.info("websub: %s accepted %s", hub, topic)
             return None
-        return f"{hub}: HTTP {response.status_code} for {topic}"
+        return f"{hub}: HTTP {status} for {topic}"
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Deliver every due row once; returns how many rows were fully delivered."""
@@ -145,7 +148,7 @@ class Notifier:
         if not rows:
             return 0
         delivered = 0
-        client = self.client or httpx.AsyncClient(follow_redirects=False)
+        client = self.client or aiohttp.ClientSession()
         try:
             for row in rows:
                 done = set(row.done)
@@ -164,7 +167,7 @@ class Notifier:
                 delivered += not errors
         finally:
             if self.client is None:
-                await client.aclose()
+                await client.close()
         return delivered
 
     async def run(self, interval: float = 1.0) -> None:
