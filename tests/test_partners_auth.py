@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from feeds.config import PartnerConfig, Settings, SiteSettings
 from feeds.model import Status
+from feeds.publish.items import entry_id
 from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
@@ -191,3 +192,16 @@ def test_formats_option_narrows_the_profile_and_bad_section_slugs_are_404(
     assert client.get("/partners/atom-only/en/rss", headers=headers).status_code == 403
     odd = client.get("/partners/atom-only/en/section/Economy/atom", headers=headers)
     assert odd.status_code == 404
+
+
+def test_partner_atom_feed_carries_tombstones_within_its_scope(
+    client: httpx.Client, newsroom: Store
+) -> None:
+    everything = add(newsroom, PartnerRecord("all"))
+    politics = add(newsroom, PartnerRecord("pol", sections=("politics",)))
+    tag = "{http://purl.org/atompub/tombstones/1.0}deleted-entry"
+    got = client.get("/partners/all/en/atom", headers={"Authorization": f"Bearer {everything}"})
+    refs = [t.get("ref") for t in etree.fromstring(got.content).iter(tag)]
+    assert refs == [entry_id("withdrawn", "en")]
+    narrow = client.get("/partners/pol/en/atom", headers={"Authorization": f"Bearer {politics}"})
+    assert list(etree.fromstring(narrow.content).iter(tag)) == []

@@ -13,6 +13,7 @@ from typing import Any
 
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
+from feeds.publish.extension import Extension
 from feeds.publish.profiles import Profile, Violation, check_story, extensions_for
 from feeds.publish.render import render
 from feeds.publish.selection import Format
@@ -49,9 +50,11 @@ def build_partner_feed(
     articles: Sequence[Article],
     profile: Profile,
     options: Mapping[str, Any],
+    extra_extensions: Sequence[Extension] = (),
 ) -> PartnerFeed:
     """Render the partner's feed: rules, item cap, then the size cap (oldest dropped first).
 
+    ``extra_extensions`` (e.g. RFC 6721 tombstones) run after the profile's own.
     Partner ``options`` may lower the profile's caps (``max_items``, ``max_bytes``) or
     ask for summaries only (``full_text = false``); they never raise them.
     """
@@ -61,6 +64,7 @@ def build_partner_feed(
     max_items = min(int(options.get("max_items", profile.max_items)), profile.max_items)
     chosen = accepted[:max_items]
     extensions, unknown = extensions_for(profile, options)
+    extensions += extra_extensions
     notes = [f"unknown extension {name!r} ignored" for name in unknown]
     body = render(description, fmt, chosen, extensions=extensions)
     limits = [b for b in (profile.max_bytes, options.get("max_bytes")) if b]

@@ -38,7 +38,8 @@ from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
 from feeds.store import Store
 from feeds.store.partners import PartnerRecord
-from feeds.web.partner_registry import PartnerRegistry, candidates
+from feeds.web.partner_registry import PartnerRegistry, candidates, in_scope
+from feeds.web.tombstones import tombstone_extensions
 
 __all__ = [
     "RateLimiter",
@@ -130,7 +131,11 @@ def partner_feed(
     limit = min(int(record.options.get("max_items", profile.max_items)), profile.max_items)
     # Fetch more than the cap: stories the profile refuses must not leave the feed short.
     stories = candidates(store, record, lang, section, now, limit * 3)
-    return build_partner_feed(description, fmt, stories, profile, record.options)
+    # Partners copy stories, so they need the tombstones of retractions most of all.
+    tombstones = tombstone_extensions(
+        settings, store, selection, fmt, now, keep=lambda a: in_scope(record, a)
+    )
+    return build_partner_feed(description, fmt, stories, profile, record.options, tombstones)
 
 
 def _unauthorized(message: str) -> Response:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from feeds.config import Settings
+from feeds.model import Article
 from feeds.publish.extension import Extension
 from feeds.publish.selection import Format, Selection
 from feeds.publish.tombstone import Retraction, TombstoneExtension
@@ -15,11 +17,17 @@ __all__ = ["tombstone_extensions"]
 
 
 def tombstone_extensions(
-    settings: Settings, store: Store, selection: Selection, fmt: Format, now: datetime
+    settings: Settings,
+    store: Store,
+    selection: Selection,
+    fmt: Format,
+    now: datetime,
+    keep: Callable[[Article], bool] | None = None,
 ) -> list[Extension]:
     """``[TombstoneExtension]`` for an Atom feed with recent retractions, else ``[]``.
 
-    Blocking (reads the store): call it from a worker thread.
+    ``keep`` narrows further (a partner's sections and tags). Blocking (reads the
+    store): call it from a worker thread.
     """
     days = settings.site.tombstone_days
     if fmt is not Format.ATOM or days <= 0:
@@ -28,7 +36,7 @@ def tombstone_extensions(
         retracted = retracted_since(conn, now - timedelta(days=days))
     retractions = []
     for article, when in retracted:
-        if selection.matches(article):
+        if selection.matches(article) and (keep is None or keep(article)):
             translation = article.translation(selection.lang)
             url = translation.url if translation else None
             retractions.append(Retraction(article.id, when, url))
