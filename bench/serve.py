@@ -187,7 +187,7 @@ def http_benchmark(seconds: int, rounds: int) -> list[str]:
     store = open_store(f"sqlite:///{work}/feeds.db")
     store.upsert_articles(make_articles(50))
     store.close()
-    port = 8765
+    port = _free_port()
     feed = f"http://127.0.0.1:{port}/en/rss.xml"
     # The static endpoint needs the feed's bytes: render them once through a first server.
     static_file = work / "static.xml"
@@ -237,6 +237,14 @@ def http_benchmark(seconds: int, rounds: int) -> list[str]:
         f"| cached feed, `If-None-Match` (304) | {med['304']:.0f} | {med['304'] / base:.2f} |",
         f"| cached feed, gzip (200) | {med['gzip']:.0f} | {med['gzip'] / base:.2f} |",
     ]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _wait_and_fetch(url: str) -> tuple[bytes, str]:

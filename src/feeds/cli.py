@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -105,6 +106,10 @@ def serve(
 
     from feeds.web.app import create_app
 
+    # One line per event for operators: aggregator cycles, cache refreshes, WebSub pings.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = settings_from(config)
     store = store_from(settings)
     web_app = create_app(settings, store, run_aggregator=aggregate and settings.aggregator.enabled)
