@@ -233,11 +233,12 @@ def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[
                 pids = [os.getpid()]
                 if isinstance(executor, ProcessPoolExecutor):
                     pids += list(executor._processes)
-                cpu0 = cpu_seconds(pids)
+                cpu0, main0 = cpu_seconds(pids), cpu_seconds(pids[:1])
                 started = time.perf_counter()
                 summary = await agg.run_cycle()
                 wall = time.perf_counter() - started
                 cpu = cpu_seconds(pids) - cpu0
+                main_cpu = cpu_seconds(pids[:1]) - main0
                 results[name] = {
                     "feeds": summary.polled,
                     "new": summary.new,
@@ -247,6 +248,7 @@ def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[
                     "feeds_per_s": summary.polled / wall,
                     "entries_per_s": (summary.new + summary.changed) / wall,
                     "cpu_ms_per_feed": 1000 * cpu / max(summary.polled, 1),
+                    "cpu_ms_per_feed_main": 1000 * main_cpu / max(summary.polled, 1),
                     "peak_rss_mb_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     "peak_rss_mb_workers": peak_rss_mb(pids[1:]),
                 }

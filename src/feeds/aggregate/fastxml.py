@@ -110,6 +110,13 @@ def parse_fast(body: bytes, url: str, content_type: str | None = None) -> Parsed
     raise NotFastError(f"root element {root.tag}")
 
 
+def _join(base: str, value: str) -> str:
+    """urljoin, skipped for the common already-absolute case (urljoin is slow)."""
+    if value.startswith(("https://", "http://")) and " " not in value:
+        return value
+    return urljoin(base, value)
+
+
 def _text(element: etree._Element | None) -> str:
     if element is None:
         return ""
@@ -161,7 +168,7 @@ def _rss(root: etree._Element, url: str) -> ParsedFeed:
     entries = tuple(_rss_item(item) for item in channel.iterfind("item"))
     return ParsedFeed(
         title=html_to_text(_text(_single(channel, "title"))),
-        link=urljoin(base, link) if link else None,
+        link=_join(base, link) if link else None,
         lang=clean_lang(_text(_single(channel, "language"))),
         entries=entries,
         ttl_minutes=positive_int(_text(_single(channel, "ttl"))),
@@ -179,12 +186,12 @@ def _rss_item(item: etree._Element) -> ParsedEntry:
             raise NotFastError(f"item child {child.tag}")
     base = item.base or ""
     link = _text(_single(item, "link"))
-    link = urljoin(base, link) if link else ""
+    link = _join(base, link) if link else ""
     guid_el = _single(item, "guid")
     guid = _text(guid_el)
     permalink = guid_el is not None and guid_el.get("isPermaLink") != "false"
     if guid and permalink:
-        guid = urljoin(base, guid)  # feedparser resolves a permalink guid like a link
+        guid = _join(base, guid)  # feedparser resolves a permalink guid like a link
     if not link and guid and permalink:
         link = guid
     description = _text(_single(item, "description"))
@@ -224,7 +231,7 @@ def _alternate(parent: etree._Element) -> str | None:
         raise NotFastError("several alternate links")
     if not links or not links[0].get("href"):
         return None
-    return urljoin(links[0].base or "", links[0].get("href", "").strip())
+    return _join(links[0].base or "", links[0].get("href", "").strip())
 
 
 def _atom(root: etree._Element, url: str) -> ParsedFeed:
@@ -257,7 +264,7 @@ def _atom_entry(entry: etree._Element) -> ParsedEntry:
         for a in entry.iterfind(f"{ATOM}author")
         if (name := html_to_text(_text(_single(a, f"{ATOM}name"))))
     )
-    guid = urljoin(base, guid) if guid else ""
+    guid = _join(base, guid) if guid else ""
     return ParsedEntry(
         guid=guid or None,
         link=_alternate(entry) or guid or None,  # feedparser's "guidislink"

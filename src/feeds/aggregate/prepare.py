@@ -7,6 +7,7 @@ out is plain, picklable data.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from feeds.model import (
     SourceRef,
     Status,
     Translation,
+    article_to_dict,
 )
 
 __all__ = ["ParseJob", "Prepared", "article_id_for", "prepare"]
@@ -61,6 +63,7 @@ class PreparedEntry:
     first_seen: datetime
     hash_updates: int
     is_new: bool
+    document: str  # the stored JSON document, made here to spare the writing process
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,7 @@ def prepare(job: ParseJob) -> Prepared:
                 first_seen=intent.first_seen,
                 hash_updates=intent.hash_updates,
                 is_new=intent.key in new_keys,
+                document=json.dumps(article_to_dict(article), ensure_ascii=False),
             )
         )
     return Prepared(

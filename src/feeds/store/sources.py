@@ -437,7 +437,12 @@ def save_poll(conn: Connection, source: SourceRecord, owner: str, change: Source
     return result.rowcount == 1
 
 
-def insert_new_articles(conn: Connection, batch: Sequence[Article], revision: int) -> None:
+def insert_new_articles(
+    conn: Connection,
+    batch: Sequence[Article],
+    revision: int,
+    documents: Sequence[str] | None = None,
+) -> None:
     """Insert aggregated articles known to be new, a few statements for the whole batch.
 
     The aggregator knows an entry is new from ``source_entries`` (written in the same
@@ -445,6 +450,7 @@ def insert_new_articles(conn: Connection, batch: Sequence[Article], revision: in
     one-by-one inserts of ``feeds.store.articles.write_article`` are not needed; this is
     what makes a cold poll of a 50-item feed cost milliseconds instead of ~80 ms. The
     rows are the ones ``write_article`` writes; changed entries still go through it.
+    ``documents``, when given, are the articles' JSON documents, already serialised.
     """
     if not batch:
         return
@@ -460,12 +466,14 @@ def insert_new_articles(conn: Connection, batch: Sequence[Article], revision: in
                 "section_slug": a.section_slug,
                 "aggregated": a.source is not None,
                 "source_id": a.source.source_id if a.source else None,
-                "document": json.dumps(article_to_dict(a), ensure_ascii=False),
+                "document": documents[i]
+                if documents is not None
+                else json.dumps(article_to_dict(a), ensure_ascii=False),
                 "revision": revision,
                 "created_at": now,
                 "retracted_at": None,
             }
-            for a in batch
+            for i, a in enumerate(batch)
         ],
     )
     conn.execute(
