@@ -39,6 +39,7 @@ from feeds.store.types import UTCDateTime
 
 __all__ = [
     "OutboxRow",
+    "any_due",
     "claim_due",
     "enqueue",
     "feed_keys",
@@ -142,6 +143,16 @@ def enqueue(conn: Connection, keys: Iterable[str], when: datetime, now: datetime
     ]
     if rows:
         conn.execute(insert(websub_outbox), rows)
+
+
+def any_due(conn: Connection, now: datetime) -> bool:
+    """Whether a row is waiting for a worker: a read, so an idle poll takes no write lock."""
+    o = websub_outbox.c
+    free = or_(o.locked_until.is_(None), o.locked_until < now)
+    row = conn.execute(
+        select(o.id).where(o.gave_up_at.is_(None), o.next_attempt_at <= now, free).limit(1)
+    ).first()
+    return row is not None
 
 
 def claim_due(

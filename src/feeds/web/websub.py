@@ -94,6 +94,9 @@ class Notifier:
         return min(delay, self.max_delay)
 
     def _claim(self, now: datetime) -> list[outbox.OutboxRow]:
+        with self.store.reading() as conn:
+            if not outbox.any_due(conn, now):
+                return []
         with self.store.transaction() as conn:
             return outbox.claim_due(conn, now, self.lease)
 
