@@ -127,3 +127,16 @@ def test_closed_months_are_cached_long_and_unknown_months_are_404(client: httpx.
         assert client.get(path).status_code == 404, path
     body = json.dumps(client.get("/en/archive/2026/08/feed.json").json())
     assert "withdrawn" not in body and "draft" not in body
+
+
+def test_an_archive_changes_when_a_story_in_it_is_retracted(
+    client: httpx.Client, store: Store
+) -> None:
+    path = "/en/archive/2026/08/atom.xml"
+    before = client.get(path)
+    assert entry_id("s01", "en").encode() in before.content
+    assert client.get(path).content == before.content  # served again, same bytes
+    store.retract_article("s01")
+    after = client.get(path)
+    assert entry_id("s01", "en").encode() not in after.content
+    assert after.headers["etag"] != before.headers["etag"]

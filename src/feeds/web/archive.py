@@ -7,6 +7,7 @@ is cached like the live feeds. See ``feeds.publish.archive`` for the documents.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -30,9 +31,14 @@ CLOSED_MONTH_MAX_AGE = 86_400
 
 
 class ArchiveEndpoint:
+    """Renders an archive once per store state: the store's revision plus the time of the
+    next embargoed story (which becomes visible without a write)."""
+
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        self.cache: dict[tuple[str, tuple[int, int], Format], tuple[object, Variant | None]] = {}
+        self.lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         params = scope["path_params"]
@@ -42,11 +48,26 @@ class ArchiveEndpoint:
         if month is None or fmt is None or lang not in self.settings.site.languages:
             await not_found(self.settings, scope["path"])(scope, receive, send)
             return
-        variant = await run_in_threadpool(self.variant, lang, month, fmt, datetime.now(UTC))
+        variant = await run_in_threadpool(self.cached, lang, month, fmt, datetime.now(UTC))
         if variant is None:
             await not_found(self.settings, scope["path"])(scope, receive, send)
             return
         await send_variant(scope, send, variant, read_headers(scope))
+
+    def cached(
+        self, lang: str, month: tuple[int, int], fmt: Format, now: datetime
+    ) -> Variant | None:
+        embargo = self.store.next_publication(now)
+        stamp = (self.store.revision().number, embargo, is_closed(month, now))
+        key = (lang, month, fmt)
+        with self.lock:
+            hit = self.cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        variant = self.variant(lang, month, fmt, now)
+        with self.lock:
+            self.cache[key] = (stamp, variant)
+        return variant
 
     def variant(
         self, lang: str, month: tuple[int, int], fmt: Format, now: datetime
