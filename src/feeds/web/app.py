@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from feeds.config import Settings
 from feeds.store import Store
+from feeds.web.articles import article_routes
 from feeds.web.catalog import Catalog
 from feeds.web.errors import http_error_handler, server_error
 from feeds.web.feedcache import FeedCache
@@ -80,6 +81,7 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/favicon.ico", _favicon(settings), methods=["GET", "HEAD"]),
         *page_routes(settings, freshness, cache, pages),
+        *article_routes(settings, store, freshness, pages),
     ]
 
     background = list(jobs)

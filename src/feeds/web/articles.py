@@ -1,0 +1,312 @@
+"""``/{lang}/articles/{id}``: one story in one language, as a page a feed reader links to.
+
+Feed items link to their translations' URLs, which in the example newsroom (and in any
+site without a separate CMS) are these pages. A page shows the story with its bylines,
+section and tags linked to their feeds, the lead image, the full body, and points search
+engines and readers at the other language versions (``hreflang``) and at the language's
+feeds (autodiscovery). The canonical URL is the translation's declared URL, which may
+live on another host: this page is served at ``/{lang}/articles/{id}`` regardless.
+
+Only visible stories have a page (``Article.is_visible``): drafts, retractions, stories
+under embargo and unknown ids are the site's usual 404, so nothing leaks before its time.
+A story that lacks the language asked for is a 404 page linking to the languages it has.
+Aggregated stories get a short page that credits their source and sends the reader to
+the original; their full text is not republished here.
+
+Pages are cached like the other pages: one ``Variant`` (ETag, 304, compressed once) per
+(language, story), valid for one generation of the store (see ``Freshness``); a re-render
+that gives the same bytes keeps the old ETag. The cache holds at most ``capacity`` pages,
+least recently used first out, so a crawler walking every story cannot fill the memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from feeds.config import Settings
+from feeds.model import Article, Image, SourceRef, check_language_tag
+from feeds.publish.selection import Format, Kind, Selection
+from feeds.store import Store
+from feeds.web.errors import not_found
+from feeds.web.freshness import Freshness
+from feeds.web.html import FeedLink, Pages
+from feeds.web.variant import Variant, VariantResponse
+
+__all__ = [
+    "ArticleEndpoint",
+    "ArticleView",
+    "Link",
+    "Missing",
+    "article_path",
+    "article_routes",
+    "build_view",
+    "phrase",
+]
+
+log = logging.getLogger("feeds.web")
+
+HTML = "text/html; charset=utf-8"
+
+# The few words the article page adds around the newsroom's text, per language.
+_PHRASES: dict[str, dict[str, str]] = {
+    "other_languages": {"en": "Other languages", "hy": "Այլ լեզուներով", "ru": "На других языках"},
+    "updated": {"en": "Updated", "hy": "Թարմացվել է", "ru": "Обновлено"},
+    "section": {"en": "Section", "hy": "Բաժին", "ru": "Раздел"},
+    "tags": {"en": "Tags", "hy": "Պիտակներ", "ru": "Теги"},
+    "subscribe": {"en": "Subscribe", "hy": "Բաժանորդագրվել", "ru": "Подписаться"},
+    "source": {"en": "Source", "hy": "Աղբյուր", "ru": "Источник"},
+    "read_original": {
+        "en": "Read the full story at",
+        "hy": "Կարդալ ամբողջությամբ՝",
+        "ru": "Читать полностью на сайте",
+    },
+}
+
+
+def phrase(key: str, lang: str) -> str:
+    """A page word in ``lang``; English when we have no translation."""
+    words = _PHRASES[key]
+    return words.get(lang.split("-")[0], words["en"])
+
+
+def article_path(lang: str, article_id: str) -> str:
+    """Where this server shows ``article_id`` in ``lang``: ``/en/articles/{id}``."""
+    return f"/{lang}/articles/{article_id}"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A labelled link; ``lang`` set when the target is in a language of its own."""
+
+    label: str
+    url: str
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """Everything the template shows, decided here so the template only lays it out."""
+
+    lang: str
+    title: str
+    summary: str
+    # Own stories' body is stored as safe HTML; aggregated stories show none (see below).
+    body_html: Markup
+    published: datetime
+    updated: datetime | None  # None when the story was never changed after publication
+    canonical: str
+    translations: tuple[Link, ...]  # every language the story has, this one included
+    section: Link | None
+    section_feeds: tuple[FeedLink, ...]
+    tags: tuple[Link, ...]
+    bylines: tuple[Link, ...]
+    image: Image | None
+    source: SourceRef | None
+    discovery: tuple[FeedLink, ...]
+
+    @property
+    def others(self) -> tuple[Link, ...]:
+        return tuple(t for t in self.translations if t.lang != self.lang)
+
+
+def build_view(settings: Settings, pages: Pages, article: Article, lang: str) -> ArticleView:
+    """The page of ``article`` in ``lang``, which the article must have."""
+    site = settings.site
+    translation = article.translation(lang)
+    if translation is None:
+        raise ValueError(f"article {article.id} has no {lang!r} translation")
+    own = article.source is None
+    served = lang in site.languages  # only configured languages have feeds to link to
+    section: Link | None = None
+    section_feeds: tuple[FeedLink, ...] = ()
+    tags: tuple[Link, ...] = ()
+    bylines = tuple(Link(a.name, "") for a in article.authors)
+    discovery: tuple[FeedLink, ...] = ()
+    if served:
+        main = Selection(lang, Kind.ALL if own else Kind.AGGREGATED)
+        discovery = pages.links(main, site.title(lang))
+    if served and own:
+        # The story itself is visible in ``lang``, so each of these feeds has a story.
+        if article.section and article.section_slug:
+            selection = _selection(lang, Kind.SECTION, article.section_slug)
+            if selection is not None:
+                title = f"{site.title(lang)}: {article.section}"
+                section_feeds = pages.links(selection, title)
+                section = Link(article.section, section_feeds[0].url)
+                discovery += section_feeds
+        tags = tuple(
+            Link(tag, _feed_url(settings, selection))
+            for tag, slug in zip(article.tags, article.tag_slugs, strict=True)
+            if (selection := _selection(lang, Kind.TAG, slug)) is not None
+        )
+        bylines = tuple(
+            Link(a.name, _feed_url(settings, selection) if selection else "")
+            for a in article.authors
+            for selection in [_selection(lang, Kind.AUTHOR, a.slug)]
+        )
+    elif article.section:
+        section = Link(article.section, "")
+    return ArticleView(
+        lang=lang,
+        title=translation.title,
+        summary=translation.summary,
+        body_html=Markup(translation.body_html) if own else Markup(""),  # noqa: S704
+        published=article.published,
+        updated=article.updated if article.updated > article.published else None,
+        canonical=translation.url,
+        translations=tuple(
+            Link(t.title, t.url, t.lang)
+            for t in article.translations
+            if own or t.lang == lang  # an aggregated story's "translations" are elsewhere
+        ),
+        section=section,
+        section_feeds=section_feeds,
+        tags=tags,
+        bylines=bylines,
+        image=article.image,
+        source=article.source,
+        discovery=discovery,
+    )
+
+
+def _selection(lang: str, kind: Kind, slug: str | None) -> Selection | None:
+    """The feed for a section, tag or author; None when the name has no usable slug."""
+    if not slug:
+        return None
+    try:
+        return Selection(lang, kind, slug)
+    except ValueError:
+        return None
+
+
+def _feed_url(settings: Settings, selection: Selection) -> str:
+    return settings.site.absolute(selection.path(Format.RSS))
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A story asked for in a language it does not have."""
+
+    lang: str
+    path: str
+    translations: tuple[Link, ...]
+
+
+@dataclass
+class _Cached:
+    generation: int
+    variant: Variant
+
+
+class ArticleEndpoint:
+    """Answers ``GET``/``HEAD /{lang}/articles/{article_id}``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        freshness: Freshness,
+        pages: Pages,
+        *,
+        capacity: int = 512,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.freshness = freshness
+        self.pages = pages
+        self.capacity = capacity
+        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
+        self._cache: OrderedDict[tuple[str, str], _Cached] = OrderedDict()
+
+    async def page(self, request: Request) -> Response | VariantResponse:
+        lang = request.path_params["lang"]
+        article_id = request.path_params["article_id"]
+        path = request.url.path
+        if check_language_tag(lang) is not None:
+            return not_found(self.settings, path)
+        await self.freshness.ensure()
+        key = (lang, article_id)
+        generation = self.freshness.generation
+        cached = self._cache.get(key)
+        if cached is not None and cached.generation == generation:
+            self._cache.move_to_end(key)
+            return VariantResponse(cached.variant)
+        previous = cached.variant if cached is not None else None
+        try:
+            answer = await run_in_threadpool(self._answer, lang, article_id, path, previous)
+        except Exception:
+            if previous is None:
+                raise
+            # Like the feeds: a page a moment old beats an error page.
+            log.exception("cannot read article %s; serving its cached %s page", article_id, lang)
+            return VariantResponse(previous)
+        if isinstance(answer, Variant):
+            self._remember(key, generation, answer)
+            return VariantResponse(answer)
+        self._cache.pop(key, None)
+        return answer
+
+    def _remember(self, key: tuple[str, str], generation: int, variant: Variant) -> None:
+        self._cache[key] = _Cached(generation, variant)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+
+    def _answer(
+        self, lang: str, article_id: str, path: str, previous: Variant | None
+    ) -> Variant | Response:
+        """The page or the 404 for one request (blocking: reads the store, renders)."""
+        now = datetime.now(UTC)
+        article = self.store.get_article(article_id)
+        if article is None or not article.is_visible(now):
+            return not_found(self.settings, path)
+        if article.translation(lang) is None:
+            return self._other_languages(article, lang, path)
+        view = build_view(self.settings, self.pages, article, lang)
+        body = self._render(view=view, missing=None)
+        if previous is not None and previous.body == body:
+            return previous
+        # An embargoed story changes the page when its time comes, without any write.
+        changed = min(now, max(self.freshness.changed_at, article.published))
+        if previous is not None:
+            changed = max(changed, previous.last_modified)
+        return Variant(body, HTML, last_modified=changed, cache_control=self.cache_control)
+
+    def _other_languages(self, article: Article, lang: str, path: str) -> Response:
+        """404, with links to the languages the story does have."""
+        missing = Missing(
+            lang=lang,
+            path=path,
+            translations=tuple(Link(t.title, t.url, t.lang) for t in article.translations),
+        )
+        body = self._render(view=None, missing=missing)
+        return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-cache"})
+
+    def _render(self, **context: object) -> bytes:
+        site = self.settings.site
+        template = self.pages.env.get_template("article.html")
+        return template.render(
+            site=site,
+            icon=site.icon,
+            css="/static/site.css",
+            opml=site.absolute("/feeds.opml"),
+            home=site.absolute("/"),
+            phrase=phrase,
+            **context,
+        ).encode("utf-8")
+
+
+def article_routes(
+    settings: Settings, store: Store, freshness: Freshness, pages: Pages
+) -> list[Route]:
+    endpoint = ArticleEndpoint(settings, store, freshness, pages)
+    return [Route("/{lang}/articles/{article_id}", endpoint.page, methods=["GET", "HEAD"])]
