@@ -335,7 +335,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=100)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=300)
     parser.add_argument("--sources", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

@@ -109,6 +109,8 @@ class _LeaseLostError(Exception):
     pass
 
 
+# Polls parsing or waiting for their write at once (memory bound for cold cycles).
+_PARSE_SLOTS = 32
 # Polls written per transaction at most.
 _WRITE_BATCH = 200
 
@@ -152,6 +154,7 @@ class Aggregator:
         self._db = ThreadPoolExecutor(db_threads, "feeds-db")
         self._fetcher = Fetcher(self.agg)
         self._pending: list[_Write] = []
+        self._heavy = asyncio.Semaphore(_PARSE_SLOTS)
         self._writer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Aggregator:
@@ -278,64 +281,73 @@ class Aggregator:
         plan = plan_poll(state, result, now, jitter)
         prepared = Prepared()
         digest: str | None = None
-        if plan.parse and result.body is not None:
-            known_records = await self._in_db(self._known, source.id)
-            assert isinstance(known_records, dict)
-            known = {
-                k: KnownEntry(k, r.content_hash, r.updated, r.first_seen, r.hash_updates)
-                for k, r in known_records.items()
-            }
-            job = ParseJob(
-                source_id=source.id,
-                source_url=source.url,
-                source_title=source.title,
-                declared_lang=source.lang,
-                known_lang=source.feed_lang,
-                section=source.section,
-                body=result.body,
-                content_type=result.content_type,
-                known=known,
-                now=now,
-            )
-            loop = asyncio.get_running_loop()
-            prepared = await loop.run_in_executor(self._parse_executor, prepare, job)
-            if prepared.error is not None:
-                plan = plan_unreadable(state, result, now, jitter, prepared.error)
-            else:
-                plan = plan_poll(state, result, now, jitter, prepared.hints)
-                digest = body_hash(result.body)
-            for why in prepared.skipped:
-                log.warning("%s: entry skipped: %s", source.url, why)
-        change = SourceUpdate(
-            health=plan.health.value,
-            next_poll=plan.next_poll,
-            fetched_at=now,
-            consecutive_errors=plan.consecutive_errors,
-            etag=plan.etag,
-            last_modified=plan.last_modified,
-            body_hash=digest,
-            forget_body_hash=prepared.error is not None,
-            success=plan.success,
-            error=plan.error,
-            new_url=plan.new_url,
-            disable=plan.disable,
-            feed_title=prepared.feed_title,
-            feed_lang=prepared.feed_lang,
-            entries=tuple(
-                EntryRecord(
-                    e.key, e.article.id, e.content_hash, e.updated, e.first_seen, e.hash_updates
-                )
-                for e in prepared.entries
-            ),
-        )
-        new_entries = [e for e in prepared.entries if e.is_new]
-        changed_articles = [e.article for e in prepared.entries if not e.is_new]
-        written = True
+        heavy = plan.parse and result.body is not None
+        if heavy:
+            # Bounded: a parsed feed waiting for its write holds ~0.3 MB; hundreds of
+            # fetches may be in flight, but only this many parse or write at a time.
+            await self._heavy.acquire()
         try:
-            await self._write(source, change, new_entries, changed_articles)
-        except _LeaseLostError:
-            written = False
-            log.warning("%s: lease lost to another daemon; this poll was not written", source.url)
+            if plan.parse and result.body is not None:
+                known_records = await self._in_db(self._known, source.id)
+                assert isinstance(known_records, dict)
+                known = {
+                    k: KnownEntry(k, r.content_hash, r.updated, r.first_seen, r.hash_updates)
+                    for k, r in known_records.items()
+                }
+                job = ParseJob(
+                    source_id=source.id,
+                    source_url=source.url,
+                    source_title=source.title,
+                    declared_lang=source.lang,
+                    known_lang=source.feed_lang,
+                    section=source.section,
+                    body=result.body,
+                    content_type=result.content_type,
+                    known=known,
+                    now=now,
+                )
+                loop = asyncio.get_running_loop()
+                prepared = await loop.run_in_executor(self._parse_executor, prepare, job)
+                if prepared.error is not None:
+                    plan = plan_unreadable(state, result, now, jitter, prepared.error)
+                else:
+                    plan = plan_poll(state, result, now, jitter, prepared.hints)
+                    digest = body_hash(result.body)
+                for why in prepared.skipped:
+                    log.warning("%s: entry skipped: %s", source.url, why)
+            change = SourceUpdate(
+                health=plan.health.value,
+                next_poll=plan.next_poll,
+                fetched_at=now,
+                consecutive_errors=plan.consecutive_errors,
+                etag=plan.etag,
+                last_modified=plan.last_modified,
+                body_hash=digest,
+                forget_body_hash=prepared.error is not None,
+                success=plan.success,
+                error=plan.error,
+                new_url=plan.new_url,
+                disable=plan.disable,
+                feed_title=prepared.feed_title,
+                feed_lang=prepared.feed_lang,
+                entries=tuple(
+                    EntryRecord(
+                        e.key, e.article.id, e.content_hash, e.updated, e.first_seen, e.hash_updates
+                    )
+                    for e in prepared.entries
+                ),
+            )
+            new_entries = [e for e in prepared.entries if e.is_new]
+            changed_articles = [e.article for e in prepared.entries if not e.is_new]
+            written = True
+            try:
+                await self._write(source, change, new_entries, changed_articles)
+            except _LeaseLostError:
+                written = False
+                log.warning("%s: lease lost to another daemon; poll not written", source.url)
+        finally:
+            if heavy:
+                self._heavy.release()
         new = sum(1 for e in prepared.entries if e.is_new) if written else 0
         report = PollReport(
             source_id=source.id,
