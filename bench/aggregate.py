@@ -99,7 +99,7 @@ def farm_main(port: int, feeds: int, ready: Any) -> None:
         key = (n, generation[n])
         if key not in bodies:
             data = make_feed(n, generation[n])
-            bodies[key] = (data, '"' + hashlib.sha1(data).hexdigest()[:16] + '"')  # noqa: S324
+            bodies[key] = (data, '"' + hashlib.sha1(data).hexdigest()[:16] + '"')
         return bodies[key]
 
     async def feed(request: web.Request) -> web.Response:
@@ -196,12 +196,13 @@ def phase_baseline(port: int, sample: int) -> dict[str, Any]:
 def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[str, Any]:
     from concurrent.futures import ProcessPoolExecutor
 
+    from sqlalchemy import update
+
     from feeds.aggregate.daemon import make_parse_executor
     from feeds.aggregate.pipeline import Aggregator
     from feeds.config import AggregatorSettings, Settings
     from feeds.store import open_store
     from feeds.store.sources import SourceSpec, add_source, sources
-    from sqlalchemy import update
 
     tmp = tempfile.mkdtemp(prefix="feeds-bench-")
     store = open_store(f"sqlite:///{tmp}/bench.db")
@@ -255,8 +256,9 @@ def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[
 
     asyncio.run(run())
     executor.shutdown()
-    from feeds.store.schema import articles
     from sqlalchemy import func, select
+
+    from feeds.store.schema import articles
 
     with store.reading() as conn:
         results["stored_articles"] = conn.execute(
@@ -268,11 +270,12 @@ def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[
 
 def phase_rss10k(port: int, feeds: int, sources_count: int, concurrency: int) -> dict[str, Any]:
     """10,000 registered sources, one full (warm) cycle: the daemon's memory at scale."""
+    from sqlalchemy import insert
+
     from feeds.aggregate.pipeline import Aggregator
     from feeds.config import AggregatorSettings, Settings
     from feeds.store import open_store
     from feeds.store.sources import sources
-    from sqlalchemy import insert
 
     tmp = tempfile.mkdtemp(prefix="feeds-bench-")
     store = open_store(f"sqlite:///{tmp}/bench.db")
@@ -375,7 +378,9 @@ def main() -> None:
             control(port, delay=delay)
             key = f"delay_{int(delay * 1000)}ms"
             report[key] = {
-                "baseline": subphase(["--phase", "baseline", "--sample", str(args.sample), *common]),
+                "baseline": subphase(
+                    ["--phase", "baseline", "--sample", str(args.sample), *common]
+                ),
                 "aggregator": subphase(
                     [
                         "--phase",
