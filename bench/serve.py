@@ -141,21 +141,28 @@ def cold_render() -> list[str]:
 
 def scaling() -> list[str]:
     rows = [
-        "| items | format | render (ms) | size (KiB) | µs per item | per item vs 50 |",
-        "|---|---|---|---|---|---|",
+        "| items | format | render (ms) | size (KiB) | µs per item | per item vs 50 "
+        "| raw feedgen per item vs 50 |",
+        "|---|---|---|---|---|---|---|",
     ]
     pool = make_articles(5000)
     for fmt in (Format.RSS, Format.ATOM, Format.JSON):
         first: float | None = None
+        raw_first: float | None = None
         for n in (50, 500, 5000):
             subset = pool[:n]
             seconds = best_of(lambda s=subset, f=fmt: render(description_for(), f, s), repeat=3)
             size = len(render(description_for(), fmt, subset))
             per_item = seconds / n
             first = first or per_item
+            raw = "—"
+            if fmt is not Format.JSON:
+                raw_seconds = best_of(lambda s=subset, f=fmt: raw_feedgen(s, f), repeat=3)
+                raw_first = raw_first or raw_seconds / n
+                raw = f"{raw_seconds / n / raw_first:.2f}"
             rows.append(
                 f"| {n} | {fmt.value} | {seconds * 1e3:.1f} | {size / 1024:.0f} "
-                f"| {per_item * 1e6:.0f} | {per_item / first:.2f} |"
+                f"| {per_item * 1e6:.0f} | {per_item / first:.2f} | {raw} |"
             )
     return rows
 
