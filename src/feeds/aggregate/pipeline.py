@@ -423,6 +423,14 @@ class Aggregator:
         with self.store.transaction() as conn:
             revision: int | None = None
             for item in batch:
+                simple = not (item.new or item.changed or item.change.entries)
+                if simple and item.change.new_url is None:
+                    # One guarded UPDATE that cannot break a constraint: no savepoint.
+                    try:
+                        results.append(save_poll(conn, item.source, self.owner, item.change))
+                    except Exception as exc:
+                        results.append(exc)
+                    continue
                 savepoint = conn.begin_nested()
                 try:
                     if not save_poll(conn, item.source, self.owner, item.change):
