@@ -1,0 +1,134 @@
+"""The example newsroom as `make run` serves it: real CLI, real server process, real HTTP.
+
+Runs `feeds db upgrade`, `feeds import examples/articles` and `feeds serve` with
+examples/feeds.toml (on a temporary SQLite file and a free port), then reads it the way a
+feed reader, a partner and the CMS would.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import httpx
+import pytest
+
+from tests.live import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "examples" / "feeds.toml"
+
+
+def feeds_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feeds.cli", *args, "--config", str(CONFIG)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    db = tmp_path_factory.mktemp("newsroom") / "feeds.db"
+    env = dict(
+        os.environ,
+        FEEDS_DATABASE_URL=f"sqlite:///{db}",
+        FEEDS_BASE_URL=base,
+        FEEDS_ALLOW_HOSTS="127.0.0.1",
+    )
+    feeds_cli("db", "upgrade", env=env)
+    imported = feeds_cli("import", "examples/articles", env=env)
+    assert "0 bad file(s)" in imported.stdout
+    server = subprocess.Popen(
+        [sys.executable, "-m", "feeds.cli", "serve", "--port", str(port), "--config", str(CONFIG)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("feeds serve did not come up within 30 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.mark.parametrize("lang", ["en", "hy", "ru"])
+def test_a_feed_reader_reads_every_language(newsroom: str, lang: str) -> None:
+    body = httpx.get(f"{newsroom}/{lang}/rss.xml", timeout=10).content
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.language == lang
+    assert len(parsed.entries) >= 5
+    # Every story links to its own page in this language, and that page exists.
+    first = parsed.entries[0]
+    assert f"/{lang}/articles/" in first.link
+    # (The example stories' URLs name port 8000, where `make run` serves them.)
+    page = httpx.get(newsroom + urlsplit(first.link).path, timeout=10)
+    assert page.status_code == 200
+    assert first.title in html.unescape(page.text)
+
+
+def test_the_draft_and_the_embargoed_story_are_nowhere(newsroom: str) -> None:
+    hidden = ("2026-11-sevan-trout-hatchery", "2026-11-street-music-festival-2027")
+    for lang in ("en", "hy", "ru"):
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            text = httpx.get(f"{newsroom}/{lang}/{name}", timeout=10).text
+            assert not any(story in text for story in hidden), (lang, name)
+
+
+def test_the_demo_partner_reads_with_its_token_and_others_cannot(newsroom: str) -> None:
+    url = f"{newsroom}/partners/demo-portal/en/rss.xml"
+    assert httpx.get(url, timeout=10).status_code == 401
+    wrong = httpx.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert wrong.status_code == 401
+    ok = httpx.get(url, headers={"Authorization": "Bearer demo-partner-token"}, timeout=10)
+    assert ok.status_code == 200
+    assert "private" in ok.headers["cache-control"]
+    assert feedparser.parse(ok.content).entries
+
+
+def test_the_cms_publishes_through_the_ingest_api(newsroom: str) -> None:
+    story = json.loads(
+        (REPO / "examples" / "articles" / "2026-11-yerevan-winter-wine-fair.json").read_text()
+    )
+    story["id"] = "2026-11-wine-fair-follow-up"
+    for lang, translation in story["translations"].items():
+        translation["title"] = f"Follow-up: {translation['title']}"[:150]
+        translation["url"] = f"{newsroom}/{lang}/articles/2026-11-wine-fair-follow-up"
+    story["published"] = story["updated"] = "2026-11-26T20:00:00Z"
+    put = httpx.put(
+        f"{newsroom}/api/articles/2026-11-wine-fair-follow-up",
+        json=story,
+        headers={"Authorization": "Bearer demo-ingest-token"},
+        timeout=10,
+    )
+    assert put.status_code == 201
+    deadline = time.monotonic() + 5
+    while "wine-fair-follow-up" not in httpx.get(f"{newsroom}/en/rss.xml", timeout=10).text:
+        assert time.monotonic() < deadline, "the new story did not reach the feed within 5 s"
+        time.sleep(0.2)
