@@ -185,3 +185,38 @@ def test_sigterm_finishes_writes_in_flight_and_releases_the_rest(
     leased = select(func.count()).select_from(sources).where(sources.c.lease_owner.is_not(None))
     assert scalar(store, leased) == 0
     store.close()
+
+
+def test_embedded_run_polls_and_stops_cleanly_when_cancelled(
+    sqlite_url: str, farm: FeedServer
+) -> None:
+    """How the web server runs the aggregator: ``daemon.run`` as a task, cancelled at exit."""
+    import asyncio
+
+    from feeds.aggregate.daemon import run
+    from feeds.config import AggregatorSettings, Settings
+
+    store = open_store(sqlite_url)
+    register(store, farm, 20, delay=0.2)
+    settings = Settings(
+        aggregator=AggregatorSettings(
+            allow_hosts=("127.0.0.1",), tick_seconds=0.1, concurrency=2, min_interval=3600
+        )
+    )
+
+    async def scenario() -> None:
+        task = asyncio.create_task(run(settings, store))
+        for _ in range(300):
+            await asyncio.sleep(0.05)
+            if await asyncio.to_thread(polled, store) >= 2:
+                break
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    requested = {entry.path for entry in farm.log}
+    assert 2 <= polled(store) == len(requested) < 20
+    leased = select(func.count()).select_from(sources).where(sources.c.lease_owner.is_not(None))
+    assert scalar(store, leased) == 0
+    store.close()
