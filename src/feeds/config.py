@@ -127,6 +127,7 @@ class Settings:
     sources: tuple[SourceConfig, ...] = ()
     partners: tuple[PartnerConfig, ...] = ()
     websub_hubs: tuple[str, ...] = ()
+    demo_feeds_dir: Path | None = None
     config_path: Path | None = None
 
 
@@ -301,6 +302,8 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
 
     db_t = root.table("database")
     ingest_t = root.table("ingest")
+    demo_t = root.table("demo")
+    demo_dir = demo_t.get("feeds_dir", str, None)
     websub_t = root.table("websub")
     hubs = tuple(_check_url(websub_t, "hubs", h) for h in websub_t.strings("hubs"))
     return Settings(
@@ -311,6 +314,7 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
         sources=tuple(sources),
         partners=tuple(partners),
         websub_hubs=hubs,
+        demo_feeds_dir=Path(demo_dir) if demo_dir else None,
         config_path=config_path,
     )
 

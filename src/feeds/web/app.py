@@ -79,6 +79,7 @@ def create_app(
     routes += [health_route(store)]
     routes += [
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        *_demo_feeds(settings),
         Route("/favicon.ico", _favicon(settings), methods=["GET", "HEAD"]),
         *page_routes(settings, freshness, cache, pages),
         *article_routes(settings, store, freshness, pages),
@@ -134,6 +135,16 @@ def _aggregator_job(settings: Settings, store: Store) -> BackgroundJob | None:
         await run(settings, store)
 
     return job
+
+
+def _demo_feeds(settings: Settings) -> list[BaseRoute]:
+    """``[demo] feeds_dir`` served at /examples/feeds/: outside feeds the demo polls offline."""
+    if settings.demo_feeds_dir is None:
+        return []
+    if not settings.demo_feeds_dir.is_dir():
+        log.warning("[demo] feeds_dir %s is not a folder: not served", settings.demo_feeds_dir)
+        return []
+    return [Mount("/examples/feeds", StaticFiles(directory=settings.demo_feeds_dir))]
 
 
 def _favicon(settings: Settings) -> Callable[[Request], Awaitable[RedirectResponse]]:
