@@ -132,3 +132,11 @@ def test_the_cms_publishes_through_the_ingest_api(newsroom: str) -> None:
     while "wine-fair-follow-up" not in httpx.get(f"{newsroom}/en/rss.xml", timeout=10).text:
         assert time.monotonic() < deadline, "the new story did not reach the feed within 5 s"
         time.sleep(0.2)
+
+
+def test_the_demo_sources_are_served_for_the_aggregator(newsroom: str) -> None:
+    # `make run` polls these; here the server answers them like any outside feed would.
+    for name in ("ararat-daily-hy.rss.xml", "sevan-news-ru.koi8.xml", "yerevan-tech-en.json"):
+        response = httpx.get(f"{newsroom}/examples/feeds/{name}", timeout=10)
+        assert response.status_code == 200
+        assert len(response.content) > 200
