@@ -38,6 +38,7 @@ pytest: install
 test: lint types pytest
 
 bench: install
+	@command -v wrk >/dev/null || echo "wrk is missing (apt-get install wrk): the HTTP part of bench/serve.py is skipped"
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/aggregate.py
 
