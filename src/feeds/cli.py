@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
-from feeds.config import ConfigError, Settings, load_settings
+from feeds.cli_common import ConfigOption, fail, settings_from, store_from
+from feeds.cli_partners import partners_app
+from feeds.cli_sources import register as register_sources
 from feeds.importing import expand_paths, read_file
-from feeds.store import Store, StoreError, open_store
 
 app = typer.Typer(
     help="Publish and read news feeds for a multilingual newsroom.",
@@ -20,32 +21,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="TOML config file (default: $FEEDS_CONFIG).", show_default=False
-    ),
-]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
-
-
-def settings_from(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-
-
-def store_from(settings: Settings, *, migrate: bool = True) -> Store:
-    try:
-        return open_store(settings.database_url, migrate=migrate)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
 
 
 @db_app.command("upgrade")
@@ -116,15 +91,8 @@ def serve(
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
-# Partners (feeds.cli_partners); imported here, after the helpers it uses are defined.
-from feeds.cli_partners import partners_app  # noqa: E402
-
 app.add_typer(partners_app, name="partners")
-
-# Sources, poll and aggregate (feeds.cli_sources), mounted the same way.
-from feeds.cli_sources import register as register_sources  # noqa: E402
-
-register_sources(app)
+register_sources(app)  # sources, poll, aggregate
 
 
 def main() -> None:

@@ -7,46 +7,18 @@ take it with ``tail -n 1``; only its SHA-256 is stored.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from feeds.config import Settings
+from feeds.cli_common import ConfigOption, fail, settings_from, store_from
 from feeds.publish.profiles import PROFILES, get_profile
-from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerError, PartnerRecord
 from feeds.web.partner_registry import PartnerRegistry, sign_path
 from feeds.web.partners import partner_feed
 
 partners_app = typer.Typer(help="Partners: tokens, profiles and checks.", no_args_is_help=True)
-
-# The same --config option as the rest of ``feeds`` (defined again: feeds.cli imports us).
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="TOML config file (default: $FEEDS_CONFIG).", show_default=False
-    ),
-]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    from feeds.cli import fail as cli_fail
-
-    return cli_fail(message, code)
-
-
-def settings_from(config: Path | None) -> Settings:
-    from feeds.cli import settings_from as cli_settings
-
-    return cli_settings(config)
-
-
-def store_from(settings: Settings) -> Store:
-    from feeds.cli import store_from as cli_store
-
-    return cli_store(settings)
 
 
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]

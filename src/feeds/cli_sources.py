@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from feeds.config import Settings
-from feeds.store import Store
+from feeds.cli_common import ConfigOption, fail, settings_from, store_from
 from feeds.store.sources import (
     SourceError,
     SourceRecord,
@@ -28,31 +27,6 @@ from feeds.store.sources import (
 )
 
 sources_app = typer.Typer(help="External feeds the aggregator polls.", no_args_is_help=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="TOML config file (default: $FEEDS_CONFIG).", show_default=False
-    ),
-]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    from feeds.cli import fail as cli_fail
-
-    return cli_fail(message, code)
-
-
-def settings_from(config: Path | None) -> Settings:
-    from feeds.cli import settings_from as cli_settings
-
-    return cli_settings(config)
-
-
-def store_from(settings: Settings) -> Store:
-    from feeds.cli import store_from as cli_store
-
-    return cli_store(settings)
 
 
 def _ago(value: datetime | None, now: datetime) -> str:
