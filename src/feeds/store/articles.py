@@ -34,7 +34,7 @@ class FeedQuery:
     section: str | None = None
     tag: str | None = None
     author: str | None = None
-    aggregated: bool = False
+    aggregated: bool | None = False  # None: own and aggregated stories together
     source_id: int | None = None
     limit: int = 50
 
@@ -133,13 +133,14 @@ def _decode(document: str) -> Article:
 def _visible_select(query: FeedQuery, now: datetime) -> Select[str]:
     a = articles.c
     conditions = [
-        a.aggregated == query.aggregated,
         a.status.in_(_VISIBLE),
         a.published <= now,
         exists().where(
             and_(article_languages.c.article_id == a.id, article_languages.c.lang == query.lang)
         ),
     ]
+    if query.aggregated is not None:
+        conditions.append(a.aggregated == query.aggregated)
     if query.section is not None:
         conditions.append(a.section_slug == query.section)
     if query.tag is not None:

@@ -46,6 +46,15 @@ def word(key: str, lang: str) -> str:
     return words.get(lang.split("-")[0], words["en"])
 
 
+def _aggregated(settings: Settings, selection: Selection) -> bool | None:
+    """Aggregated feeds show other outlets' stories; the main feed may add them to ours."""
+    if selection.kind is Kind.AGGREGATED:
+        return True
+    if selection.kind is Kind.ALL and settings.aggregator.republish:
+        return None
+    return False
+
+
 def feed_query(settings: Settings, selection: Selection) -> FeedQuery:
     slug = selection.slug
     return FeedQuery(
@@ -53,7 +62,7 @@ def feed_query(settings: Settings, selection: Selection) -> FeedQuery:
         section=slug if selection.kind is Kind.SECTION else None,
         tag=slug if selection.kind is Kind.TAG else None,
         author=slug if selection.kind is Kind.AUTHOR else None,
-        aggregated=selection.kind is Kind.AGGREGATED,
+        aggregated=_aggregated(settings, selection),
         limit=settings.site.max_items,
     )
 
