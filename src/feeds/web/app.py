@@ -32,6 +32,7 @@ from feeds.web.feeds import FeedEndpoint, FeedRoute
 from feeds.web.freshness import Freshness
 from feeds.web.health import health_route
 from feeds.web.html import Pages
+from feeds.web.newsfeed import newsfeed_routes
 from feeds.web.pages import page_routes
 
 __all__ = ["BackgroundJob", "create_app"]
@@ -83,6 +84,7 @@ def create_app(
         Route("/favicon.ico", _favicon(settings), methods=["GET", "HEAD"]),
         *page_routes(settings, freshness, cache, pages),
         *article_routes(settings, store, freshness, pages),
+        *newsfeed_routes(settings, store, freshness, pages),
     ]
 
     background = list(jobs)

@@ -1,0 +1,219 @@
+"""``/{lang}/news``: the newsroom's own stories and the aggregated ones, on one page.
+
+A reader's "river of news": own and external stories merged newest first (at most
+``LIMIT``), each with its time in UTC and summary. Own stories link to their page on
+this server (``/{lang}/articles/{id}``); external ones to the original, credited "via"
+their source. ``?source=<id>`` narrows the page to one source's stories (so own stories
+drop out); a filter bar lists every registered source, and the page links to itself in
+the site's other languages.
+
+Every piece of text is escaped by the template, aggregated summaries too: they were
+sanitized on the way in, but this page shows them as text, never as markup.
+
+Pages are cached one ``Variant`` per (language, source) for one generation of the store
+(see ``Freshness``), bounded least-recently-used first out, like the article pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from feeds.config import Settings
+from feeds.model import Article
+from feeds.publish.selection import Selection
+from feeds.store import Store
+from feeds.store.articles import FeedQuery
+from feeds.store.sources import list_sources
+from feeds.web.articles import article_path
+from feeds.web.errors import not_found
+from feeds.web.freshness import Freshness
+from feeds.web.html import Pages
+from feeds.web.variant import Variant, VariantResponse
+
+__all__ = ["LIMIT", "NewsEndpoint", "NewsItem", "SourceLink", "merge", "newsfeed_routes"]
+
+log = logging.getLogger("feeds.web")
+
+HTML = "text/html; charset=utf-8"
+LIMIT = 50
+
+_PHRASES: dict[str, dict[str, str]] = {
+    "title": {"en": "News feed", "hy": "Լրահոս", "ru": "Лента новостей"},
+    "via": {"en": "via", "hy": "աղբյուր՝", "ru": "через"},
+    "sources": {"en": "Sources", "hy": "Աղբյուրներ", "ru": "Источники"},
+    "all": {"en": "All stories", "hy": "Բոլորը", "ru": "Все новости"},
+    "empty": {"en": "No stories yet.", "hy": "Լուրեր դեռ չկան։", "ru": "Новостей пока нет."},
+}
+
+
+def news_phrase(key: str, lang: str) -> str:
+    words = _PHRASES[key]
+    return words.get(lang.split("-")[0], words["en"])
+
+
+def news_path(lang: str, source_id: int | None = None) -> str:
+    return f"/{lang}/news" + (f"?source={source_id}" if source_id is not None else "")
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    """One row of the page; ``via`` is the source's title on external stories."""
+
+    title: str
+    url: str
+    published: datetime
+    summary: str
+    via: str | None
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    label: str
+    url: str
+    current: bool
+
+
+def merge(own: list[Article], external: list[Article], limit: int = LIMIT) -> list[Article]:
+    """Both lists (each newest first) as one, newest first, at most ``limit``."""
+    both = sorted([*own, *external], key=lambda a: (a.published, a.id), reverse=True)
+    return both[:limit]
+
+
+def _item(article: Article, lang: str) -> NewsItem | None:
+    translation = article.translation(lang)
+    if translation is None:
+        return None
+    if article.source is None:
+        return NewsItem(
+            translation.title,
+            article_path(lang, article.id),
+            article.published,
+            translation.summary,
+            None,
+        )
+    return NewsItem(
+        translation.title,
+        article.source.link,
+        article.published,
+        translation.summary,
+        article.source.title,
+    )
+
+
+@dataclass
+class _Cached:
+    generation: int
+    variant: Variant
+
+
+class NewsEndpoint:
+    """Answers ``GET``/``HEAD /{lang}/news[?source=<id>]``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        freshness: Freshness,
+        pages: Pages,
+        *,
+        capacity: int = 128,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.freshness = freshness
+        self.pages = pages
+        self.capacity = capacity
+        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
+        self._cache: OrderedDict[tuple[str, int | None], _Cached] = OrderedDict()
+
+    async def page(self, request: Request) -> Response | VariantResponse:
+        lang = request.path_params["lang"]
+        if lang not in self.settings.site.languages:
+            return not_found(self.settings, request.url.path)
+        raw = request.query_params.get("source")
+        source_id: int | None = None
+        if raw is not None:
+            if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+                return PlainTextResponse(
+                    "source must be a source id (a whole number)\n", status_code=400
+                )
+            source_id = int(raw)
+        await self.freshness.ensure()
+        key = (lang, source_id)
+        generation = self.freshness.generation
+        cached = self._cache.get(key)
+        if cached is not None and cached.generation == generation:
+            self._cache.move_to_end(key)
+            return VariantResponse(cached.variant)
+        previous = cached.variant if cached is not None else None
+        try:
+            variant = await run_in_threadpool(self._build, lang, source_id, previous)
+        except Exception:
+            if previous is None:
+                raise
+            log.exception("cannot read the %s news feed; serving its cached page", lang)
+            return VariantResponse(previous)
+        self._cache[key] = _Cached(generation, variant)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+        return VariantResponse(variant)
+
+    def _build(self, lang: str, source_id: int | None, previous: Variant | None) -> Variant:
+        """Read the store and render (blocking: run in a worker thread)."""
+        now = datetime.now(UTC)
+        external = self.store.visible_articles(
+            FeedQuery(lang, aggregated=True, source_id=source_id, limit=LIMIT), now
+        )
+        own = (
+            []
+            if source_id is not None
+            else self.store.visible_articles(FeedQuery(lang, limit=LIMIT), now)
+        )
+        with self.store.reading() as conn:
+            registered = list_sources(conn)
+        items = [item for a in merge(own, external) if (item := _item(a, lang)) is not None]
+        sources = [SourceLink(news_phrase("all", lang), news_path(lang), source_id is None)]
+        sources += [
+            SourceLink(s.display_title, news_path(lang, s.id), s.id == source_id)
+            for s in registered
+        ]
+        site = self.settings.site
+        languages = [(other, news_path(other, source_id)) for other in site.languages]
+        body = (
+            self.pages.env.get_template("newsfeed.html")
+            .render(
+                site=site,
+                icon=site.icon,
+                css="/static/site.css",
+                opml=site.absolute("/feeds.opml"),
+                home=site.absolute("/"),
+                discovery=self.pages.links(Selection(lang), site.title(lang)),
+                lang=lang,
+                items=items,
+                sources=sources,
+                languages=languages,
+                phrase=news_phrase,
+            )
+            .encode("utf-8")
+        )
+        if previous is not None and previous.body == body:
+            return previous
+        return Variant(
+            body, HTML, last_modified=self.freshness.changed_at, cache_control=self.cache_control
+        )
+
+
+def newsfeed_routes(
+    settings: Settings, store: Store, freshness: Freshness, pages: Pages
+) -> list[Route]:
+    endpoint = NewsEndpoint(settings, store, freshness, pages)
+    return [Route("/{lang}/news", endpoint.page, methods=["GET", "HEAD"])]
