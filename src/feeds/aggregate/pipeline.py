@@ -106,7 +106,7 @@ class CycleSummary:
 
 
 class _LeaseLostError(Exception):
-    pass
+    """Our lease on a source expired mid-poll: another daemon may own it, so do not write."""
 
 
 # Polls parsing or waiting for their write at once (memory bound for cold cycles).
