@@ -29,7 +29,7 @@ from feeds.aggregate.decide import (
     plan_poll,
     plan_unreadable,
 )
-from feeds.aggregate.fetch import Fetcher, FetchOutcome
+from feeds.aggregate.fetch import Fetcher
 from feeds.aggregate.prepare import ParseJob, Prepared, PreparedEntry, prepare
 from feeds.config import Settings, SourceConfig
 from feeds.model import Article
@@ -83,6 +83,8 @@ class PollReport:
     reason: str = ""
     error: str | None = None
     written: bool = True
+    # A 304, or a 200 whose body hashes as before: nothing was parsed.
+    not_modified: bool = False
 
 
 @dataclass
@@ -98,7 +100,7 @@ class CycleSummary:
         self.polled += 1
         self.new += report.new
         self.changed += report.changed
-        if report.outcome == FetchOutcome.NOT_MODIFIED or report.reason.startswith("not mod"):
+        if report.not_modified:
             self.not_modified += 1
         if report.error:
             self.errors += 1
@@ -360,6 +362,7 @@ class Aggregator:
             reason=plan.reason,
             error=plan.error,
             written=written,
+            not_modified=plan.success and not plan.parse,
         )
         level = logging.INFO if plan.health is SourceHealth.OK else logging.WARNING
         log.log(
