@@ -12,8 +12,8 @@ import httpx
 import pytest
 from lxml import etree
 
-from feeds.config import Settings, SiteSettings
-from feeds.model import Status, article_to_dict
+from feeds.config import AggregatorSettings, Settings, SiteSettings
+from feeds.model import Article, SourceRef, Status, article_to_dict
 from feeds.store import Store, open_store
 from feeds.store import websub as outbox
 from feeds.store.articles import bump_revision, write_article
@@ -63,6 +63,56 @@ def test_publishing_pings_every_feed_the_story_is_in(store: Store, hub: Hub) -> 
     with store.reading() as conn:
         assert outbox.pending(conn) == []
     assert deliver(store, hub) == 0  # nothing twice
+
+
+def aggregated(article_id: str) -> Article:
+    """An English story the aggregator read from another outlet."""
+    return dataclasses.replace(
+        story(article_id, langs=("en",), section=None, tags=()),
+        source=SourceRef(
+            title="South Caucasus Monitor",
+            feed_url="https://monitor.example/atom.xml",
+            link=f"https://monitor.example/2026/{article_id}",
+            lang="en",
+            source_id=1,
+        ),
+    )
+
+
+def deliver_republishing(store: Store, hub: Hub, republish: bool) -> int:
+    settings = Settings(
+        site=SITE, websub_hubs=(hub.url,), aggregator=AggregatorSettings(republish=republish)
+    )
+    return asyncio.run(Notifier(settings, store).run_once())
+
+
+def test_with_republish_an_aggregated_story_also_pings_the_main_feeds(
+    store: Store, hub: Hub
+) -> None:
+    store.upsert_article(aggregated("src-1-sevan"))
+    assert deliver_republishing(store, hub, republish=True) == 1
+    assert hub.topics() == sorted(
+        f"https://news.example/en/{path}"
+        for path in (
+            "rss.xml",
+            "atom.xml",
+            "feed.json",
+            "aggregated/rss.xml",
+            "aggregated/atom.xml",
+            "aggregated/feed.json",
+        )
+    )
+    with store.reading() as conn:
+        assert outbox.pending(conn) == []
+
+
+def test_without_republish_an_aggregated_story_pings_only_the_aggregated_feeds(
+    store: Store, hub: Hub
+) -> None:
+    store.upsert_article(aggregated("src-1-sevan"))
+    assert deliver_republishing(store, hub, republish=False) == 1
+    assert hub.topics() == expected("en/aggregated")
+    assert "https://news.example/en/rss.xml" not in hub.topics()
 
 
 def test_drafts_ping_nothing_and_retraction_pings_the_feeds_it_left(store: Store, hub: Hub) -> None:

@@ -2,11 +2,13 @@
 
 Writes queue *feed keys* in the store's outbox in the same transaction as the story
 (``feeds.store.websub``). ``Notifier`` claims due rows, turns each key into one topic URL
-per format and sends every hub a publish ping (``hub.mode=publish``, ``hub.url=<topic>``;
-the form most hubs accept, WebSub §"Publishing" leaves the exact call to the hub). A hub
-that fails gets the row again later, with exponential backoff; what already succeeded is
-not repeated. Rows live in the store, so a restart loses nothing: the next worker (in
-this or another process) picks them up once their lease runs out.
+per format (with ``[aggregator] republish``, ``{lang}/aggregated`` also names the main
+``{lang}`` feed, which then carries those stories) and sends every hub a publish ping
+(``hub.mode=publish``, ``hub.url=<topic>``; the form most hubs accept, WebSub
+§"Publishing" leaves the exact call to the hub). A hub that fails gets the row again
+later, with exponential backoff; what already succeeded is not repeated. Rows live in
+the store, so a restart loses nothing: the next worker (in this or another process)
+picks them up once their lease runs out.
 
 Every public feed advertises the hubs and itself (WebSub §4: ``Link: <hub>; rel="hub"``,
 ``Link: <topic>; rel="self"``) in headers (``link_header``) and in the document
@@ -56,12 +58,21 @@ def selection_of(key: str) -> Selection | None:
     return None
 
 
-def topics(site: SiteSettings, key: str) -> list[str]:
-    """The topic URLs of a feed key: the feed in every format, on this site."""
+def topics(site: SiteSettings, key: str, *, republish: bool = False) -> list[str]:
+    """The topic URLs of a feed key: the feed in every format, on this site.
+
+    With ``[aggregator] republish`` the main feed of a language carries other outlets'
+    stories too (``feeds.web.describe``), so an ``{lang}/aggregated`` key also names the
+    main ``{lang}`` feed: the store queues only the aggregated key for such a story, and
+    the hubs would otherwise never hear that ``/{lang}/rss.xml`` changed.
+    """
     selection = selection_of(key)
     if selection is None or selection.lang not in site.languages:
         return []
-    return [site.absolute(selection.path(fmt)) for fmt in Format]
+    selections = [selection]
+    if republish and selection.kind is Kind.AGGREGATED:
+        selections.append(Selection(selection.lang))
+    return [site.absolute(s.path(fmt)) for s in selections for fmt in Format]
 
 
 class Notifier:
@@ -151,12 +162,13 @@ class Notifier:
         if not rows:
             return 0
         delivered = 0
+        site, republish = self.settings.site, self.settings.aggregator.republish
         client = self.client or aiohttp.ClientSession()
         try:
             for row in rows:
                 done = set(row.done)
                 errors: list[str] = []
-                for topic in topics(self.settings.site, row.feed_key):
+                for topic in topics(site, row.feed_key, republish=republish):
                     for hub in hubs:
                         pair = f"{hub} {topic}"
                         if pair in done:
