@@ -99,3 +99,25 @@ def test_sitemap_index_lists_every_language(client: httpx.Client) -> None:
     for entry in root.findall(f"{S}sitemap"):
         lastmod = entry.findtext(f"{S}lastmod")
         assert lastmod is not None and datetime.fromisoformat(lastmod).tzinfo is not None
+
+
+def test_with_no_story_in_two_days_the_news_sitemap_lists_the_front_page(store: Store) -> None:
+    # sitemaps.org requires a url in every urlset: an empty one is not a sitemap.
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "sitemap.xsd")))
+    assert not schema.validate(etree.Element(f"{S}urlset"))
+
+    store.upsert_article(story("old", hours_ago=49, langs=("en",)))
+    app = create_app(Settings(site=SITE), store)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        for lang in ("en", "hy"):  # en has only an old story, hy none at all
+            got = http.get(f"/{lang}/sitemap-news.xml")
+            assert got.status_code == 200
+            root = etree.fromstring(got.content)
+            schema.assertValid(root)  # the official schema, unmodified: no news: inside
+            urls = root.findall(f"{S}url")
+            assert [u.findtext(f"{S}loc") for u in urls] == [f"https://news.example/{lang}/"]
+            assert list(root.iter(f"{N}news")) == []  # nothing for Google News to judge
+            assert http.get(f"/{lang}/").status_code == 200  # and the page is there
+        index = etree.fromstring(http.get("/sitemap.xml").content)
+        locs = [s.findtext(f"{S}loc") for s in index.findall(f"{S}sitemap")]
+        assert locs == [f"https://news.example/{lang}/sitemap-news.xml" for lang in SITE.languages]

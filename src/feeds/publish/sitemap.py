@@ -4,6 +4,8 @@ Google News reads News sitemaps, not feeds. Its documented rules, which the test
 only stories published in the last two days; at most 1,000 ``news:news`` URLs per
 sitemap; each with ``news:publication`` (``news:name`` as registered, ``news:language``
 an ISO 639 code), ``news:publication_date`` in W3C date-time format, and ``news:title``.
+A language with no story in the window still gets a valid sitemap (see
+``render_news_sitemap``).
 """
 
 from __future__ import annotations
@@ -50,13 +52,32 @@ def news_language(lang: str) -> str:
 
 
 def render_news_sitemap(
-    articles: Sequence[Article], lang: str, publication: str, now: datetime
+    articles: Sequence[Article],
+    lang: str,
+    publication: str,
+    now: datetime,
+    *,
+    front_page: str,
 ) -> bytes:
-    """The News sitemap of ``lang``: its stories of the last two days, newest first."""
+    """The News sitemap of ``lang``: its stories of the last two days, newest first.
+
+    With no story in those two days it lists ``front_page`` (the language's front page)
+    as a plain sitemap URL, without ``news:`` data. An empty ``urlset`` is not a sitemap:
+    sitemaps.org's schema requires at least one ``url`` in it, and Search Console rejects
+    one without ("Missing XML tag: url", Automattic/jetpack#9753). Of the ways out, this
+    keeps the URL the newsroom submitted answering 200 with a valid file, as the
+    WordPress "XML Sitemap & Google News" plugin does; Yoast's 404 shows up as a fetch
+    error in Search Console, and padding with older stories would hand Google News
+    ``news:`` entries outside its two-day window. Google adds extension tags per ``url``
+    ("How to combine sitemap extensions"), so a ``url`` without ``news:news`` is an
+    ordinary sitemap entry that Google News leaves alone.
+    """
     since = now - NEWS_WINDOW
     recent = [a for a in articles if since <= a.published <= now and a.translation(lang)]
     recent.sort(key=lambda a: (a.published, a.id), reverse=True)
     root = etree.Element(_S + "urlset", nsmap=_NEWS_NSMAP)
+    if not recent:
+        etree.SubElement(etree.SubElement(root, _S + "url"), _S + "loc").text = front_page
     for article in recent[:MAX_NEWS_URLS]:
         t = article.translation(lang)
         assert t is not None

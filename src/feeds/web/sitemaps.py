@@ -41,7 +41,8 @@ def routes(settings: Settings, store: Store) -> list[Route]:
     def news_variant(lang: str) -> Variant:
         now = datetime.now(UTC)
         stories = recent(lang, now)
-        body = render_news_sitemap(stories, lang, site.publisher, now)
+        front_page = site.absolute(f"/{lang}/")
+        body = render_news_sitemap(stories, lang, site.publisher, now, front_page=front_page)
         newest = max((a.updated for a in stories), default=EPOCH)
         return Variant(body, _XML, last_modified=newest, cache_control=cache_control)
 
