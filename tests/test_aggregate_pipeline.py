@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.config import AggregatorSettings, Settings, SourceConfig
-from feeds.model import Article
+from feeds.model import Article, article_from_dict
 from feeds.store import FeedQuery, Store, open_store
 from feeds.store.articles import list_articles
 from feeds.store.schema import articles
@@ -280,12 +281,16 @@ def test_leased_sources_are_not_claimed_twice(server: FeedServer, sqlite_store: 
         assert [s.lease_owner for s in list_sources(conn)] == ["two"]
 
 
-def test_bulk_insert_of_new_articles_writes_what_write_article_writes(tmp_path: Path) -> None:
-    from sqlalchemy import MetaData
+def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Store) -> None:
+    """The aggregator's driver-level bulk insert stores the same rows as ``write_article``
+    (same datetime text on SQLite, same timestamps on PostgreSQL), tags and authors too."""
+    from sqlalchemy import MetaData, delete
 
     from feeds.aggregate.prepare import ParseJob, prepare
-    from feeds.store.articles import bump_revision, write_article
-    from feeds.store.sources import insert_new_articles
+    from feeds.store.articles import bump_revision, list_visible, write_article
+    from feeds.store.newarticles import insert_new_articles
+    from feeds.store.schema import article_authors, article_languages, article_tags
+    from feeds.store.websub import websub_outbox
 
     body = (EXAMPLES / "yerevan-tech-en.json").read_bytes()
     job = ParseJob(
@@ -300,38 +305,42 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(tmp_path: 
         {},
         datetime(2026, 11, 14, tzinfo=UTC),
     )
-    batch = [e.article for e in prepare(job).entries]
-    one, two = (
-        open_store(f"sqlite:///{tmp_path}/one.db"),
-        open_store(f"sqlite:///{tmp_path}/two.db"),
-    )
-    with one.transaction() as conn:
-        revision = bump_revision(conn)
-        for article in batch:
-            write_article(conn, article, revision)
-    with two.transaction() as conn:
-        insert_new_articles(conn, batch, bump_revision(conn))
+    entries = prepare(job).entries
+    batch = [e.new for e in entries if e.new is not None]
+    assert len(batch) == len(entries) == 2
+    tables = MetaData()
+    tables.reflect(store.engine)
+    names = ("articles", "article_languages", "article_tags", "article_authors", "websub_outbox")
 
-    def dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
-        tables = MetaData()
-        tables.reflect(store.engine)
-        skip = {"created_at", "next_attempt_at"}  # times of the write itself
+    def dump() -> dict[str, list[tuple[object, ...]]]:
+        skip = {"created_at", "next_attempt_at", "revision"}  # the write's own time and count
         out = {}
         with store.reading() as conn:
-            for name in (
-                "articles",
-                "article_languages",
-                "article_tags",
-                "article_authors",
-                "websub_outbox",
-            ):
+            for name in names:
                 table = tables.tables[name]
                 ignored = skip | ({"id"} if name == "websub_outbox" else set())
-                cols = [c for c in table.c if c.name not in ignored]
-                out[name] = sorted(tuple(r) for r in conn.execute(select(*cols)))
+                cols = ", ".join(c.name for c in table.c if c.name not in ignored)
+                # The driver's own values: on SQLite, the exact text of every datetime.
+                rows = conn.exec_driver_sql(f"SELECT {cols} FROM {name}")
+                out[name] = sorted(tuple(r) for r in rows)
         return out
 
-    assert dump(one) == dump(two)
-    assert len(dump(one)["articles"]) == 2
-    one.close()
-    two.close()
+    with store.transaction() as conn:
+        revision = bump_revision(conn)
+        for row in batch:
+            write_article(conn, article_from_dict(json.loads(row.document)), revision)
+    by_write_article = dump()
+    with store.transaction() as conn:
+        for table in (article_languages, article_tags, article_authors, websub_outbox, articles):
+            conn.execute(delete(table))
+    assert dump()["articles"] == []
+    with store.transaction() as conn:
+        insert_new_articles(conn, batch, bump_revision(conn))
+    by_bulk_insert = dump()
+    assert by_bulk_insert == by_write_article
+    assert len(by_bulk_insert["articles"]) == 2
+    assert by_bulk_insert["article_tags"] and by_bulk_insert["websub_outbox"]
+    with store.reading() as conn:
+        stored = list_visible(conn, FeedQuery("en", aggregated=True), datetime.now(UTC))
+    assert {a.id for a in stored} == {row.id for row in batch}
+    assert all(a.published.tzinfo is UTC for a in stored)

@@ -65,6 +65,8 @@ _LANGUAGE_TAG = re.compile(
 # XML 1.0 §2.2 Char: tab, newline and carriage return are the only C0 controls allowed;
 # surrogates and U+FFFE/U+FFFF are never characters.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What a URL must not contain: what XML forbids, and any space (\s is str.isspace).
+_URL_FORBIDDEN = re.compile("[\\s\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SLUG_STRIP = re.compile(r"[^\w\s-]", re.UNICODE)
 _SLUG_DASHES = re.compile(r"[-\s_]+")
 
@@ -232,7 +234,7 @@ def _validate(article: Article) -> list[FieldError]:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             errors.append(FieldError(name, f"{value!r} is not an absolute http(s) URL"))
-        elif _XML_ILLEGAL.search(value) or any(c.isspace() for c in value):
+        elif _URL_FORBIDDEN.search(value):
             errors.append(FieldError(name, f"{value!r} contains spaces or control characters"))
 
     def need_aware(name: str, value: datetime) -> None:

@@ -30,18 +30,19 @@ from feeds.aggregate.decide import (
     plan_unreadable,
 )
 from feeds.aggregate.fetch import Fetcher
-from feeds.aggregate.prepare import ParseJob, Prepared, PreparedEntry, prepare
+from feeds.aggregate.prepare import ParseJob, Prepared, prepare
+from feeds.articlerows import NewArticle
 from feeds.config import Settings, SourceConfig
 from feeds.model import Article
 from feeds.store import Store
 from feeds.store.articles import bump_revision, write_article
+from feeds.store.newarticles import insert_new_articles
 from feeds.store.sources import (
     EntryRecord,
     SourceRecord,
     SourceSpec,
     SourceUpdate,
     claim_due,
-    insert_new_articles,
     load_entries,
     save_poll,
     sync_config_sources,
@@ -121,7 +122,7 @@ _WRITE_BATCH = 200
 class _Write:
     source: SourceRecord
     change: SourceUpdate
-    new: list[PreparedEntry]
+    new: list[NewArticle]
     changed: list[Article]
     done: asyncio.Future[bool]
 
@@ -290,8 +291,12 @@ class Aggregator:
             await self._heavy.acquire()
         try:
             if plan.parse and result.body is not None:
-                known_records = await self._in_db(self._known, source.id)
-                assert isinstance(known_records, dict)
+                # A source that never stored an entry (every first poll) has none to load.
+                known_records: dict[str, EntryRecord] = {}
+                if source.entries:
+                    loaded = await self._in_db(self._known, source.id)
+                    assert isinstance(loaded, dict)
+                    known_records = loaded
                 known = {
                     k: KnownEntry(k, r.content_hash, r.updated, r.first_seen, r.hash_updates)
                     for k, r in known_records.items()
@@ -334,13 +339,13 @@ class Aggregator:
                 feed_lang=prepared.feed_lang,
                 entries=tuple(
                     EntryRecord(
-                        e.key, e.article.id, e.content_hash, e.updated, e.first_seen, e.hash_updates
+                        e.key, e.article_id, e.content_hash, e.updated, e.first_seen, e.hash_updates
                     )
                     for e in prepared.entries
                 ),
             )
-            new_entries = [e for e in prepared.entries if e.is_new]
-            changed_articles = [e.article for e in prepared.entries if not e.is_new]
+            new_entries = [e.new for e in prepared.entries if e.new is not None]
+            changed_articles = [e.changed for e in prepared.entries if e.changed is not None]
             written = True
             try:
                 await self._write(source, change, new_entries, changed_articles)
@@ -385,7 +390,7 @@ class Aggregator:
         self,
         source: SourceRecord,
         change: SourceUpdate,
-        new: list[PreparedEntry],
+        new: list[NewArticle],
         changed: list[Article],
     ) -> None:
         """Queue one poll's writes; returns once they are committed (group commit)."""
@@ -443,12 +448,7 @@ class Aggregator:
                     if item.new or item.changed:
                         if revision is None:
                             revision = bump_revision(conn)
-                        insert_new_articles(
-                            conn,
-                            [e.article for e in item.new],
-                            revision,
-                            [e.document for e in item.new],
-                        )
+                        insert_new_articles(conn, item.new, revision)
                         for article in item.changed:
                             write_article(conn, article, revision)
                 except Exception as exc:  # reported to that poll alone

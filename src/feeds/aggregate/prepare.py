@@ -7,11 +7,11 @@ out is plain, picklable data.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.aggregate.decide import (
@@ -25,6 +25,7 @@ from feeds.aggregate.lang import choose_language
 from feeds.aggregate.parse import FeedParseError, parse_feed
 from feeds.aggregate.sanitize import html_to_text
 from feeds.aggregate.xmlguard import UnsafeXMLError
+from feeds.articlerows import NewArticle, new_article
 from feeds.model import (
     Article,
     Author,
@@ -32,7 +33,6 @@ from feeds.model import (
     SourceRef,
     Status,
     Translation,
-    article_to_dict,
 )
 
 __all__ = ["ParseJob", "Prepared", "article_id_for", "prepare"]
@@ -54,16 +54,23 @@ class ParseJob:
     now: datetime
 
 
-@dataclass(frozen=True)
-class PreparedEntry:
+class PreparedEntry(NamedTuple):
+    """One new or changed entry, ready to write. A tuple: thousands cross processes."""
+
     key: str
-    article: Article
+    article_id: str
     content_hash: str
     updated: datetime
     first_seen: datetime
     hash_updates: int
-    is_new: bool
-    document: str  # the stored JSON document, made here to spare the writing process
+    # A new entry comes as its rows, ready to insert; a changed one as the Article that
+    # replaces the stored one.
+    new: NewArticle | None
+    changed: Article | None
+
+    @property
+    def is_new(self) -> bool:
+        return self.new is not None
 
 
 @dataclass(frozen=True)
@@ -157,16 +164,17 @@ def prepare(job: ParseJob) -> Prepared:
         except InvalidArticleError as exc:
             skipped.append(str(exc))
             continue
+        is_new = intent.key in new_keys
         prepared.append(
             PreparedEntry(
                 key=intent.key,
-                article=article,
+                article_id=article.id,
                 content_hash=intent.content_hash,
                 updated=intent.updated,
                 first_seen=intent.first_seen,
                 hash_updates=intent.hash_updates,
-                is_new=intent.key in new_keys,
-                document=json.dumps(article_to_dict(article), ensure_ascii=False),
+                new=new_article(article) if is_new else None,
+                changed=None if is_new else article,
             )
         )
     return Prepared(

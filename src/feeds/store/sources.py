@@ -39,15 +39,9 @@ from sqlalchemy import (
     update,
 )
 
-from feeds.model import Article, article_to_dict, check_language_tag, slugify
-from feeds.store import websub
-from feeds.store.schema import (
-    article_authors,
-    article_languages,
-    article_tags,
-    articles,
-    metadata,
-)
+from feeds.model import check_language_tag
+from feeds.store.bulk import insert_many, time_binder
+from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
 __all__ = [
@@ -59,7 +53,6 @@ __all__ = [
     "add_source",
     "claim_due",
     "find_source",
-    "insert_new_articles",
     "list_sources",
     "load_entries",
     "remove_source",
@@ -361,6 +354,64 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
 
 
+_ENTRY_COLUMNS = (
+    "source_id",
+    "key_hash",
+    "entry_key",
+    "article_id",
+    "content_hash",
+    "updated",
+    "first_seen",
+    "hash_updates",
+)
+
+
+def _save_entries(conn: Connection, source: SourceRecord, entries: Sequence[EntryRecord]) -> int:
+    """Insert the entries seen for the first time, update the others; returns how many
+    were inserted. A source with no entries yet (every first poll) needs no lookup."""
+    hashed = [(key_hash(e.key), e) for e in entries]
+    existing: set[str] = set()
+    if source.entries:
+        existing = set(
+            conn.execute(
+                select(source_entries.c.key_hash).where(
+                    source_entries.c.source_id == source.id,
+                    source_entries.c.key_hash.in_([digest for digest, _ in hashed]),
+                )
+            ).scalars()
+        )
+    time = time_binder(conn)
+    inserts = []
+    for digest, entry in hashed:
+        if digest in existing:
+            conn.execute(
+                update(source_entries)
+                .where(source_entries.c.source_id == source.id, source_entries.c.key_hash == digest)
+                .values(
+                    article_id=entry.article_id,
+                    content_hash=entry.content_hash,
+                    updated=entry.updated,
+                    first_seen=entry.first_seen,
+                    hash_updates=entry.hash_updates,
+                )
+            )
+        else:
+            inserts.append(
+                (
+                    source.id,
+                    digest,
+                    entry.key,
+                    entry.article_id,
+                    entry.content_hash,
+                    time(entry.updated),
+                    time(entry.first_seen),
+                    entry.hash_updates,
+                )
+            )
+    insert_many(conn, source_entries, _ENTRY_COLUMNS, inserts)
+    return len(inserts)
+
+
 def save_poll(conn: Connection, source: SourceRecord, owner: str, change: SourceUpdate) -> bool:
     """Write one poll's outcome and release the lease; False when the lease was lost
     (another daemon took the source over), in which case the caller must roll back."""
@@ -395,110 +446,12 @@ def save_poll(conn: Connection, source: SourceRecord, owner: str, change: Source
             values["url"] = change.new_url
             values["url_history"] = json.dumps([*source.url_history, source.url])
     if change.entries:
-        existing = set(
-            conn.execute(
-                select(source_entries.c.key_hash).where(
-                    source_entries.c.source_id == source.id,
-                    source_entries.c.key_hash.in_([key_hash(e.key) for e in change.entries]),
-                )
-            ).scalars()
-        )
-        inserts = []
-        for entry in change.entries:
-            digest = key_hash(entry.key)
-            row = {
-                "article_id": entry.article_id,
-                "content_hash": entry.content_hash,
-                "updated": entry.updated,
-                "first_seen": entry.first_seen,
-                "hash_updates": entry.hash_updates,
-            }
-            if digest in existing:
-                conn.execute(
-                    update(source_entries)
-                    .where(
-                        source_entries.c.source_id == source.id,
-                        source_entries.c.key_hash == digest,
-                    )
-                    .values(**row)
-                )
-            else:
-                inserts.append(
-                    {"source_id": source.id, "key_hash": digest, "entry_key": entry.key, **row}
-                )
-        if inserts:
-            conn.execute(insert(source_entries), inserts)
-            values["entries"] = sources.c.entries + len(inserts)
+        added = _save_entries(conn, source, change.entries)
+        if added:
+            values["entries"] = sources.c.entries + added
     result = conn.execute(
         update(sources)
         .where(sources.c.id == source.id, sources.c.lease_owner == owner)
         .values(**values)
     )
     return result.rowcount == 1
-
-
-def insert_new_articles(
-    conn: Connection,
-    batch: Sequence[Article],
-    revision: int,
-    documents: Sequence[str] | None = None,
-) -> None:
-    """Insert aggregated articles known to be new, a few statements for the whole batch.
-
-    The aggregator knows an entry is new from ``source_entries`` (written in the same
-    transaction as the article), so the per-article existence check, update path and
-    one-by-one inserts of ``feeds.store.articles.write_article`` are not needed; this is
-    what makes a cold poll of a 50-item feed cost milliseconds instead of ~80 ms. The
-    rows are the ones ``write_article`` writes; changed entries still go through it.
-    ``documents``, when given, are the articles' JSON documents, already serialised.
-    """
-    if not batch:
-        return
-    now = datetime.now(UTC)
-    conn.execute(
-        insert(articles),
-        [
-            {
-                "id": a.id,
-                "status": a.status.value,
-                "published": a.published,
-                "updated": a.updated,
-                "section_slug": a.section_slug,
-                "aggregated": a.source is not None,
-                "source_id": a.source.source_id if a.source else None,
-                "document": documents[i]
-                if documents is not None
-                else json.dumps(article_to_dict(a), ensure_ascii=False),
-                "revision": revision,
-                "created_at": now,
-                "retracted_at": None,
-            }
-            for i, a in enumerate(batch)
-        ],
-    )
-    conn.execute(
-        insert(article_languages),
-        [{"article_id": a.id, "lang": lang} for a in batch for lang in a.languages],
-    )
-    tags = [
-        {"article_id": a.id, "slug": slug, "label": label}
-        for a in batch
-        for slug, label in {slugify(t): t for t in a.tags}.items()
-        if slug
-    ]
-    if tags:
-        conn.execute(insert(article_tags), tags)
-    authors = [
-        {"article_id": a.id, "slug": slug, "name": name}
-        for a in batch
-        for slug, name in {x.slug: x.name for x in a.authors if x.slug}.items()
-    ]
-    if authors:
-        conn.execute(insert(article_authors), authors)
-    # WebSub: the same announcements write_article queues, once for the whole batch.
-    # A story dated a little ahead is announced when its time comes, as write_article does.
-    due: dict[datetime, set[str]] = {}
-    for article in batch:
-        due.setdefault(max(now, article.published), set()).update(websub.feed_keys(article))
-    for when, keys in due.items():
-        websub.enqueue(conn, keys, when, now)

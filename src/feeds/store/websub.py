@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 
+from feeds.feedkeys import feed_keys
 from feeds.model import Article, Status
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
@@ -73,21 +74,6 @@ class OutboxRow:
     feed_key: str
     attempts: int
     done: frozenset[str]
-
-
-def feed_keys(article: Article) -> set[str]:
-    """Every feed ``article`` appears in (when visible), as feed keys."""
-    keys: set[str] = set()
-    for lang in article.languages:
-        if article.source is not None:
-            keys.add(f"{lang}/aggregated")
-            continue
-        keys.add(lang)
-        if article.section_slug:
-            keys.add(f"{lang}/section/{article.section_slug}")
-        keys.update(f"{lang}/tag/{slug}" for slug in article.tag_slugs if slug)
-        keys.update(f"{lang}/author/{a.slug}" for a in article.authors if a.slug)
-    return keys
 
 
 def record_change(conn: Connection, before: Article | None, after: Article, now: datetime) -> None:
