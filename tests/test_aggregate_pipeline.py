@@ -344,3 +344,37 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Sto
         stored = list_visible(conn, FeedQuery("en", aggregated=True), datetime.now(UTC))
     assert {a.id for a in stored} == {row.id for row in batch}
     assert all(a.published.tzinfo is UTC for a in stored)
+
+
+def test_batched_state_writes_skip_a_source_whose_lease_another_daemon_took(
+    store: Store,
+) -> None:
+    """Hundreds of 304s are written a batch at a time; a source whose lease expired and went
+    to another daemon mid-poll keeps that daemon's lease and state."""
+    from feeds.store.sources import SourceUpdate, claim_due, save_states
+
+    for n in range(3):
+        add(store, f"http://127.0.0.1:9/feed/{n}")
+    now = datetime.now(UTC)
+    with store.transaction() as conn:
+        first, second, third = claim_due(conn, "one", now, 60, 10)
+    with store.transaction() as conn:  # "one" took too long: its lease on the second ran out
+        taken = claim_due(conn, "two", now + timedelta(seconds=61), 60, 10, only=[second.id])
+    assert [s.id for s in taken] == [second.id]
+    later = now + timedelta(minutes=30)
+    not_modified = SourceUpdate("ok", later, now, 0, '"v2"', None, success=True)
+    failed = SourceUpdate("error", later, now, 1, None, None, error="HTTP 500 boom")
+    with store.transaction() as conn:
+        written = save_states(
+            conn, "one", [(first, not_modified), (second, not_modified), (third, failed)]
+        )
+    assert written == [True, False, True]
+    one, two, three = (source(store, s.id) for s in (first, second, third))
+    assert (one.etag, one.lease_owner, one.health, one.next_poll) == ('"v2"', None, "ok", later)
+    assert one.last_success == now
+    assert (two.etag, two.lease_owner, two.health) == (None, "two", "new")
+    assert (three.last_error, three.consecutive_errors, three.lease_owner) == (
+        "HTTP 500 boom",
+        1,
+        None,
+    )

@@ -43,8 +43,10 @@ from feeds.store.sources import (
     SourceSpec,
     SourceUpdate,
     claim_due,
+    is_state_only,
     load_entries,
     save_poll,
+    save_states,
     sync_config_sources,
 )
 
@@ -426,24 +428,24 @@ class Aggregator:
                     item.done.set_result(outcome)
 
     def _commit(self, batch: list[_Write]) -> list[bool | Exception]:
-        """One transaction, one savepoint per poll: a poll that fails leaves the others."""
-        results: list[bool | Exception] = []
+        """One transaction: the state-only polls (304s, errors) in a few statements, then
+        one savepoint per poll with entries, so that a poll that fails leaves the others."""
+        results: dict[int, bool | Exception] = {}
         with self.store.transaction() as conn:
+            simple = [item for item in batch if is_state_only(item.change)]
+            if simple:
+                # Guarded UPDATEs of the sources' own rows: no constraint they could break.
+                saved = save_states(conn, self.owner, [(i.source, i.change) for i in simple])
+                results.update((id(item), ok) for item, ok in zip(simple, saved, strict=True))
             revision: int | None = None
             for item in batch:
-                simple = not (item.new or item.changed or item.change.entries)
-                if simple and item.change.new_url is None:
-                    # One guarded UPDATE that cannot break a constraint: no savepoint.
-                    try:
-                        results.append(save_poll(conn, item.source, self.owner, item.change))
-                    except Exception as exc:
-                        results.append(exc)
+                if id(item) in results:
                     continue
                 savepoint = conn.begin_nested()
                 try:
                     if not save_poll(conn, item.source, self.owner, item.change):
                         savepoint.rollback()  # the lease went to another daemon
-                        results.append(False)
+                        results[id(item)] = False
                         continue
                     if item.new or item.changed:
                         if revision is None:
@@ -453,8 +455,8 @@ class Aggregator:
                             write_article(conn, article, revision)
                 except Exception as exc:  # reported to that poll alone
                     savepoint.rollback()
-                    results.append(exc)
+                    results[id(item)] = exc
                     continue
                 savepoint.commit()
-                results.append(True)
-        return results
+                results[id(item)] = True
+        return [results[id(item)] for item in batch]

@@ -1,23 +1,54 @@
 """Driver-level ``executemany`` for the aggregator's hot write paths.
 
-SQLAlchemy compiles parameters row by row and runs every value through its type's bind
-processor; for the thousands of rows of a cold aggregation cycle that costs more than the
-database's own work. Here a statement is written once and the rows go to the driver as
-they are, with datetimes converted by the column type's own bind processor, so the stored
-form is exactly what SQLAlchemy would have stored.
+SQLAlchemy compiles parameters row by row and builds a statement object per call; for the
+thousands of rows of an aggregation cycle that costs more than the database's own work.
+Here a statement is written once and the rows go to the driver as they are. Values of
+``UTCDateTime`` columns are converted by that type's own bind processor, so the stored
+form is exactly what SQLAlchemy stores (on SQLite, its text format).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
 
 from feeds.store.types import UTCDateTime
 
-__all__ = ["insert_many", "time_binder"]
+__all__ = ["insert_many", "update_many"]
+
+_Convert = Callable[[Any], Any] | None
+
+
+def _converters(conn: Connection, table: Table, names: Sequence[str]) -> list[_Convert]:
+    unknown = [name for name in names if name not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
+    converters: list[_Convert] = []
+    for name in names:
+        column_type = table.c[name].type
+        if isinstance(column_type, UTCDateTime):
+            # The dialect's implementation (SQLite: SQLAlchemy's text form), not the generic
+            # type, whose processor would leave the formatting to the driver.
+            converters.append(column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+        else:
+            converters.append(None)
+    return converters
+
+
+def _bound(rows: Sequence[tuple[Any, ...]], converters: list[_Convert]) -> list[tuple[Any, ...]]:
+    if not any(converters):
+        return list(rows)
+    pairs = list(enumerate(converters))
+    return [
+        tuple(row[i] if convert is None else convert(row[i]) for i, convert in pairs)
+        for row in rows
+    ]
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def insert_many(
@@ -26,23 +57,27 @@ def insert_many(
     """INSERT ``rows`` (tuples in the order of ``names``) into ``table`` in one call."""
     if not rows:
         return
-    unknown = [name for name in names if name not in table.c]
-    if unknown:
-        raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    converters = _converters(conn, table, names)
     columns = ", ".join(names)
-    marks = ", ".join([mark] * len(names))
+    marks = ", ".join([_mark(conn)] * len(names))
     # Identifiers come from our own Table objects (checked above); values are bound.
     statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608
-    conn.exec_driver_sql(statement, list(rows))
+    conn.exec_driver_sql(statement, _bound(rows, converters))
 
 
-def time_binder(conn: Connection) -> Callable[[datetime | None], Any]:
-    """A ``UTCDateTime`` value as this connection's driver takes it (refuses naive times)."""
-    # The dialect's implementation (on SQLite: text in SQLAlchemy's own format), not the
-    # generic type, whose processor would hand the driver a datetime to format its own way.
-    column_type = UTCDateTime().dialect_impl(conn.dialect)
-    process = column_type.bind_processor(conn.dialect)
-    if process is None:  # pragma: no cover - UTCDateTime always converts
-        raise RuntimeError("UTCDateTime has no bind processor")
-    return process
+def update_many(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    key: str,
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """UPDATE ``table`` SET ``names`` WHERE ``key`` = the row's last value, for every row."""
+    if not rows:
+        return
+    converters = _converters(conn, table, [*names, key])
+    mark = _mark(conn)
+    assignments = ", ".join(f"{name} = {mark}" for name in names)
+    # Identifiers come from our own Table objects (checked above); values are bound.
+    statement = f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}"  # noqa: S608
+    conn.exec_driver_sql(statement, _bound(rows, converters))

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from feeds.articlerows import NewArticle
 from feeds.store import websub
-from feeds.store.bulk import insert_many, time_binder
+from feeds.store.bulk import insert_many
 from feeds.store.schema import article_authors, article_languages, article_tags, articles
 
 __all__ = ["insert_new_articles"]
@@ -45,8 +45,6 @@ def insert_new_articles(conn: Connection, batch: Sequence[NewArticle], revision:
     if not batch:
         return
     now = datetime.now(UTC)
-    time = time_binder(conn)
-    created = time(now)
     insert_many(
         conn,
         articles,
@@ -55,14 +53,14 @@ def insert_new_articles(conn: Connection, batch: Sequence[NewArticle], revision:
             (
                 a.id,
                 a.status,
-                time(a.published),
-                time(a.updated),
+                a.published,
+                a.updated,
                 a.section_slug,
                 a.source_id is not None,
                 a.source_id,
                 a.document,
                 revision,
-                created,
+                now,
                 None,
             )
             for a in batch

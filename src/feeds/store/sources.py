@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 
 from feeds.model import check_language_tag
-from feeds.store.bulk import insert_many, time_binder
+from feeds.store.bulk import insert_many, update_many
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
@@ -53,10 +53,12 @@ __all__ = [
     "add_source",
     "claim_due",
     "find_source",
+    "is_state_only",
     "list_sources",
     "load_entries",
     "remove_source",
     "save_poll",
+    "save_states",
     "sync_config_sources",
 ]
 
@@ -380,7 +382,6 @@ def _save_entries(conn: Connection, source: SourceRecord, entries: Sequence[Entr
                 )
             ).scalars()
         )
-    time = time_binder(conn)
     inserts = []
     for digest, entry in hashed:
         if digest in existing:
@@ -403,8 +404,8 @@ def _save_entries(conn: Connection, source: SourceRecord, entries: Sequence[Entr
                     entry.key,
                     entry.article_id,
                     entry.content_hash,
-                    time(entry.updated),
-                    time(entry.first_seen),
+                    entry.updated,
+                    entry.first_seen,
                     entry.hash_updates,
                 )
             )
@@ -412,9 +413,8 @@ def _save_entries(conn: Connection, source: SourceRecord, entries: Sequence[Entr
     return len(inserts)
 
 
-def save_poll(conn: Connection, source: SourceRecord, owner: str, change: SourceUpdate) -> bool:
-    """Write one poll's outcome and release the lease; False when the lease was lost
-    (another daemon took the source over), in which case the caller must roll back."""
+def _state_values(change: SourceUpdate) -> dict[str, Any]:
+    """The polling-state columns a poll sets (and the lease it releases)."""
     values: dict[str, Any] = {
         "health": change.health,
         "next_poll": change.next_poll,
@@ -440,6 +440,13 @@ def save_poll(conn: Connection, source: SourceRecord, owner: str, change: Source
         values["feed_title"] = change.feed_title
     if change.feed_lang is not None:
         values["feed_lang"] = change.feed_lang
+    return values
+
+
+def save_poll(conn: Connection, source: SourceRecord, owner: str, change: SourceUpdate) -> bool:
+    """Write one poll's outcome and release the lease; False when the lease was lost
+    (another daemon took the source over), in which case the caller must roll back."""
+    values = _state_values(change)
     if change.new_url and change.new_url != source.url:
         taken = conn.execute(select(sources.c.id).where(sources.c.url == change.new_url)).first()
         if taken is None:
@@ -455,3 +462,43 @@ def save_poll(conn: Connection, source: SourceRecord, owner: str, change: Source
         .values(**values)
     )
     return result.rowcount == 1
+
+
+def is_state_only(change: SourceUpdate) -> bool:
+    """A poll that changes nothing but the source's own row (a 304, an error, an unchanged
+    body): ``save_states`` can write many of those at once."""
+    return not change.entries and change.new_url is None
+
+
+def save_states(
+    conn: Connection, owner: str, polls: Sequence[tuple[SourceRecord, SourceUpdate]]
+) -> list[bool]:
+    """``save_poll`` for many state-only polls (see ``is_state_only``) in a few statements.
+
+    The sources still leased to ``owner`` are locked first (``FOR UPDATE``; on SQLite the
+    write transaction already excludes other writers), so the lease cannot change between
+    that check and the updates. Returns, per poll, whether it was written (False: the
+    lease went to another daemon, and nothing was written for that source).
+    """
+    if not polls:
+        return []
+    ids = [source.id for source, _ in polls]
+    held = set(
+        conn.execute(
+            select(sources.c.id)
+            .where(sources.c.id.in_(ids), sources.c.lease_owner == owner)
+            .with_for_update()
+        ).scalars()
+    )
+    # One statement per set of columns; almost always one shape for a whole batch of 304s.
+    shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for source, change in polls:
+        if source.id not in held:
+            continue
+        if not is_state_only(change):
+            raise ValueError(f"source {source.id}: not a state-only poll")
+        values = _state_values(change)
+        shapes.setdefault(tuple(values), []).append((*values.values(), source.id))
+    for names, rows in shapes.items():
+        update_many(conn, sources, names, "id", rows)
+    return [source.id in held for source, _ in polls]
