@@ -378,3 +378,34 @@ def test_batched_state_writes_skip_a_source_whose_lease_another_daemon_took(
         1,
         None,
     )
+
+
+def test_a_poll_that_crashes_backs_off_instead_of_being_retried_at_once(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    """A bug or a database error inside one poll: the cycle ends, the source shows the
+    error, backs off, and keeps no validators, so the next poll fetches everything again."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    class BrokenParsing(ThreadPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> Future[object]:
+            raise RuntimeError("parser exploded")
+
+    server.routes["/f"] = Route(body=rss(("a", "A", "x")))
+    src = add(sqlite_store, server.url("/f"))
+
+    async def go() -> CycleSummary:
+        with BrokenParsing(1) as broken:
+            async with Aggregator(settings(), sqlite_store, parse_executor=broken) as agg:
+                return await asyncio.wait_for(agg.run_cycle(), 30)
+
+    started = datetime.now(UTC)
+    summary = asyncio.run(go())
+    assert summary.polled == 1 and summary.errors == 1
+    assert len(server.log) == 1  # polled once, not again and again
+    after = source(sqlite_store, src.id)
+    assert after.health == "error" and after.consecutive_errors == 1
+    assert after.last_error is not None and "parser exploded" in after.last_error
+    assert after.next_poll > started + timedelta(seconds=30)
+    assert after.lease_owner is None and after.etag is None
+    assert stored(sqlite_store) == []

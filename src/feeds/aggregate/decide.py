@@ -30,6 +30,7 @@ __all__ = [
     "entry_hash",
     "entry_key",
     "feed_hints",
+    "plan_crashed",
     "plan_entries",
     "plan_poll",
     "plan_unreadable",
@@ -374,5 +375,23 @@ def plan_unreadable(
         etag=result.etag if result.etag is not None else state.etag,
         last_modified=result.last_modified or state.last_modified,
         new_url=result.permanent_url,
+        error=error,
+    )
+
+
+def plan_crashed(state: PollState, now: datetime, jitter: float, error: str) -> PollPlan:
+    """Our own failure while handling a poll (a bug, a database error): nothing of the poll
+    was written. Back off like any error, so a source that keeps failing is not retried at
+    once, and keep the stored validators, so the next poll fetches the whole feed again."""
+    errors = state.consecutive_errors + 1
+    seconds = _backoff(state, errors)
+    return PollPlan(
+        health=SourceHealth.ERROR,
+        next_poll=_jittered(now, seconds, jitter),
+        reason=f"internal error, {errors} in a row, backing off {seconds}s",
+        parse=False,
+        consecutive_errors=errors,
+        etag=state.etag,
+        last_modified=state.last_modified,
         error=error,
     )

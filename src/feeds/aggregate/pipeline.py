@@ -23,9 +23,11 @@ from datetime import UTC, datetime
 
 from feeds.aggregate.decide import (
     KnownEntry,
+    PollPlan,
     PollState,
     SourceHealth,
     body_hash,
+    plan_crashed,
     plan_poll,
     plan_unreadable,
 )
@@ -246,22 +248,40 @@ class Aggregator:
     async def _poll_claimed(self, source: SourceRecord) -> PollReport | None:
         try:
             return await self.poll(source)
-        except Exception:  # one broken source must not stop the others
+        except Exception as exc:  # one broken source must not stop the others
             log.exception("poll of %s failed unexpectedly", source.url)
-            await self._in_db(self._release, source)
-            return PollReport(source.id, source.url, "crash", "error", error="internal error")
-
-    def _release(self, source: SourceRecord) -> None:
-        from sqlalchemy import update
-
-        from feeds.store.sources import sources as table
-
-        with self.store.transaction() as conn:
-            conn.execute(
-                update(table)
-                .where(table.c.id == source.id, table.c.lease_owner == self.owner)
-                .values(lease_owner=None, lease_until=None)
+            error = f"internal error: {type(exc).__name__}: {exc}"[:500]
+            now = datetime.now(UTC)
+            plan = plan_crashed(self._state(source), now, self._rng.random(), error)
+            try:
+                await self._in_db(self._save_crash, source, self._update(plan, now))
+            except Exception:
+                log.exception("%s: could not record the failure either", source.url)
+            return PollReport(
+                source.id, source.url, "crash", plan.health.value, reason=plan.reason, error=error
             )
+
+    def _save_crash(self, source: SourceRecord, change: SourceUpdate) -> None:
+        """Back off and release the lease, so that the source is not claimed again at once
+        (in this cycle or by another daemon) to fail the same way."""
+        with self.store.transaction() as conn:
+            save_states(conn, self.owner, [(source, change)])
+
+    @staticmethod
+    def _update(plan: PollPlan, now: datetime) -> SourceUpdate:
+        """The stored state a plan with nothing to write but the source's row leads to."""
+        return SourceUpdate(
+            health=plan.health.value,
+            next_poll=plan.next_poll,
+            fetched_at=now,
+            consecutive_errors=plan.consecutive_errors,
+            etag=plan.etag,
+            last_modified=plan.last_modified,
+            success=plan.success,
+            error=plan.error,
+            new_url=plan.new_url,
+            disable=plan.disable,
+        )
 
     def _state(self, source: SourceRecord) -> PollState:
         agg = self.agg
