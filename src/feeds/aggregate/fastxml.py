@@ -181,32 +181,42 @@ def _rss(root: etree._Element, url: str) -> ParsedFeed:
 
 
 def _rss_item(item: etree._Element) -> ParsedEntry:
+    # One pass over the children (an item is read thousands of times in a cold cycle).
+    children: dict[str, list[etree._Element]] = {}
     for child in item:
         if child.tag not in _RSS_ITEM_CHILDREN:
             raise NotFastError(f"item child {child.tag}")
+        children.setdefault(child.tag, []).append(child)
+
+    def single(tag: str) -> etree._Element | None:
+        found = children.get(tag)
+        if found and len(found) > 1:
+            raise NotFastError(f"{len(found)} <{tag}> elements")
+        return found[0] if found else None
+
     base = item.base or ""
-    link = _text(_single(item, "link"))
+    link = _text(single("link"))
     link = _join(base, link) if link else ""
-    guid_el = _single(item, "guid")
+    guid_el = single("guid")
     guid = _text(guid_el)
     permalink = guid_el is not None and guid_el.get("isPermaLink") != "false"
     if guid and permalink:
         guid = _join(base, guid)  # feedparser resolves a permalink guid like a link
     if not link and guid and permalink:
         link = guid
-    description = _text(_single(item, "description"))
-    content = _text(_single(item, f"{CONTENT}encoded"))
-    authors = tuple(a for c in item.iterfind(f"{DC}creator") if (a := html_to_text(_text(c))))
+    description = _text(single("description"))
+    content = _text(single(f"{CONTENT}encoded"))
+    creators = children.get(f"{DC}creator", ())
     return ParsedEntry(
         guid=guid or None,
         link=link or None,
-        title=html_to_text(_text(_single(item, "title"))),
+        title=html_to_text(_text(single("title"))),
         summary=sanitize_html(description, base),
         content=sanitize_html(content, base) if content else "",
-        published=_rfc822(_text(_single(item, "pubDate"))),
+        published=_rfc822(_text(single("pubDate"))),
         updated=None,
-        authors=authors,
-        tags=tuple(t for c in item.iterfind("category") if (t := _text(c))),
+        authors=tuple(a for c in creators if (a := html_to_text(_text(c)))),
+        tags=tuple(t for c in children.get("category", ()) if (t := _text(c))),
     )
 
 
