@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/aggregate.py            # full run, a few minutes
     .venv/bin/python bench/aggregate.py --quick    # 200 feeds, for a smoke test
+    .venv/bin/python bench/aggregate.py --postgres postgresql://postgres@127.0.0.1/test
+                                                   # also the cycles on PostgreSQL
 
 The farm (its own process, aiohttp.web on 127.0.0.1) serves N feeds of 50 items each
 (about 50 KB; English, Russian and Armenian text) with ETags and an optional per-response
@@ -13,7 +15,9 @@ that its peak RSS is its own. Phases:
 - cold: every feed new, every entry stored (SQLite, WAL) as an Article;
 - warm: every feed answers 304;
 - changed: 10% of the feeds have 5 new items;
-- rss10k: one cycle over 10,000 registered sources (warm), for peak memory.
+- rss10k: one cycle over 10,000 registered sources (warm), for peak memory;
+- with ``--postgres URL``: cold, warm and changed again at 150 ms, stored in PostgreSQL
+  (a new schema, dropped afterwards) instead of SQLite.
 
 Only 127.0.0.1 is ever contacted.
 """
@@ -193,7 +197,34 @@ def phase_baseline(port: int, sample: int) -> dict[str, Any]:
     }
 
 
-def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[str, Any]:
+def fresh_postgres_schema(url: str) -> tuple[str, str]:
+    """A new, empty schema in the PostgreSQL database at ``url``: (its URL, its name)."""
+    import uuid
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}", schema
+
+
+def drop_postgres_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def phase_cycles(
+    port: int, feeds: int, workers: int, concurrency: int, postgres: str | None = None
+) -> dict[str, Any]:
     from concurrent.futures import ProcessPoolExecutor
 
     from sqlalchemy import update
@@ -204,8 +235,12 @@ def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[
     from feeds.store import open_store
     from feeds.store.sources import SourceSpec, add_source, sources
 
-    tmp = tempfile.mkdtemp(prefix="feeds-bench-")
-    store = open_store(f"sqlite:///{tmp}/bench.db")
+    schema = None
+    if postgres:
+        url, schema = fresh_postgres_schema(postgres)
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='feeds-bench-')}/bench.db"
+    store = open_store(url)
     settings = Settings(
         aggregator=replace(
             AggregatorSettings(),
@@ -265,6 +300,8 @@ def phase_cycles(port: int, feeds: int, workers: int, concurrency: int) -> dict[
             select(func.count()).select_from(articles)
         ).scalar_one()
     store.close()
+    if postgres and schema:
+        drop_postgres_schema(postgres, schema)
     return results
 
 
@@ -341,12 +378,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=300)
     parser.add_argument("--sources", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--postgres",
+        help="also run the cycles at 150 ms on this PostgreSQL database (in a new schema)",
+    )
     args = parser.parse_args()
     if args.phase == "baseline":
         print(json.dumps(phase_baseline(args.port, args.sample)))
         return
     if args.phase == "cycles":
-        print(json.dumps(phase_cycles(args.port, args.feeds, args.workers, args.concurrency)))
+        result = phase_cycles(args.port, args.feeds, args.workers, args.concurrency, args.postgres)
+        print(json.dumps(result))
         return
     if args.phase == "rss10k":
         print(json.dumps(phase_rss10k(args.port, args.feeds, args.sources, args.concurrency)))
@@ -396,6 +438,21 @@ def main() -> None:
             print(f"{key} done", file=sys.stderr)
             control(port, bump=0.1)  # reset nothing: the next phase starts a fresh database
         control(port, delay=0.15)
+        if args.postgres:
+            report["postgres_delay_150ms"] = subphase(
+                [
+                    "--phase",
+                    "cycles",
+                    "--workers",
+                    str(args.workers),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--postgres",
+                    args.postgres,
+                    *common,
+                ]
+            )
+            print("postgres done", file=sys.stderr)
         report["rss10k"] = subphase(
             [
                 "--phase",
