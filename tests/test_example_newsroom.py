@@ -99,6 +99,11 @@ def test_the_draft_and_the_embargoed_story_are_nowhere(newsroom: str) -> None:
         for name in ("rss.xml", "atom.xml", "feed.json"):
             text = httpx.get(f"{newsroom}/{lang}/{name}", timeout=10).text
             assert not any(story in text for story in hidden), (lang, name)
+    # Nor is the embargoed story's lead image, for someone who guesses its file name.
+    images = f"{newsroom}/static/images"
+    embargoed = httpx.get(f"{images}/2026-11-street-music-festival-2027.jpg", timeout=10)
+    assert embargoed.status_code == 404
+    assert httpx.get(f"{images}/2026-10-apricot-export-record.jpg", timeout=10).status_code == 200
 
 
 def test_the_demo_partner_reads_with_its_token_and_others_cannot(newsroom: str) -> None:

@@ -32,6 +32,7 @@ from feeds.web.feeds import FeedEndpoint, FeedRoute
 from feeds.web.freshness import Freshness
 from feeds.web.health import health_route
 from feeds.web.html import Pages
+from feeds.web.images import ImageGate, StaticWithImages
 from feeds.web.newsfeed import newsfeed_routes
 from feeds.web.pages import page_routes
 
@@ -70,6 +71,7 @@ def create_app(
     pages = Pages(settings, catalog)
     cache = FeedCache(settings, store, freshness, catalog, preview=pages.preview)
     endpoint = FeedEndpoint(settings, freshness, cache)
+    images = ImageGate(settings, store, freshness)  # drafts' and embargoed lead images stay 404
 
     # The public feeds first (the hot path: one regex), then the modules written alongside
     # this one, each with ``routes(settings, store)``. FeedRoute only takes paths that
@@ -79,7 +81,11 @@ def create_app(
         routes += _optional_routes(module, settings, store)
     routes += [health_route(store)]
     routes += [
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount(
+            "/static",
+            StaticWithImages(directory=STATIC, gate=images, settings=settings),
+            name="static",
+        ),
         *_demo_feeds(settings),
         Route("/favicon.ico", _favicon(settings), methods=["GET", "HEAD"]),
         *page_routes(settings, freshness, cache, pages),
