@@ -5,8 +5,14 @@ Every number is a ratio against a baseline measured in the same run:
 1. requests/s of a cached feed (``/en/rss.xml``) against a static-bytes ASGI endpoint of
    the same size on the same uvicorn server, measured with wrk (Debian's ``wrk``);
 2. 304 answers/s (``If-None-Match``) against the same static baseline;
-3. a cold render of a 50-item full-text feed against raw feedgen on the same items;
-4. render time and size at 50, 500 and 5,000 items (time per item must stay flat).
+3. partner feeds (``/partners/NAME/en/rss`` with a Bearer token, authenticated against
+   the store on every request): one partner from the cache, its 304s, ten partners of
+   three profiles polling the same selection in turn, and the same partner rendered on
+   every request (the route as it was before the partner cache), against the same
+   static baseline and the cached public feed;
+4. a cold render of a 50-item full-text feed against raw feedgen on the same items;
+5. render time and size at 50, 500 and 5,000 items (time per item must stay flat);
+6. the parts of a partner request in-process: authentication, a cache hit, a render.
 
 The server runs in its own process, wrk in another, both on 127.0.0.1, each run bounded
 by ``--seconds``. Usage: ``.venv/bin/python bench/serve.py [--seconds 8] [--markdown]``.
@@ -25,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +43,7 @@ from feeds.model import Article
 from feeds.publish.description import FeedDescription
 from feeds.publish.render import render
 from feeds.publish.selection import Format, Selection
+from feeds.store import Store
 
 SERVER = r"""
 import sys
@@ -57,7 +65,30 @@ class StaticBytes:  # a class, so that Starlette treats it as a raw ASGI app
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+import hashlib
+from datetime import UTC, datetime
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from feeds.publish.selection import Format
+from feeds.web.partner_registry import PartnerRegistry
+from feeds.web.partners import partner_feed
+
+registry = PartnerRegistry(store, settings.partners)
+
+async def uncached(request):  # the partner route before the cache: a render per request
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    record = await run_in_threadpool(registry.by_token, token)
+    if record is None:
+        return Response(status_code=401)
+    feed = await run_in_threadpool(
+        partner_feed, settings, store, record, "en", None, Format.RSS, datetime.now(UTC)
+    )
+    etag = '"' + hashlib.sha256(feed.body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=300", "Vary": "Authorization"}
+    return Response(feed.body, media_type="application/rss+xml; charset=utf-8", headers=headers)
+
 app.router.routes.insert(0, Route("/__static", StaticBytes()))
+app.router.routes.insert(0, Route("/__uncached/en/rss", uncached))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
             access_log=False)
 """
@@ -167,21 +198,67 @@ def scaling() -> list[str]:
     return rows
 
 
-def wrk(url: str, seconds: int, headers: tuple[str, ...] = ()) -> tuple[float, str]:
+def wrk(
+    url: str, seconds: int, headers: tuple[str, ...] = (), script: Path | None = None
+) -> tuple[float, str]:
     cmd = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"]
     for header in headers:
         cmd += ["-H", header]
+    if script is not None:
+        cmd += ["-s", str(script)]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rate, non2xx.group(1) if non2xx else "0"
 
 
-def http_benchmark(seconds: int, rounds: int) -> list[str]:
-    if shutil.which("wrk") is None:
-        return ["wrk is not installed (`apt-get install wrk`): HTTP benchmark skipped"]
+def checked(name: str, result: tuple[float, str]) -> float:
+    """The rate of a wrk run that got only 2xx and 3xx answers (no 401, 429 or 500)."""
+    rate, bad = result
+    if bad != "0":
+        raise RuntimeError(f"{name}: {bad} answers were neither 2xx nor 3xx")
+    return rate
+
+
+# Partners polling the same selection: (name, profile). Rate limits out of the way.
+PARTNERS = [(f"bench-{i}", ("generic", "summary", "feedly")[i % 3]) for i in range(10)]
+UNLIMITED = {"rate_limit": 1_000_000_000}
+
+
+def add_partners(store: Store) -> dict[str, str]:
+    """Register ``PARTNERS``; returns each one's token."""
+    from feeds.store import partners as table
+    from feeds.store.partners import PartnerRecord
+
+    tokens = {}
+    with store.transaction() as conn:
+        for name, profile in PARTNERS:
+            record = PartnerRecord(name, profile=profile, options=UNLIMITED)
+            tokens[name] = table.add_partner(conn, record, datetime.now(UTC))
+    return tokens
+
+
+def round_robin_script(tokens: dict[str, str], path: Path) -> Path:
+    """A wrk script asking for each partner's ``/en/rss`` in turn, with its token."""
+    rows = ",\n".join(f'  {{"/partners/{n}/en/rss", "Bearer {t}"}}' for n, t in tokens.items())
+    path.write_text(
+        f"local partners = {{\n{rows}\n}}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i % #partners + 1\n"
+        '  return wrk.format("GET", partners[i][1], {["Authorization"] = partners[i][2]})\n'
+        "end\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def newsroom(work: Path) -> tuple[Path, dict[str, str]]:
+    """The example config on a new SQLite file in ``work`` with 50 full-text stories and
+    ``PARTNERS``; returns the config's path and each partner's token."""
+    from feeds.store import open_store
+
     root = Path(__file__).resolve().parents[1]
-    work = Path(tempfile.mkdtemp(prefix="feeds-bench-"))
     config = work / "feeds.toml"
     config.write_text(
         (root / "examples" / "feeds.toml")
@@ -189,13 +266,91 @@ def http_benchmark(seconds: int, rounds: int) -> list[str]:
         .replace('url = "sqlite:///var/feeds.db"', f'url = "sqlite:///{work}/feeds.db"'),
         encoding="utf-8",
     )
-    from feeds.store import open_store
-
     store = open_store(f"sqlite:///{work}/feeds.db")
     store.upsert_articles(make_articles(50))
+    tokens = add_partners(store)
     store.close()
+    return config, tokens
+
+
+def partner_costs() -> list[str]:
+    """What one partner request costs in-process, without HTTP: the parts of a request."""
+    import asyncio
+
+    from feeds.config import load_settings
+    from feeds.store import open_store
+    from feeds.web.freshness import Freshness
+    from feeds.web.partner_registry import PartnerRegistry
+    from feeds.web.partnercache import PartnerFeedCache
+    from feeds.web.partners import partner_feed
+    from feeds.web.variant import Variant
+
+    config, tokens = newsroom(Path(tempfile.mkdtemp(prefix="feeds-bench-")))
+    settings = load_settings(config)
+    store = open_store(settings.database_url)
+    registry = PartnerRegistry(store, settings.partners)
+    token = next(iter(tokens.values()))
+    record = registry.by_token(token)
+    assert record is not None
+    en = Selection("en")
+
+    def render_feed() -> bytes:
+        now = datetime.now(UTC)
+        return partner_feed(settings, store, record, "en", None, Format.RSS, now).body
+
+    def render_and_compress() -> Variant:
+        body = render_feed()
+        return Variant(
+            body, "application/rss+xml", last_modified=datetime.now(UTC), cache_control=""
+        )
+
+    cache = PartnerFeedCache(
+        Freshness(store, interval=3600),
+        lambda r, s, f, now: partner_feed(settings, store, r, s.lang, None, f, now),
+        cache_control="private",
+    )
+
+    async def hits(n: int) -> float:
+        await cache.get(record, en, Format.RSS)  # rendered once, then found
+        start = time.perf_counter()
+        for _ in range(n):
+            await cache.get(record, en, Format.RSS)
+        return (time.perf_counter() - start) / n
+
+    try:
+        auth = best_of(lambda: registry.by_token(token), repeat=200)
+        hit = statistics.median(asyncio.run(hits(2000)) for _ in range(5))
+        feed = best_of(render_feed)
+        miss = best_of(render_and_compress)
+    finally:
+        store.close()
+    rows = [
+        "| step | ms | vs a render |",
+        "|---|---|---|",
+        f"| authenticate a Bearer token (store reads, every request) | {auth * 1e3:.3f} "
+        f"| {auth / feed:.3f} |",
+        f"| cache hit (key from the partner's settings, LRU lookup) | {hit * 1e3:.3f} "
+        f"| {hit / feed:.4f} |",
+        f"| render: `partner_feed` (150 candidates read, profile, 50 items) | {feed * 1e3:.2f} "
+        "| 1.00 |",
+        f"| cache miss: render + ETag + gzip + brotli | {miss * 1e3:.2f} | {miss / feed:.2f} |",
+    ]
+    return rows
+
+
+def http_benchmark(seconds: int, rounds: int) -> list[str]:
+    if shutil.which("wrk") is None:
+        return ["wrk is not installed (`apt-get install wrk`): HTTP benchmark skipped"]
+    root = Path(__file__).resolve().parents[1]
+    work = Path(tempfile.mkdtemp(prefix="feeds-bench-"))
+    config, tokens = newsroom(work)
     port = _free_port()
     feed = f"http://127.0.0.1:{port}/en/rss.xml"
+    one, token = next(iter(tokens.items()))
+    partner = f"http://127.0.0.1:{port}/partners/{one}/en/rss"
+    uncached = f"http://127.0.0.1:{port}/__uncached/en/rss"
+    bearer = f"Authorization: Bearer {token}"
+    many = round_robin_script(tokens, work / "partners.lua")
     # The static endpoint needs the feed's bytes: render them once through a first server.
     static_file = work / "static.xml"
     static_file.write_bytes(b"")
@@ -214,35 +369,59 @@ def http_benchmark(seconds: int, rounds: int) -> list[str]:
     )
     try:
         _wait_and_fetch(feed)
+        partner_body, partner_etag = _wait_and_fetch(partner, (bearer,))
         static = f"http://127.0.0.1:{port}/__static"
         wrk(feed, 2)  # warm-up
+        wrk(partner, 2, (bearer,))
         # Interleave the runs and take medians: one machine's rate drifts over a minute.
-        runs: dict[str, list[float]] = {"static": [], "feed": [], "304": [], "gzip": []}
+        cases: dict[str, Callable[[], tuple[float, str]]] = {
+            "static": lambda: wrk(static, seconds),
+            "feed": lambda: wrk(feed, seconds),
+            "304": lambda: wrk(feed, seconds, (f"If-None-Match: {etag}",)),
+            "gzip": lambda: wrk(feed, seconds, ("Accept-Encoding: gzip",)),
+            "partner": lambda: wrk(partner, seconds, (bearer,)),
+            "partner 304": lambda: wrk(
+                partner, seconds, (bearer, f"If-None-Match: {partner_etag}")
+            ),
+            "partners": lambda: wrk(partner, seconds, script=many),
+            "uncached": lambda: wrk(uncached, seconds, (bearer,)),
+        }
+        runs: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(rounds):
-            rate, bad = wrk(static, seconds)
-            if bad != "0":
-                raise RuntimeError(f"the static baseline answered {bad} errors")
-            runs["static"].append(rate)
-            runs["feed"].append(wrk(feed, seconds)[0])
-            runs["304"].append(wrk(feed, seconds, (f"If-None-Match: {etag}",))[0])
-            runs["gzip"].append(wrk(feed, seconds, ("Accept-Encoding: gzip",))[0])
+            for name, run in cases.items():
+                runs[name].append(checked(name, run()))
     finally:
         server.terminate()
         server.wait(10)
     med = {name: statistics.median(rates) for name, rates in runs.items()}
     base = med["static"]
+    public = med["feed"]
+    slow = med["uncached"]
+
+    def row(label: str, name: str) -> str:
+        rate = med[name]
+        ratios = f"{rate / base:.2f} | {rate / public:.2f} | {rate / slow:.1f}"
+        return f"| {label} | {rate:.0f} | {ratios} |"
+
     static_runs = ", ".join(f"{r:.0f}" for r in runs["static"])
+    uncached_runs = ", ".join(f"{r:.0f}" for r in runs["uncached"])
     return [
-        f"Feed body: {len(body)} bytes (50 full-text items). wrk -t1 -c32 -d{seconds}s per run, "
-        f"uvicorn in one process; {rounds} interleaved rounds, medians shown "
-        f"(static runs: {static_runs} req/s).",
+        f"Feed body: {len(body)} bytes (50 full-text items); partner feed (generic profile) "
+        f"{len(partner_body)} bytes. wrk -t1 -c32 -d{seconds}s per run, uvicorn in one "
+        f"process; {rounds} interleaved rounds, medians shown (static runs: {static_runs} "
+        f"req/s; uncached partner runs: {uncached_runs} req/s).",
         "",
-        "| endpoint | requests/s | vs static bytes (target ≥ 0.9) |",
-        "|---|---|---|",
-        f"| static bytes, same size | {base:.0f} | 1.00 |",
-        f"| cached feed `/en/rss.xml` (200) | {med['feed']:.0f} | {med['feed'] / base:.2f} |",
-        f"| cached feed, `If-None-Match` (304) | {med['304']:.0f} | {med['304'] / base:.2f} |",
-        f"| cached feed, gzip (200) | {med['gzip']:.0f} | {med['gzip'] / base:.2f} |",
+        "| endpoint | requests/s | vs static bytes (target ≥ 0.9 for public) "
+        "| vs cached public feed | vs uncached partner render |",
+        "|---|---|---|---|---|",
+        row("static bytes, same size as the public feed", "static"),
+        row("cached feed `/en/rss.xml` (200)", "feed"),
+        row("cached feed, `If-None-Match` (304)", "304"),
+        row("cached feed, gzip (200)", "gzip"),
+        row("partner feed, cached (200, Bearer)", "partner"),
+        row("partner feed, cached, `If-None-Match` (304)", "partner 304"),
+        row(f"{len(PARTNERS)} partners, 3 profiles, same selection, in turn (200)", "partners"),
+        row("partner feed rendered on every request (200)", "uncached"),
     ]
 
 
@@ -254,11 +433,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_and_fetch(url: str) -> tuple[bytes, str]:
+def _wait_and_fetch(url: str, headers: tuple[str, ...] = ()) -> tuple[bytes, str]:
+    request = urllib.request.Request(url, headers=dict(h.split(": ", 1) for h in headers))
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5) as response:
                 return response.read(), response.headers["ETag"]
         except OSError:
             if time.monotonic() > deadline:
@@ -274,7 +454,8 @@ def main() -> None:
     sections = [
         ("Cold render, 50 full-text items (median of 15)", cold_render()),
         ("Render scaling (median of 3)", scaling()),
-        ("HTTP: cached feeds and 304s", http_benchmark(args.seconds, args.rounds)),
+        ("Partner feed request, in-process (medians)", partner_costs()),
+        ("HTTP: cached feeds, 304s and partner feeds", http_benchmark(args.seconds, args.rounds)),
     ]
     for title, rows in sections:
         print(f"\n### {title}\n")

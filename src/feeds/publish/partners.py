@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from feeds.model import Article
@@ -27,6 +28,7 @@ class PartnerFeed:
     included: tuple[str, ...]
     violations: tuple[Violation, ...]
     notes: tuple[str, ...]
+    newest: datetime | None = None  # publication time of the newest story in the feed
 
 
 def screen_stories(
@@ -78,7 +80,13 @@ def build_partner_feed(
             f"{profile.name} wants at least {profile.min_items} stories; this feed has "
             f"{len(chosen)}"
         )
-    return PartnerFeed(body, tuple(a.id for a in chosen), tuple(violations), tuple(notes))
+    return PartnerFeed(
+        body,
+        tuple(a.id for a in chosen),
+        tuple(violations),
+        tuple(notes),
+        newest=max((a.published for a in chosen), default=None),
+    )
 
 
 def _fit(

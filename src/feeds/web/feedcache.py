@@ -18,7 +18,6 @@ Concurrent requests for a feed that needs rendering wait for one render, not one
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,11 +34,12 @@ from feeds.store import Store
 from feeds.web.catalog import Catalog
 from feeds.web.describe import describe, feed_query
 from feeds.web.freshness import Freshness
+from feeds.web.singleflight import SingleFlight
 from feeds.web.tombstones import tombstone_extensions
 from feeds.web.variant import Variant
 from feeds.web.websub import link_header
 
-__all__ = ["FEED_VARY", "Entry", "FeedCache"]
+__all__ = ["FEED_VARY", "Entry", "FeedCache", "last_modified"]
 
 # Browsers navigating to a feed get a readable page instead (see feeds.web.feeds).
 FEED_VARY = "Accept-Encoding, Sec-Fetch-Dest"
@@ -77,7 +77,7 @@ class FeedCache:
         self.cache_control = f"public, max-age={settings.site.cache_max_age}"
         self.by_path: dict[str, Entry] = {}
         self.by_key: dict[Key, Entry] = {}
-        self._inflight: dict[Key, asyncio.Future[Entry | None]] = {}
+        self._renders: SingleFlight[Key, Entry | None] = SingleFlight()
 
     def lookup(self, path: str) -> Entry | None:
         """The hot path: the current entry for a decoded request path, if rendered."""
@@ -92,20 +92,7 @@ class FeedCache:
         entry = self.by_key.get(key)
         if entry is not None and entry.generation == self.freshness.generation:
             return entry
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            entry = await run_in_threadpool(self._render, selection, fmt)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters (if any) get it re-raised
-            raise
-        finally:
-            del self._inflight[key]
-        future.set_result(entry)
+        entry = await self._renders.run(key, lambda: self._render(selection, fmt))
         path = unquote(selection.path(fmt))
         if entry is None:
             self.by_key.pop(key, None)
@@ -146,16 +133,33 @@ class FeedCache:
         if previous is not None and previous.feed.body == body:
             feed = previous.feed
         else:
-            newest = max((a.published for a in articles), default=self.freshness.changed_at)
-            changed = min(now, max(self.freshness.changed_at, newest))
-            if previous is not None:
-                changed = max(changed, previous.feed.last_modified)
             feed = Variant(
                 body,
                 f"{fmt.media_type}; charset=utf-8",
-                last_modified=changed,
+                last_modified=last_modified(
+                    now,
+                    self.freshness.changed_at,
+                    max((a.published for a in articles), default=None),
+                    previous.feed.last_modified if previous is not None else None,
+                ),
                 cache_control=self.cache_control,
                 vary=FEED_VARY,
                 link=link_header(description.hubs, description.self_url),
             )
         return Entry(selection, fmt, generation, articles, description, feed)
+
+
+def last_modified(
+    now: datetime,
+    store_changed_at: datetime,
+    newest_story: datetime | None,
+    previous: datetime | None,
+) -> datetime:
+    """The Last-Modified of newly rendered bytes (see the module docstring).
+
+    ``max(previous, store's last write, newest story)``, never later than ``now``: a
+    scheduled story's time can be after the write that stored it.
+    """
+    newest = store_changed_at if newest_story is None else newest_story
+    changed = min(now, max(store_changed_at, newest))
+    return changed if previous is None else max(changed, previous)
