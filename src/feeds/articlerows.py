@@ -45,7 +45,7 @@ def new_article(article: Article) -> NewArticle:
         source_id=article.source.source_id if article.source else None,
         document=json.dumps(article_to_dict(article), ensure_ascii=False),
         languages=article.languages,
-        tags=tuple((slug, label) for slug, label in {slugify(t): t for t in article.tags}.items()),
+        tags=tuple({slugify(t): t for t in article.tags}.items()),
         authors=tuple({a.slug: a.name for a in article.authors if a.slug}.items()),
         feed_keys=tuple(sorted(feed_keys(article))),
     )
