@@ -415,6 +415,8 @@ def main() -> None:
         "cpus": os.cpu_count(),
     }
     common = ["--port", str(port), "--feeds", str(args.feeds)]
+    cycles = ["--phase", "cycles", "--workers", str(args.workers)]
+    cycles += ["--concurrency", str(args.concurrency), *common]
     try:
         for delay in (0.0, 0.15):
             control(port, delay=delay)
@@ -423,35 +425,13 @@ def main() -> None:
                 "baseline": subphase(
                     ["--phase", "baseline", "--sample", str(args.sample), *common]
                 ),
-                "aggregator": subphase(
-                    [
-                        "--phase",
-                        "cycles",
-                        "--workers",
-                        str(args.workers),
-                        "--concurrency",
-                        str(args.concurrency),
-                        *common,
-                    ]
-                ),
+                "aggregator": subphase(cycles),
             }
             print(f"{key} done", file=sys.stderr)
             control(port, bump=0.1)  # reset nothing: the next phase starts a fresh database
         control(port, delay=0.15)
         if args.postgres:
-            report["postgres_delay_150ms"] = subphase(
-                [
-                    "--phase",
-                    "cycles",
-                    "--workers",
-                    str(args.workers),
-                    "--concurrency",
-                    str(args.concurrency),
-                    "--postgres",
-                    args.postgres,
-                    *common,
-                ]
-            )
+            report["postgres_delay_150ms"] = subphase([*cycles, "--postgres", args.postgres])
             print("postgres done", file=sys.stderr)
         report["rss10k"] = subphase(
             [

@@ -268,8 +268,11 @@ class Aggregator:
             save_states(conn, self.owner, [(source, change)])
 
     @staticmethod
-    def _update(plan: PollPlan, now: datetime) -> SourceUpdate:
-        """The stored state a plan with nothing to write but the source's row leads to."""
+    def _update(
+        plan: PollPlan, now: datetime, prepared: Prepared | None = None, digest: str | None = None
+    ) -> SourceUpdate:
+        """The stored state a plan leads to, with what the parse found when there was one."""
+        found = prepared or Prepared()
         return SourceUpdate(
             health=plan.health.value,
             next_poll=plan.next_poll,
@@ -277,10 +280,20 @@ class Aggregator:
             consecutive_errors=plan.consecutive_errors,
             etag=plan.etag,
             last_modified=plan.last_modified,
+            body_hash=digest,
+            forget_body_hash=found.error is not None,
             success=plan.success,
             error=plan.error,
             new_url=plan.new_url,
             disable=plan.disable,
+            feed_title=found.feed_title,
+            feed_lang=found.feed_lang,
+            entries=tuple(
+                EntryRecord(
+                    e.key, e.article_id, e.content_hash, e.updated, e.first_seen, e.hash_updates
+                )
+                for e in found.entries
+            ),
         )
 
     def _state(self, source: SourceRecord) -> PollState:
@@ -344,28 +357,7 @@ class Aggregator:
                     digest = body_hash(result.body)
                 for why in prepared.skipped:
                     log.warning("%s: entry skipped: %s", source.url, why)
-            change = SourceUpdate(
-                health=plan.health.value,
-                next_poll=plan.next_poll,
-                fetched_at=now,
-                consecutive_errors=plan.consecutive_errors,
-                etag=plan.etag,
-                last_modified=plan.last_modified,
-                body_hash=digest,
-                forget_body_hash=prepared.error is not None,
-                success=plan.success,
-                error=plan.error,
-                new_url=plan.new_url,
-                disable=plan.disable,
-                feed_title=prepared.feed_title,
-                feed_lang=prepared.feed_lang,
-                entries=tuple(
-                    EntryRecord(
-                        e.key, e.article_id, e.content_hash, e.updated, e.first_seen, e.hash_updates
-                    )
-                    for e in prepared.entries
-                ),
-            )
+            change = self._update(plan, now, prepared, digest)
             new_entries = [e.new for e in prepared.entries if e.new is not None]
             changed_articles = [e.changed for e in prepared.entries if e.changed is not None]
             written = True
