@@ -21,13 +21,10 @@ least recently used first out, so a crawler walking every story cannot fill the 
 
 from __future__ import annotations
 
-import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -39,6 +36,7 @@ from feeds.store import Store
 from feeds.web.errors import not_found
 from feeds.web.freshness import Freshness
 from feeds.web.html import FeedLink, Pages
+from feeds.web.pagecache import PageCache
 from feeds.web.variant import Variant, VariantResponse
 
 __all__ = [
@@ -52,7 +50,6 @@ __all__ = [
     "phrase",
 ]
 
-log = logging.getLogger("feeds.web")
 
 HTML = "text/html; charset=utf-8"
 
@@ -201,12 +198,6 @@ class Missing:
     translations: tuple[Link, ...]
 
 
-@dataclass
-class _Cached:
-    generation: int
-    variant: Variant
-
-
 class ArticleEndpoint:
     """Answers ``GET``/``HEAD /{lang}/articles/{article_id}``."""
 
@@ -223,9 +214,8 @@ class ArticleEndpoint:
         self.store = store
         self.freshness = freshness
         self.pages = pages
-        self.capacity = capacity
         self.cache_control = f"public, max-age={settings.site.cache_max_age}"
-        self._cache: OrderedDict[tuple[str, str], _Cached] = OrderedDict()
+        self._cache: PageCache[tuple[str, str]] = PageCache(freshness, capacity)
 
     async def page(self, request: Request) -> Response | VariantResponse:
         lang = request.path_params["lang"]
@@ -233,33 +223,11 @@ class ArticleEndpoint:
         path = request.url.path
         if check_language_tag(lang) is not None:
             return not_found(self.settings, path)
-        await self.freshness.ensure()
-        key = (lang, article_id)
-        generation = self.freshness.generation
-        cached = self._cache.get(key)
-        if cached is not None and cached.generation == generation:
-            self._cache.move_to_end(key)
-            return VariantResponse(cached.variant)
-        previous = cached.variant if cached is not None else None
-        try:
-            answer = await run_in_threadpool(self._answer, lang, article_id, path, previous)
-        except Exception:
-            if previous is None:
-                raise
-            # Like the feeds: a page a moment old beats an error page.
-            log.exception("cannot read article %s; serving its cached %s page", article_id, lang)
-            return VariantResponse(previous)
-        if isinstance(answer, Variant):
-            self._remember(key, generation, answer)
-            return VariantResponse(answer)
-        self._cache.pop(key, None)
-        return answer
-
-    def _remember(self, key: tuple[str, str], generation: int, variant: Variant) -> None:
-        self._cache[key] = _Cached(generation, variant)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
+        return await self._cache.answer(
+            (lang, article_id),
+            lambda previous: self._answer(lang, article_id, path, previous),
+            f"article {article_id} in {lang}",
+        )
 
     def _answer(
         self, lang: str, article_id: str, path: str, previous: Variant | None

@@ -16,12 +16,9 @@ Pages are cached one ``Variant`` per (language, source) for one generation of th
 
 from __future__ import annotations
 
-import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -36,11 +33,11 @@ from feeds.web.articles import article_path
 from feeds.web.errors import not_found
 from feeds.web.freshness import Freshness
 from feeds.web.html import Pages
+from feeds.web.pagecache import PageCache
 from feeds.web.variant import Variant, VariantResponse
 
 __all__ = ["LIMIT", "NewsEndpoint", "NewsItem", "SourceLink", "merge", "newsfeed_routes"]
 
-log = logging.getLogger("feeds.web")
 
 HTML = "text/html; charset=utf-8"
 LIMIT = 50
@@ -108,12 +105,6 @@ def _item(article: Article, lang: str) -> NewsItem | None:
     )
 
 
-@dataclass
-class _Cached:
-    generation: int
-    variant: Variant
-
-
 class NewsEndpoint:
     """Answers ``GET``/``HEAD /{lang}/news[?source=<id>]``."""
 
@@ -130,9 +121,8 @@ class NewsEndpoint:
         self.store = store
         self.freshness = freshness
         self.pages = pages
-        self.capacity = capacity
         self.cache_control = f"public, max-age={settings.site.cache_max_age}"
-        self._cache: OrderedDict[tuple[str, int | None], _Cached] = OrderedDict()
+        self._cache: PageCache[tuple[str, int | None]] = PageCache(freshness, capacity)
 
     async def page(self, request: Request) -> Response | VariantResponse:
         lang = request.path_params["lang"]
@@ -146,26 +136,11 @@ class NewsEndpoint:
                     "source must be a source id (a whole number)\n", status_code=400
                 )
             source_id = int(raw)
-        await self.freshness.ensure()
-        key = (lang, source_id)
-        generation = self.freshness.generation
-        cached = self._cache.get(key)
-        if cached is not None and cached.generation == generation:
-            self._cache.move_to_end(key)
-            return VariantResponse(cached.variant)
-        previous = cached.variant if cached is not None else None
-        try:
-            variant = await run_in_threadpool(self._build, lang, source_id, previous)
-        except Exception:
-            if previous is None:
-                raise
-            log.exception("cannot read the %s news feed; serving its cached page", lang)
-            return VariantResponse(previous)
-        self._cache[key] = _Cached(generation, variant)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
-        return VariantResponse(variant)
+        return await self._cache.answer(
+            (lang, source_id),
+            lambda previous: self._build(lang, source_id, previous),
+            f"the {lang} news feed",
+        )
 
     def _build(self, lang: str, source_id: int | None, previous: Variant | None) -> Variant:
         """Read the store and render (blocking: run in a worker thread)."""
