@@ -23,7 +23,7 @@ POSTGRES_URL = os.environ.get(
     "FEEDS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REPO = Path(__file__).resolve().parents[1]
-SCHEMAS = REPO.parent / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"  # third-party schemas, see its README
 
 
 def _postgres_problem() -> str | None:
