@@ -30,6 +30,7 @@ __all__ = [
     "entry_hash",
     "entry_key",
     "feed_hints",
+    "health_with_refusals",
     "plan_crashed",
     "plan_entries",
     "plan_poll",
@@ -57,6 +58,13 @@ class SourceHealth(enum.StrEnum):
     NOT_FOUND = "not-found"  # NOT_FOUND_ALERT or more 404s in a row
     GONE = "gone"  # 410: disabled
     BLOCKED = "blocked"  # the safety policy refused it
+    DEGRADED = "degraded"  # read fine, but its last parsed poll refused some entries
+
+
+def health_with_refusals(health: SourceHealth, refused: int) -> SourceHealth:
+    """A source read fine whose last parsed poll refused entries is ``degraded``, not ``ok``:
+    an operator looking for sources that lose entries finds them without reading logs."""
+    return SourceHealth.DEGRADED if health is SourceHealth.OK and refused else health
 
 
 @dataclass(frozen=True)

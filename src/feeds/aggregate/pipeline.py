@@ -18,7 +18,7 @@ import socket
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from feeds.aggregate.decide import (
@@ -27,6 +27,7 @@ from feeds.aggregate.decide import (
     PollState,
     SourceHealth,
     body_hash,
+    health_with_refusals,
     plan_crashed,
     plan_poll,
     plan_unreadable,
@@ -85,6 +86,7 @@ class PollReport:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    skipped: int = 0  # entries refused (not stored) by this poll
     reason: str = ""
     error: str | None = None
     written: bool = True
@@ -288,6 +290,8 @@ class Aggregator:
             disable=plan.disable,
             feed_title=found.feed_title,
             feed_lang=found.feed_lang,
+            skipped=found.skipped if found.parsed else None,
+            skip_reasons=found.skip_reasons,
             entries=tuple(
                 EntryRecord(
                     e.key, e.article_id, e.content_hash, e.updated, e.first_seen, e.hash_updates
@@ -355,8 +359,16 @@ class Aggregator:
                 else:
                     plan = plan_poll(state, result, now, jitter, prepared.hints)
                     digest = body_hash(result.body)
-                for why in prepared.skipped:
-                    log.warning("%s: entry skipped: %s", source.url, why)
+                if prepared.skipped:
+                    log.warning(
+                        "%s: %d entries refused, not stored; first: %s",
+                        source.url,
+                        prepared.skipped,
+                        prepared.skip_reasons[0] if prepared.skip_reasons else "?",
+                    )
+            # Refusals of the last parsed poll (kept through 304s) make an ok source degraded.
+            refused = prepared.skipped if prepared.parsed else source.skipped
+            plan = replace(plan, health=health_with_refusals(plan.health, refused))
             change = self._update(plan, now, prepared, digest)
             new_entries = [e.new for e in prepared.entries if e.new is not None]
             changed_articles = [e.changed for e in prepared.entries if e.changed is not None]
@@ -378,6 +390,7 @@ class Aggregator:
             new=new,
             changed=(len(prepared.entries) - new) if written else 0,
             unchanged=prepared.unchanged,
+            skipped=prepared.skipped,
             reason=plan.reason,
             error=plan.error,
             written=written,

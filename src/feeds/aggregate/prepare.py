@@ -29,7 +29,6 @@ from feeds.articlerows import NewArticle, new_article
 from feeds.model import (
     Article,
     Author,
-    InvalidArticleError,
     SourceRef,
     Status,
     Translation,
@@ -38,6 +37,8 @@ from feeds.model import (
 __all__ = ["ParseJob", "Prepared", "article_id_for", "prepare"]
 
 _SUMMARY_CHARS = 500
+# The reasons a poll keeps for its refused entries (the store keeps as many).
+MAX_SKIP_REASONS = 5
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,16 @@ class Prepared:
     hints: FeedHints | None = None
     entries: tuple[PreparedEntry, ...] = ()
     unchanged: int = 0
-    skipped: tuple[str, ...] = ()  # entries that could not become an Article, with why
+    # Entries refused (not stored): how many, and why for the first few.
+    skipped: int = 0
+    skip_reasons: tuple[str, ...] = ()
     error: str | None = None
     parser: str | None = None
+
+    @property
+    def parsed(self) -> bool:
+        """The body was read as a feed (its refusals, even none, are this poll's)."""
+        return self.parser is not None
 
 
 def article_id_for(source_id: int, key: str) -> str:
@@ -161,8 +169,8 @@ def prepare(job: ParseJob) -> Prepared:
     for intent in intents:
         try:
             article = _article(job, intent, lang, feed.title)
-        except InvalidArticleError as exc:
-            skipped.append(str(exc))
+        except ValueError as exc:  # InvalidArticleError, or a link urlsplit cannot read
+            skipped.append(f"entry {intent.key[:200]}: {exc}"[:300])
             continue
         is_new = intent.key in new_keys
         prepared.append(
@@ -183,6 +191,7 @@ def prepare(job: ParseJob) -> Prepared:
         hints=feed_hints(feed),
         entries=tuple(prepared),
         unchanged=plan.unchanged,
-        skipped=tuple(skipped),
+        skipped=len(skipped),
+        skip_reasons=tuple(skipped[:MAX_SKIP_REASONS]),
         parser=feed.parser,
     )

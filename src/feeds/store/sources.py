@@ -45,6 +45,8 @@ from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
 __all__ = [
+    "MAX_SKIP_REASONS",
+    "MAX_SKIP_REASON_CHARS",
     "EntryRecord",
     "SourceError",
     "SourceRecord",
@@ -91,6 +93,9 @@ sources = Table(
     Column("entries", Integer, nullable=False),
     Column("url_history", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The last parsed poll's refused entries: how many, and the first reasons (JSON list).
+    Column("skipped", Integer, nullable=False, server_default="0"),
+    Column("skip_reasons", Text, nullable=False, server_default="[]"),
     Index("ix_sources_due", "enabled", "next_poll"),
 )
 
@@ -106,6 +111,11 @@ source_entries = Table(
     Column("first_seen", UTCDateTime, nullable=False),
     Column("hash_updates", Integer, nullable=False),
 )
+
+
+# A source keeps this many reasons for the entries its last poll refused, each this long.
+MAX_SKIP_REASONS = 5
+MAX_SKIP_REASON_CHARS = 300
 
 
 class SourceError(ValueError):
@@ -154,6 +164,10 @@ class SourceRecord:
     entries: int
     url_history: tuple[str, ...]
     created_at: datetime
+    # Entries the last parsed poll refused (not stored), and why (the first few, each cut
+    # short). A 304 or an unchanged body keeps them: the same document refuses the same.
+    skipped: int = 0
+    skip_reasons: tuple[str, ...] = ()
 
     @property
     def display_title(self) -> str:
@@ -189,11 +203,16 @@ class SourceUpdate:
     feed_title: str | None = None
     feed_lang: str | None = None
     entries: Sequence[EntryRecord] = field(default=())
+    # What a parsed poll refused (see ``SourceRecord.skipped``); None: nothing was parsed,
+    # keep the stored count and reasons.
+    skipped: int | None = None
+    skip_reasons: Sequence[str] = ()
 
 
 def _record(row: Row[Any]) -> SourceRecord:
     values = dict(row._mapping)
     values["url_history"] = tuple(json.loads(values["url_history"] or "[]"))
+    values["skip_reasons"] = tuple(json.loads(values["skip_reasons"] or "[]"))
     return SourceRecord(**values)
 
 
@@ -236,6 +255,8 @@ def add_source(
             entries=0,
             url_history="[]",
             created_at=now,
+            skipped=0,
+            skip_reasons="[]",
         )
     )
     found = find_source(conn, spec.url)
@@ -440,6 +461,12 @@ def _state_values(change: SourceUpdate) -> dict[str, Any]:
         values["feed_title"] = change.feed_title
     if change.feed_lang is not None:
         values["feed_lang"] = change.feed_lang
+    if change.skipped is not None:
+        values["skipped"] = change.skipped
+        values["skip_reasons"] = json.dumps(
+            [reason[:MAX_SKIP_REASON_CHARS] for reason in change.skip_reasons[:MAX_SKIP_REASONS]],
+            ensure_ascii=False,
+        )
     return values
 
 
