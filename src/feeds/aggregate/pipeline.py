@@ -34,6 +34,7 @@ from feeds.aggregate.decide import (
 )
 from feeds.aggregate.fetch import Fetcher
 from feeds.aggregate.prepare import ParseJob, Prepared, prepare
+from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
 from feeds.articlerows import NewArticle
 from feeds.config import Settings, SourceConfig
 from feeds.model import Article
@@ -50,6 +51,7 @@ from feeds.store.sources import (
     load_entries,
     save_poll,
     save_states,
+    source_urls,
     sync_config_sources,
 )
 
@@ -64,8 +66,9 @@ def owner_id() -> str:
 
 
 def spec_from_config(source: SourceConfig) -> SourceSpec:
+    """The store's spec of a ``[[sources]]`` entry, its URL normalised (or SourceURLError)."""
     return SourceSpec(
-        url=source.url,
+        url=normalize_source_url(source.url),
         title=source.title,
         lang=source.lang,
         section=source.section,
@@ -182,12 +185,31 @@ class Aggregator:
     # --- setup --------------------------------------------------------------------------
 
     def sync_config(self) -> int:
-        """Register the config file's ``[[sources]]``; returns how many were new."""
-        specs = [spec_from_config(s) for s in self.settings.sources]
+        """Register the config file's ``[[sources]]``; returns how many were new.
+
+        URLs are compared in their normalised form (``feeds.aggregate.urls``): a config
+        source that is already stored in another spelling is that source, and a second
+        spelling of one feed in the file is ignored. A URL that cannot be a source is
+        logged and skipped; the others are registered.
+        """
+        specs: list[SourceSpec] = []
+        for source in self.settings.sources:
+            try:
+                specs.append(spec_from_config(source))
+            except SourceURLError as exc:
+                log.error("config [[sources]]: %s; source not registered", exc)
         if not specs:
             return 0
         with self.store.transaction() as conn:
-            return sync_config_sources(conn, specs)
+            stored = by_normal_form(source_urls(conn))
+            unique: dict[str, SourceSpec] = {}
+            for spec in specs:
+                spelled = stored.get(spec.url, (0, spec.url))[1]
+                if spelled in unique:
+                    log.warning("config [[sources]]: %s is listed twice; once is enough", spec.url)
+                    continue
+                unique[spelled] = replace(spec, url=spelled)
+            return sync_config_sources(conn, unique.values())
 
     # --- one cycle ----------------------------------------------------------------------
 
