@@ -54,6 +54,7 @@ __all__ = [
     "SourceUpdate",
     "add_source",
     "claim_due",
+    "count_entries",
     "find_source",
     "is_state_only",
     "list_sources",
@@ -61,6 +62,7 @@ __all__ = [
     "remove_source",
     "save_poll",
     "save_states",
+    "source_urls",
     "sync_config_sources",
 ]
 
@@ -231,9 +233,18 @@ def _check(spec: SourceSpec) -> None:
 
 
 def add_source(
-    conn: Connection, spec: SourceSpec, *, origin: str = "cli", now: datetime | None = None
+    conn: Connection,
+    spec: SourceSpec,
+    *,
+    origin: str = "cli",
+    now: datetime | None = None,
+    feed_title: str | None = None,
+    feed_lang: str | None = None,
 ) -> SourceRecord:
-    """Register a source, due at once. A URL already registered is an error."""
+    """Register a source, due at once. A URL already registered is an error.
+
+    ``feed_title`` and ``feed_lang`` are what a check at add time read from the feed (the
+    first poll would set them too)."""
     _check(spec)
     now = now or datetime.now(UTC)
     if conn.execute(select(sources.c.id).where(sources.c.url == spec.url)).first():
@@ -257,6 +268,8 @@ def add_source(
             created_at=now,
             skipped=0,
             skip_reasons="[]",
+            feed_title=feed_title,
+            feed_lang=feed_lang,
         )
     )
     found = find_source(conn, spec.url)
@@ -306,6 +319,20 @@ def list_sources(conn: Connection, ids: Sequence[int] | None = None) -> list[Sou
     if ids is not None:
         stmt = stmt.where(sources.c.id.in_(list(ids)))
     return [_record(row) for row in conn.execute(stmt)]
+
+
+def source_urls(conn: Connection) -> list[tuple[int, str]]:
+    """Every source's id and URL, by id: what a duplicate check compares with."""
+    rows = conn.execute(select(sources.c.id, sources.c.url).order_by(sources.c.id))
+    return [(int(row[0]), str(row[1])) for row in rows]
+
+
+def count_entries(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, int]:
+    """Stored entry records per source, in one grouped query; sources with none are absent."""
+    stmt = select(source_entries.c.source_id, func.count()).group_by(source_entries.c.source_id)
+    if ids is not None:
+        stmt = stmt.where(source_entries.c.source_id.in_(list(ids)))
+    return {int(source_id): int(n) for source_id, n in conn.execute(stmt)}
 
 
 def remove_source(conn: Connection, ref: str | int) -> SourceRecord | None:
