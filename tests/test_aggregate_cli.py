@@ -74,15 +74,19 @@ def test_add_list_remove_and_the_errors_an_operator_sees(
     url = server.url("/examples/feeds/ararat-daily-hy.rss.xml")
     assert "added source 1" in run(env, "sources", "add", url, "--section", "Region")
     again = CliRunner().invoke(app, ["sources", "add", url], env=env)
-    assert again.exit_code == 2 and "already a source" in again.output
+    assert again.exit_code == 2 and f"is already source 1: {url}" in again.output
     bad = CliRunner().invoke(app, ["sources", "add", "ftp://x/feed"], env=env)
     assert bad.exit_code == 2 and "not an absolute http(s) URL" in bad.output
     lang = CliRunner().invoke(app, ["sources", "add", url + "?x", "--lang", "english"], env=env)
     assert lang.exit_code == 2 and "BCP 47" in lang.output
     server.routes["/gone"] = Route(status=410)
-    run(env, "sources", "add", server.url("/gone"))
-    output = run(env, "poll")
-    assert "3 new" in output and "1 error(s)" in output and "410" in output
+    gone = CliRunner().invoke(app, ["sources", "add", server.url("/gone")], env=env)
+    assert gone.exit_code == 2 and "HTTP 410" in gone.output  # fetched once when added
+    run(env, "sources", "add", "--no-check", server.url("/gone"))
+    output = CliRunner().invoke(app, ["poll"], env=env)
+    assert output.exit_code == 1  # a poll failed
+    assert "3 new" in output.stdout and "1 error(s)" in output.stdout
+    assert "failed: source 2" in output.stderr and "410" in output.stderr
     listing = run(env, "sources", "list")
     assert "gone (disabled)" in listing
     assert "removed source 2" in run(env, "sources", "remove", server.url("/gone"))

@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from sqlalchemy import Connection
 
+from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
 from feeds.cli_common import ConfigOption, fail, settings_from, store_from
+from feeds.config import Settings
+from feeds.model import check_language_tag
 from feeds.store.sources import (
     SourceError,
     SourceRecord,
     SourceSpec,
     add_source,
+    count_entries,
     find_source,
     list_sources,
     remove_source,
+    source_urls,
 )
+
+if TYPE_CHECKING:
+    from feeds.aggregate.discover import CheckedFeed
 
 sources_app = typer.Typer(help="External feeds the aggregator polls.", no_args_is_help=True)
 
@@ -46,9 +58,65 @@ def _ago(value: datetime | None, now: datetime) -> str:
     return f"in {amount}" if later else f"{amount} ago"
 
 
+# Health after a poll that counts as a failure for ``feeds poll``'s exit code.
+FAILED_HEALTH = frozenset({"error", "blocked", "not-found", "gone"})
+
+
+def _normalized(url: str) -> str:
+    try:
+        return normalize_source_url(url)
+    except SourceURLError as exc:
+        raise fail(str(exc)) from None
+
+
+def _known_urls(conn: Connection, settings: Settings) -> dict[str, tuple[str, str]]:
+    """Every source URL already known, normalised: the store's, then the config file's
+    ``[[sources]]`` (registered at the next poll or daemon start)."""
+    stored = [(f"source {sid}", url) for sid, url in source_urls(conn)]
+    declared = [("a [[sources]] entry of the config file", s.url) for s in settings.sources]
+    return by_normal_form([*stored, *declared])
+
+
+def _refuse_duplicate(url: str, known: dict[str, tuple[str, str]]) -> None:
+    if url in known:
+        who, spelled = known[url]
+        raise fail(f"{url} is already {who}: {spelled}")
+
+
+def _check_options(lang: str | None, interval: int | None) -> None:
+    """What ``add_source`` would refuse, refused before anything is fetched."""
+    if lang is not None and (problem := check_language_tag(lang)):
+        raise fail(problem)
+    if interval is not None and interval <= 0:
+        raise fail(f"interval must be a positive number of seconds, got {interval}")
+
+
+def _fetch_once(settings: Settings, url: str, pick: int) -> CheckedFeed:
+    from feeds.aggregate.discover import DiscoveryError, check_source
+    from feeds.aggregate.fetch import Fetcher
+
+    async def go() -> CheckedFeed:
+        async with Fetcher(settings.aggregator) as fetcher:
+            return await check_source(fetcher, url, pick)
+
+    try:
+        return asyncio.run(go())
+    except DiscoveryError as exc:
+        raise fail(str(exc)) from None
+
+
+def _describe(checked: CheckedFeed) -> str:
+    facts = [f"{checked.title!r}" if checked.title else "no title"]
+    facts.append(f"lang {checked.lang}" if checked.lang else "language not declared")
+    facts.append(f"{checked.entries} entries")
+    return ", ".join(facts)
+
+
 @sources_app.command("add")
 def add(
-    url: Annotated[str, typer.Argument(help="The feed's URL (RSS, Atom or JSON Feed).")],
+    url: Annotated[
+        str, typer.Argument(help="A feed URL (RSS, Atom, JSON Feed) or a page linking to one.")
+    ],
     lang: Annotated[
         str | None, typer.Option(help="Its language (default: from the feed, else detected).")
     ] = None,
@@ -57,54 +125,143 @@ def add(
         int | None, typer.Option(help="Poll every N seconds (default: adaptive).")
     ] = None,
     title: Annotated[str | None, typer.Option(help="Display title (default: the feed's).")] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check/--no-check",
+            help="Fetch it once and read it before adding (--no-check: add without fetching).",
+        ),
+    ] = True,
+    pick: Annotated[
+        int,
+        typer.Option(help="Which of the feeds an HTML page links to (1 = the first).", min=1),
+    ] = 1,
     config: ConfigOption = None,
 ) -> None:
-    """Register a source; it is polled at the next tick."""
-    store = store_from(settings_from(config))
+    """Register a source after fetching it once; it is polled at the next tick."""
+    settings = settings_from(config)
+    normal = _normalized(url)
+    _check_options(lang, interval)
+    store = store_from(settings)
     try:
+        with store.reading() as conn:
+            _refuse_duplicate(normal, _known_urls(conn, settings))
+        checked: CheckedFeed | None = None
+        if check:
+            checked = _fetch_once(settings, normal, pick)
+            if checked.page is not None:
+                typer.echo(f"{checked.page} is a page that links to {len(checked.links)} feed(s):")
+                for number, link in enumerate(checked.links, 1):
+                    named = f" {link.title!r}" if link.title else ""
+                    typer.echo(f"  {number}. {link.url} ({link.kind}){named}")
+                typer.echo(f"adding feed {pick}" + ("" if pick > 1 else " (--pick N for another)"))
+        spec = SourceSpec(
+            url=checked.url if checked else normal,
+            title=title,
+            lang=lang,
+            section=section,
+            interval=interval,
+        )
         with store.transaction() as conn:
+            _refuse_duplicate(spec.url, _known_urls(conn, settings))
             record = add_source(
                 conn,
-                SourceSpec(url=url, title=title, lang=lang, section=section, interval=interval),
+                spec,
+                feed_title=checked.title if checked else None,
+                feed_lang=checked.lang if checked else None,
             )
     except SourceError as exc:
         raise fail(str(exc)) from None
     finally:
         store.close()
-    typer.echo(f"added source {record.id}: {record.url}")
+    about = f" ({_describe(checked)})" if checked else " (not fetched: --no-check)"
+    typer.echo(f"added source {record.id}: {record.url}{about}")
+
+
+def _iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, or None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _as_json(s: SourceRecord, entries: int) -> dict[str, object]:
+    return {
+        "id": s.id,
+        "url": s.url,
+        "title": s.title or s.feed_title,
+        "lang": s.lang or s.feed_lang,
+        "section": s.section,
+        "origin": s.origin,
+        "enabled": s.enabled,
+        "health": s.health,
+        "consecutive_errors": s.consecutive_errors,
+        "entries": entries,
+        "last_error": s.last_error,
+        "last_poll": _iso(s.last_fetched),
+        "last_success": _iso(s.last_success),
+        "next_poll": _iso(s.next_poll) if s.enabled else None,
+    }
 
 
 @sources_app.command("list")
-def list_command(config: ConfigOption = None) -> None:
-    """A table of sources: status, last fetched, entries, next poll, last error."""
+def list_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per source, in a JSON array.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """A table of sources: status, title, URL, last fetched, entries, next poll, last error."""
     store = store_from(settings_from(config))
     try:
         with store.reading() as conn:
             records = list_sources(conn)
+            counts = count_entries(conn)
     finally:
         store.close()
+    if as_json:
+        rows = [_as_json(s, counts.get(s.id, 0)) for s in records]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     now = datetime.now(UTC)
     table = Table(show_lines=False)
-    for column in ("id", "status", "title", "lang", "fetched", "entries", "next poll", "error"):
+    for column in ("id", "status", "title", "url", "lang", "fetched", "entries", "next poll"):
         table.add_column(column, overflow="fold")
+    table.add_column("error", overflow="fold", ratio=1, min_width=20)
     styles = {"ok": "green", "new": "cyan", "gone": "red", "not-found": "red", "blocked": "red"}
     for s in records:
         status = s.health if s.enabled else f"{s.health} (disabled)"
         if s.consecutive_errors and s.health not in ("ok", "new"):
             status += f" ×{s.consecutive_errors}"
+        # Text, not markup strings: a feed title or an error message may contain [brackets]
+        # ("add it to [aggregator] allow_hosts"), which Rich would take as markup and drop.
         table.add_row(
-            str(s.id),
-            f"[{styles.get(s.health, 'yellow')}]{status}[/]",
-            s.display_title,
-            s.lang or s.feed_lang or "?",
-            _ago(s.last_fetched, now),
-            str(s.entries),
-            _ago(s.next_poll, now) if s.enabled else "-",
-            (s.last_error or "")[:120],
+            Text(str(s.id)),
+            Text(status, style=styles.get(s.health, "yellow")),
+            Text(s.title or s.feed_title or ""),
+            Text(s.url),
+            Text(s.lang or s.feed_lang or "?"),
+            Text(_ago(s.last_fetched, now)),
+            Text(str(counts.get(s.id, 0))),
+            Text(_ago(s.next_poll, now) if s.enabled else "-"),
+            Text(s.last_error or ""),
         )
     Console().print(table)
     if not records:
         typer.echo("no sources yet: feeds sources add URL")
+
+
+def _find(conn: Connection, ref: str) -> SourceRecord | None:
+    """A source by id, by URL as stored, or by any other spelling of that URL."""
+    found = find_source(conn, ref)
+    if found is not None or ref.strip().isdigit():
+        return found
+    try:
+        normal = normalize_source_url(ref)
+    except SourceURLError:
+        return None
+    match = by_normal_form(source_urls(conn)).get(normal)
+    return find_source(conn, match[0]) if match else None
 
 
 @sources_app.command("remove")
@@ -116,7 +273,8 @@ def remove(
     store = store_from(settings_from(config))
     try:
         with store.transaction() as conn:
-            removed = remove_source(conn, source)
+            found = _find(conn, source)
+            removed = remove_source(conn, found.id) if found else None
     finally:
         store.close()
     if removed is None:
@@ -124,38 +282,91 @@ def remove(
     typer.echo(f"removed source {removed.id}: {removed.url}")
 
 
+def _check_all(settings: Settings, specs: list[SourceSpec]) -> list[CheckedFeed | str]:
+    """Fetch every spec's URL once, concurrently (the fetcher's limits apply); per spec the
+    feed read, or why it cannot be a source."""
+    from feeds.aggregate.discover import DiscoveryError, check_source
+    from feeds.aggregate.fetch import Fetcher
+
+    async def one(fetcher: Fetcher, url: str) -> CheckedFeed | str:
+        try:
+            return await check_source(fetcher, url)
+        except DiscoveryError as exc:
+            return str(exc)
+
+    async def go() -> list[CheckedFeed | str]:
+        async with Fetcher(settings.aggregator) as fetcher:
+            return list(await asyncio.gather(*(one(fetcher, s.url) for s in specs)))
+
+    return asyncio.run(go())
+
+
 @sources_app.command("import")
 def import_opml(
     file: Annotated[Path, typer.Argument(help="An OPML file.")],
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check/--no-check", help="Fetch every feed once first and refuse the unreadable."
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Add every feed of an OPML subscription list (already known URLs are skipped)."""
     from feeds.aggregate.opml import OPMLError, read_opml
 
     try:
-        specs = read_opml(file.read_bytes(), str(file))
+        outlines = read_opml(file.read_bytes(), str(file))
     except OSError as exc:
         raise fail(f"{file}: {exc.strerror}") from None
     except OPMLError as exc:
         raise fail(str(exc)) from None
-    store = store_from(settings_from(config))
-    added = skipped = 0
+    settings = settings_from(config)
     problems: list[str] = []
+    specs: list[SourceSpec] = []
+    for spec in outlines:
+        try:
+            specs.append(replace(spec, url=normalize_source_url(spec.url)))
+        except SourceURLError as exc:
+            problems.append(f"outline {spec.title or spec.url!r}: {exc}")
+    found: dict[int, CheckedFeed] = {}
+    if check and specs:
+        checked = _check_all(settings, specs)
+        kept: list[SourceSpec] = []
+        for spec, outcome in zip(specs, checked, strict=True):
+            if isinstance(outcome, str):
+                problems.append(f"outline {spec.title or spec.url!r}: {outcome}")
+                continue
+            found[len(kept)] = outcome
+            kept.append(replace(spec, url=outcome.url))
+        specs = kept
+    store = store_from(settings)
+    added = skipped = 0
     try:
         with store.transaction() as conn:
-            for spec in specs:
-                if find_source(conn, spec.url) is not None:
+            known = _known_urls(conn, settings)
+            for number, spec in enumerate(specs):
+                if spec.url in known:
                     skipped += 1
                     continue
+                feed = found.get(number)
                 try:
-                    add_source(conn, spec, origin="opml")
-                    added += 1
+                    record = add_source(
+                        conn,
+                        spec,
+                        origin="opml",
+                        feed_title=feed.title if feed else None,
+                        feed_lang=feed.lang if feed else None,
+                    )
                 except SourceError as exc:
-                    problems.append(str(exc))
+                    problems.append(f"outline {spec.title or spec.url!r}: {exc}")
+                    continue
+                known[spec.url] = (f"source {record.id}", spec.url)
+                added += 1
     finally:
         store.close()
     for problem in problems:
-        typer.secho(problem, fg=typer.colors.YELLOW, err=True)
+        typer.secho(f"refused {problem}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"imported {added} source(s); {skipped} already known; {len(problems)} refused")
 
 
@@ -188,7 +399,10 @@ def poll(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Poll sources once, now, in the foreground, with a progress bar and a summary."""
+    """Poll sources once, now, in the foreground, with a progress bar and a summary.
+
+    Exits 1 when any poll failed (health error, blocked, not-found or gone), naming each
+    failed source on stderr; 0 when every poll succeeded (200 or 304)."""
     from feeds.aggregate.pipeline import Aggregator, CycleSummary, PollReport
 
     settings = settings_from(config)
@@ -198,7 +412,7 @@ def poll(
             if source:
                 records: list[SourceRecord] = []
                 for ref in source:
-                    found = find_source(conn, ref)
+                    found = _find(conn, ref)
                     if found is None:
                         raise fail(f"no source {ref!r}", 1)
                     records.append(found)
@@ -208,13 +422,13 @@ def poll(
             typer.echo("no sources to poll: feeds sources add URL")
             return
 
-        async def go() -> CycleSummary:
+        async def go() -> tuple[CycleSummary, list[SourceRecord]]:
             async with Aggregator(settings, store) as aggregator:
                 await asyncio.to_thread(aggregator.sync_config)
-                with store.reading() as conn:
-                    ids = [s.id for s in records] if source else None
-                    if ids is None:
-                        ids = [s.id for s in list_sources(conn) if s.enabled]
+                if not source:  # now with the config file's sources
+                    with store.reading() as conn:
+                        records[:] = [s for s in list_sources(conn) if s.enabled]
+                ids = [s.id for s in records]
                 with Progress(
                     TextColumn("polling"),
                     BarColumn(),
@@ -228,18 +442,32 @@ def poll(
                     def advance(report: PollReport) -> None:
                         progress.update(task, advance=1, description=report.url[-50:])
 
-                    return await aggregator.run_cycle(only=ids, on_report=advance)
+                    return await aggregator.run_cycle(only=ids, on_report=advance), records
 
-        summary = asyncio.run(go())
+        summary, polled = asyncio.run(go())
     finally:
         store.close()
     typer.echo(
         f"polled {summary.polled} source(s): {summary.new} new, {summary.changed} changed, "
         f"{summary.not_modified} unchanged, {summary.errors} error(s)"
     )
+    failed = [r for r in summary.reports if r.health in FAILED_HEALTH]
+    reported = {r.source_id for r in summary.reports}
+    for record in polled:
+        if record.id not in reported:
+            typer.echo(f"  source {record.id} {record.url}: not polled, another process holds it")
     for report in summary.reports:
-        if report.error:
-            typer.secho(f"  {report.error}", fg=typer.colors.YELLOW)
+        if report.error and report not in failed:  # e.g. the host asked us to wait
+            typer.secho(f"  source {report.source_id} {report.url}: {report.error}", err=True)
+    for report in failed:
+        typer.secho(
+            f"failed: source {report.source_id} {report.url} ({report.health}): "
+            f"{report.error or report.reason}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+    if failed:
+        raise typer.Exit(1)
 
 
 def aggregate(
