@@ -23,6 +23,13 @@ from tests.feedserver import FeedServer, Route
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "sources"
 ARARAT = (EXAMPLES / "ararat-daily-hy.rss.xml").read_bytes()  # 3 items, <language>hy
 MONITOR = (EXAMPLES / "sc-monitor-en.atom.xml").read_bytes()
+# One good entry, one whose link cannot be read as a URL: a poll stores one, refuses one.
+DEGRADED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Half</title><language>en'
+    b"</language><link>https://half.example/</link>"
+    b"<item><guid>https://half.example/1</guid><title>Fine story</title></item>"
+    b"<item><guid>http://[bad</guid><title>Broken story</title></item></channel></rss>"
+)
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -309,24 +316,30 @@ def test_list_json_tells_the_state_of_every_source_after_real_polls(
 ) -> None:
     env = _env(database_url)
     server.routes["/flaky.xml"] = Route(body=MONITOR, content_type="application/atom+xml")
+    server.routes["/degraded.xml"] = Route(body=DEGRADED)
     ok(env, "sources", "add", server.url("/feed.xml"), "--section", "region")
     ok(env, "sources", "add", server.url("/flaky.xml"))
+    ok(env, "sources", "add", server.url("/degraded.xml"))
     before = datetime.now(UTC).replace(microsecond=0)
     ok(env, "poll")
     del server.routes["/flaky.xml"]
     result = invoke(env, "poll", "2")
     assert result.exit_code == 1
-    good, flaky = listing(env)
-    expected_keys = {"id", "url", "title", "lang", "health", "entries", "last_error"}
-    assert expected_keys | {"last_poll", "next_poll"} <= set(good)
+    good, flaky, degraded = listing(env)
+    expected_keys = {"id", "url", "title", "lang", "health", "entries", "skipped", "last_error"}
+    assert expected_keys | {"skip_reasons", "last_poll", "next_poll"} <= set(good)
     assert good["id"] == 1 and good["url"] == server.url("/feed.xml")
     assert good["title"] == "Արարատ Օրաթերթ" and good["lang"] == "hy"
     assert good["health"] == "ok" and good["entries"] == 3 and good["last_error"] is None
-    assert good["section"] == "region"
+    assert good["section"] == "region" and good["skipped"] == 0 and good["skip_reasons"] == []
+    assert degraded["health"] == "degraded" and degraded["entries"] == 1
+    assert degraded["skipped"] == 1 and degraded["last_error"] is None
+    [reason] = degraded["skip_reasons"]
+    assert "http://[bad" in reason
     assert flaky["health"] == "error" and flaky["entries"] == 3  # kept from the first poll
     assert flaky["last_error"] == f"{server.url('/flaky.xml')}: HTTP 404 Not Found"
     assert flaky["consecutive_errors"] == 1
-    for row in (good, flaky):
+    for row in (good, flaky, degraded):
         assert isinstance(row["last_poll"], str) and isinstance(row["next_poll"], str)
         last, due = (
             datetime.fromisoformat(row["last_poll"]),

@@ -58,7 +58,8 @@ def _ago(value: datetime | None, now: datetime) -> str:
     return f"in {amount}" if later else f"{amount} ago"
 
 
-# Health after a poll that counts as a failure for ``feeds poll``'s exit code.
+# Health after a poll that counts as a failure for ``feeds poll``'s exit code. ``degraded``
+# (read, but some entries refused) is a success: the feed itself works.
 FAILED_HEALTH = frozenset({"error", "blocked", "not-found", "gone"})
 
 
@@ -197,6 +198,8 @@ def _as_json(s: SourceRecord, entries: int) -> dict[str, object]:
         "health": s.health,
         "consecutive_errors": s.consecutive_errors,
         "entries": entries,
+        "skipped": s.skipped,
+        "skip_reasons": list(s.skip_reasons),
         "last_error": s.last_error,
         "last_poll": _iso(s.last_fetched),
         "last_success": _iso(s.last_success),
@@ -233,6 +236,8 @@ def list_command(
         status = s.health if s.enabled else f"{s.health} (disabled)"
         if s.consecutive_errors and s.health not in ("ok", "new"):
             status += f" ×{s.consecutive_errors}"
+        if s.skipped:
+            status += f", {s.skipped} entries refused"
         # Text, not markup strings: a feed title or an error message may contain [brackets]
         # ("add it to [aggregator] allow_hosts"), which Rich would take as markup and drop.
         table.add_row(
