@@ -5,12 +5,14 @@ the real Aggregator, real SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
-from sqlalchemy import column, create_engine, insert, table, update
+from sqlalchemy import column, create_engine, func, insert, select, table, update
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.config import AggregatorSettings, Settings
@@ -18,6 +20,7 @@ from feeds.model import Article
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
 from feeds.store.migrate import upgrade
+from feeds.store.schema import article_languages
 from feeds.store.sources import (
     SourceRecord,
     SourceSpec,
@@ -30,6 +33,8 @@ from feeds.store.sources import (
     sources,
 )
 from tests.feedserver import FeedServer, Route
+from tests.web_support import fetch, served
+from tests.web_support import settings as web_settings
 
 
 def settings() -> Settings:
@@ -76,11 +81,15 @@ def source(store: Store, ref: str | int) -> SourceRecord:
     return found
 
 
-def item(guid: str, title: str, body: str = "", lang_attr: str = "") -> str:
+def when(hours_ago: float = 1) -> str:
+    return format_datetime(datetime.now(UTC) - timedelta(hours=hours_ago), usegmt=True)
+
+
+def item(guid: str, title: str, body: str = "", lang_attr: str = "", extra: str = "") -> str:
     return (
         f"<item{lang_attr}><guid>{guid}</guid><title>{title}</title>"
-        f"<description>{body}</description>"
-        "<pubDate>Sat, 14 Nov 2026 08:00:00 GMT</pubDate></item>"
+        f"<description>{body}</description>{extra}"
+        f"<pubDate>{when()}</pubDate></item>"
     )
 
 
@@ -202,3 +211,235 @@ def test_migration_0004_gives_existing_sources_no_refusals(sqlite_url: str) -> N
     finally:
         opened.close()
     assert (old.skipped, old.skip_reasons, old.health) == (0, (), "ok")
+
+
+# --- language per entry ---------------------------------------------------------------------
+
+HY = "Երևանում բացվեց նոր գրադարան, որտեղ կա քսան հազար գիրք"
+RU = "В Тбилиси открылась выставка армянских художников"
+EN = "Lake Sevan rises to a ten-year high after a wet spring"
+
+
+def languages_and_titles(store: Store) -> dict[str, str]:
+    return {a.languages[0]: a.translations[0].title for a in stored(store)}
+
+
+def test_a_feed_mixing_armenian_russian_and_english_puts_each_entry_in_its_language(
+    server: FeedServer, store: Store
+) -> None:
+    """The language was chosen once per document: every entry went under one (issue 8)."""
+    items = item("https://m.example/hy", HY) + item("https://m.example/ru", RU)
+    items += item("https://m.example/en", EN)
+    server.routes["/mixed"] = Route(body=rss(items, language=None))
+    src = add(store, server.url("/mixed"))
+    cycle(store)
+    assert languages_and_titles(store) == {"hy": HY, "ru": RU, "en": EN}
+    assert all(a.source and a.source.lang == a.languages[0] for a in stored(store))
+    assert source(store, src.id).health == "ok"
+
+
+def test_an_entrys_own_declaration_beats_the_feeds_and_the_config_beats_both(
+    server: FeedServer, store: Store
+) -> None:
+    atom = (
+        b'<?xml version="1.0" encoding="utf-8"?>'
+        b'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>Mixed</title>'
+        b"<id>urn:mixed</id><updated>2026-01-01T00:00:00Z</updated>"
+        b'<entry xml:lang="hy"><id>urn:1</id><title>Short 1</title>'
+        b"<updated>2026-01-01T00:00:00Z</updated></entry>"
+        b'<entry><id>urn:2</id><title xml:lang="ru">Short 2</title>'
+        b"<updated>2026-01-01T00:00:00Z</updated></entry>"
+        b"<entry><id>urn:3</id><title>Short 3</title>"
+        b"<updated>2026-01-01T00:00:00Z</updated></entry></feed>"
+    )
+    dc = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    rss_items = item("https://d.example/1", "Short one", extra="<dc:language>ru</dc:language>")
+    rss_items += item("https://d.example/2", "Short two", lang_attr=' xml:lang="hy"')
+    rss_body = rss(rss_items, language="en").replace(
+        b'version="2.0"', f'version="2.0" {dc}'.encode()
+    )
+    server.routes["/atom"] = Route(body=atom, content_type="application/atom+xml")
+    server.routes["/rss"] = Route(body=rss_body)
+    server.routes["/configured"] = Route(body=rss_body)
+    add(store, server.url("/atom"))
+    add(store, server.url("/rss"))
+    add(store, server.url("/configured"), lang="en")
+    cycle(store)
+    found = {
+        (a.source.feed_url.rsplit("/", 1)[1], a.translations[0].title): a.languages[0]
+        for a in stored(store)
+        if a.source
+    }
+    assert found == {
+        ("atom", "Short 1"): "hy",
+        ("atom", "Short 2"): "ru",
+        ("atom", "Short 3"): "en",
+        ("rss", "Short one"): "ru",
+        ("rss", "Short two"): "hy",
+        ("configured", "Short one"): "en",
+        ("configured", "Short two"): "en",
+    }
+
+
+def entry_feed(count: int, kind: str) -> tuple[bytes, str]:
+    """A valid feed of ``count`` entries titled "Entry N", declaring no language."""
+    if kind == "rss":
+        items = "".join(
+            f"<item><guid>urn:e:{n}</guid><title>Entry {n}</title></item>" for n in range(count)
+        )
+        return rss(items, language=None), "application/rss+xml"
+    entries = "".join(
+        f"<entry><id>urn:e:{n}</id><title>Entry {n}</title>"
+        "<updated>2026-01-01T00:00:00Z</updated></entry>"
+        for n in range(count)
+    )
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Numbers</title><id>urn:numbers</id><updated>2026-01-01T00:00:00Z</updated>"
+        f"{entries}</feed>"
+    )
+    return body.encode(), "application/atom+xml"
+
+
+def count_languages(store: Store) -> dict[str, int]:
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(article_languages.c.lang, func.count()).group_by(article_languages.c.lang)
+        ).all()
+    return {lang: int(n) for lang, n in rows}
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_entries_of_undeterminable_language_are_all_stored_under_und(
+    server: FeedServer, store: Store, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """'Entry 1' says nothing about its language: every entry was dropped (issue 8)."""
+    body, ctype = entry_feed(300, kind)
+    server.routes["/numbers"] = Route(body=body, content_type=ctype)
+    src = add(store, server.url("/numbers"))
+    with caplog.at_level(logging.WARNING, logger="feeds.aggregate"):
+        summary = cycle(store)
+    assert f"{src.url}: 300 entries of undetermined language stored under 'und'" in caplog.text
+    assert summary.new == 300 and summary.errors == 0
+    assert count_languages(store) == {"und": 300}
+    after = source(store, src.id)
+    assert (after.health, after.skipped, after.entries) == ("ok", 0, 300)
+
+
+def test_a_10000_entry_feed_without_a_language_is_stored_whole(
+    server: FeedServer, sqlite_url: str
+) -> None:
+    opened = open_store(sqlite_url)
+    try:
+        body, ctype = entry_feed(10_000, "rss")
+        server.routes["/big"] = Route(body=body, content_type=ctype)
+        add(opened, server.url("/big"))
+        assert cycle(opened).new == 10_000
+        assert count_languages(opened) == {"und": 10_000}
+    finally:
+        opened.close()
+
+
+def test_undetermined_entries_appear_on_no_public_page_or_feed(
+    server: FeedServer, store: Store
+) -> None:
+    body, ctype = entry_feed(3, "rss")
+    server.routes["/numbers"] = Route(body=body, content_type=ctype)
+    add(store, server.url("/numbers"))
+    cycle(store)
+    [one, *_] = stored(store)
+    with served(store, web_settings(), revision_interval=0) as base:
+        for path in ("/und/news", "/und/aggregated/rss.xml", f"/und/articles/{one.id}"):
+            assert fetch(base + path).status == 404, path
+        for lang in ("en", "hy", "ru"):
+            for path in (f"/{lang}/news", f"/{lang}/aggregated/rss.xml"):
+                answer = fetch(base + path)
+                assert answer.status == 200 and b"Entry 1" not in answer.body, path
+
+
+# --- text hygiene ---------------------------------------------------------------------------
+
+CONTROLS = "\x00\x01\x07\x08\x0b\x0c\x0d\x1b\x7f\x80\x85\x9b\x9f"
+
+
+def json_feed(items: list[dict[str, object]], title: str) -> bytes:
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": title, "items": items}
+    return json.dumps(doc).encode()  # \u escapes: JSON carries any control character
+
+
+def assert_no_controls(text: str) -> None:
+    found = sorted({f"U+{ord(c):04X}" for c in text if c in CONTROLS or "\ud800" <= c <= "\udfff"})
+    assert found == []
+
+
+def test_control_characters_never_reach_the_store_or_the_news_page(
+    server: FeedServer, store: Store
+) -> None:
+    """NUL, ESC colour codes and DEL from a feed title were stored and served (issue 8)."""
+    dirty = "\x1b[31mRed\x00 alert\x7f\x9b2J\ud800"
+    items: list[dict[str, object]] = [
+        {
+            "id": f"urn:c:{n}\x00",
+            "url": f"https://c.example/{n}",
+            "title": f"{dirty} {n} {EN}",
+            "content_html": f"<p>{dirty}</p>",
+            "summary": dirty,
+            "authors": [{"name": f"Ani{dirty}"}],
+            "tags": [f"World{dirty}", "\x1b\x00"],
+            "date_published": (datetime.now(UTC) - timedelta(hours=n + 1)).isoformat(),
+        }
+        for n in range(3)
+    ]
+    server.routes["/dirty.json"] = Route(
+        body=json_feed(items, f"Feed {dirty}"), content_type="application/feed+json"
+    )
+    src = add(store, server.url("/dirty.json"), title=f"Source {dirty}")
+    summary = cycle(store)
+    assert summary.new == 3
+    articles = stored(store)
+    assert len(articles) == 3
+    for article in articles:
+        t = article.translations[0]
+        assert t.title.startswith("[31mRed alert2J ")
+        assert article.authors[0].name == "Ani[31mRed alert2J"
+        assert article.tags == ("World[31mRed alert2J",)  # the tag of only controls is gone
+        for text in (
+            t.title,
+            t.summary,
+            t.body_html,
+            article.source.title if article.source else "",
+        ):
+            assert_no_controls(text)
+    after = source(store, src.id)
+    assert after.title == "Source [31mRed alert2J" and after.feed_title == "Feed [31mRed alert2J"
+    with served(store, web_settings(), revision_interval=0) as base:
+        page = fetch(base + "/en/news")
+    assert page.status == 200 and b"Red alert2J" in page.body
+    assert_no_controls(page.body.decode("utf-8"))
+
+
+def test_a_10_mb_title_is_cut_and_the_entry_stored(server: FeedServer, store: Store) -> None:
+    """A 10 MB title was stored whole: every news page became 5.2 MB (issue 8)."""
+    huge = "Word " * (2 * 1024 * 1024)
+    items = item("https://big.example/1", huge) + item("https://big.example/2", "Small one")
+    server.routes["/big"] = Route(body=rss(items))
+    add(store, server.url("/big"))
+    cycle(store)
+    titles = {a.translations[0].url: a.translations[0].title for a in stored(store)}
+    assert titles["https://big.example/2"] == "Small one"
+    cut_title = titles["https://big.example/1"]
+    assert len(cut_title) <= 500 and cut_title.endswith("Word…")
+    with served(store, web_settings(), revision_interval=0) as base:
+        page = fetch(base + "/en/news")
+    assert page.status == 200 and len(page.body) < 100_000
+
+
+def test_an_overlong_id_is_refused_not_cut(server: FeedServer, store: Store) -> None:
+    long_id = "https://long.example/" + "x" * 3000
+    items = item(long_id, "Too long an id") + item("https://long.example/ok", "Fine")
+    server.routes["/f"] = Route(body=rss(items))
+    src = add(store, server.url("/f"))
+    cycle(store)
+    assert [a.translations[0].title for a in stored(store)] == ["Fine"]
+    after = source(store, src.id)
+    assert after.skipped == 1 and "3021 characters" in after.skip_reasons[0]

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "UNDETERMINED",
     "Article",
     "Author",
     "FieldError",
@@ -57,6 +58,10 @@ _ISO_639_1 = frozenset(
     sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz
     ve vi vo wa wo xh yi yo za zh zu""".split()
 )
+# ISO 639-2 "und" (undetermined; a valid BCP 47 tag): the language of an aggregated story
+# the aggregator could not determine. Only such stories may carry it; no site can configure
+# it (check_language_tag refuses it), so no public feed or page ever serves it.
+UNDETERMINED = "und"
 # language[-script][-region][-variant...]; private-use and extensions are not feed material.
 _LANGUAGE_TAG = re.compile(
     r"^(?P<language>[a-z]{2})(?:-(?P<script>[A-Z][a-z]{3}))?(?:-(?P<region>[A-Z]{2}|\d{3}))?"
@@ -257,7 +262,7 @@ def _validate(article: Article) -> list[FieldError]:
             errors.append(FieldError(where, "the same language appears twice"))
         seen.add(t.lang)
         problem = check_language_tag(t.lang)
-        if problem:
+        if problem and not (t.lang == UNDETERMINED and article.source is not None):
             errors.append(FieldError(f"{where}.lang", problem))
         need_text(f"{where}.title", t.title)
         need_url(f"{where}.url", t.url)

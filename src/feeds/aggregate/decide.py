@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from feeds.aggregate.fetch import FetchOutcome, FetchResult
 from feeds.aggregate.parse import ParsedEntry, ParsedFeed
+from feeds.hygiene import MAX_IDENTITY_CHARS, clean_text, too_long
 
 __all__ = [
     "MAX_HASH_UPDATES",
@@ -31,6 +32,7 @@ __all__ = [
     "entry_key",
     "feed_hints",
     "health_with_refusals",
+    "identity_problem",
     "plan_crashed",
     "plan_entries",
     "plan_poll",
@@ -128,26 +130,45 @@ class EntryPlan:
     changed: tuple[EntryIntent, ...] = ()
     unchanged: int = 0
     duplicates: tuple[str, ...] = field(default=())
+    refused: tuple[str, ...] = ()  # entries that cannot be stored, each with why
 
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def _digest(parts: tuple[str, ...]) -> str:
+    # surrogatepass: a lone surrogate (a JSON "\ud800" escape) must not crash a poll.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def entry_hash(entry: ParsedEntry) -> str:
-    parts = (entry.title, entry.link or "", entry.summary, entry.content)
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    return _digest((entry.title, entry.link or "", entry.summary, entry.content))[:32]
 
 
 def entry_key(entry: ParsedEntry) -> str:
-    """The entry's identity in its feed: guid/id; else link; else title+date+content."""
-    if entry.guid:
-        return "id:" + entry.guid
-    if entry.link:
-        return "link:" + entry.link
+    """The entry's identity in its feed: guid/id; else link; else title+date+content.
+
+    Control characters are left out of ids and links (``feeds.hygiene``): the key is
+    stored, and PostgreSQL text cannot hold a NUL.
+    """
+    if entry.guid and (guid := clean_text(entry.guid)):
+        return "id:" + guid
+    if entry.link and (link := clean_text(entry.link)):
+        return "link:" + link
     date = entry.published or entry.updated
     parts = (entry.title, date.isoformat() if date else "", entry.summary, entry.content)
-    return "hash:" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    return "hash:" + _digest(parts)[:32]
+
+
+def identity_problem(entry: ParsedEntry) -> str | None:
+    """Why ``entry`` cannot be stored under any identity, or None. An id or link is never
+    cut to fit (a cut one names another entry), so an overlong one refuses the entry."""
+    for name, value in (("id", entry.guid), ("link", entry.link)):
+        if too_long(value):
+            assert value is not None
+            return f"its {name} has {len(value)} characters, more than {MAX_IDENTITY_CHARS}"
+    return None
 
 
 def _clamp_future(value: datetime | None, first_seen: datetime, now: datetime) -> datetime:
@@ -163,7 +184,11 @@ def plan_entries(feed: ParsedFeed, known: Mapping[str, KnownEntry], now: datetim
     unchanged = 0
     seen: set[str] = set()
     duplicates: list[str] = []
-    for entry in feed.entries:
+    refused: list[str] = []
+    for position, entry in enumerate(feed.entries, 1):
+        if problem := identity_problem(entry):
+            refused.append(f"entry {position}: {problem}")
+            continue
         key = entry_key(entry)
         if key in seen:
             duplicates.append(key)  # a duplicate id inside one feed: the first one wins
@@ -208,7 +233,7 @@ def plan_entries(feed: ParsedFeed, known: Mapping[str, KnownEntry], now: datetim
             )
         else:
             unchanged += 1
-    return EntryPlan(tuple(new), tuple(changed), unchanged, tuple(duplicates))
+    return EntryPlan(tuple(new), tuple(changed), unchanged, tuple(duplicates), tuple(refused))
 
 
 def observed_interval(feed: ParsedFeed) -> int | None:

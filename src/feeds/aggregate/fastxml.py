@@ -46,6 +46,7 @@ _RSS_ITEM_CHILDREN = frozenset(
         "enclosure",
         f"{CONTENT}encoded",
         f"{DC}creator",
+        f"{DC}language",
     }
 )
 _ATOM_ENTRY_CHILDREN = frozenset(
@@ -114,7 +115,10 @@ def _join(base: str, value: str) -> str:
     """urljoin, skipped for the common already-absolute case (urljoin is slow)."""
     if value.startswith(("https://", "http://")) and " " not in value:
         return value
-    return urljoin(base, value)
+    try:
+        return urljoin(base, value)
+    except ValueError:  # "http://[bad": prepare refuses that entry, not the whole feed
+        return value
 
 
 def _text(element: etree._Element | None) -> str:
@@ -165,7 +169,8 @@ def _rss(root: etree._Element, url: str) -> ParsedFeed:
         raise NotFastError("no channel")
     base = channel.base or url
     link = _text(_single(channel, "link"))
-    entries = tuple(_rss_item(item) for item in channel.iterfind("item"))
+    scope_lang = channel.get(XML_LANG) or root.get(XML_LANG)
+    entries = tuple(_rss_item(item, scope_lang) for item in channel.iterfind("item"))
     return ParsedFeed(
         title=html_to_text(_text(_single(channel, "title"))),
         link=_join(base, link) if link else None,
@@ -180,7 +185,17 @@ def _rss(root: etree._Element, url: str) -> ParsedFeed:
     )
 
 
-def _rss_item(item: etree._Element) -> ParsedEntry:
+def _entry_lang(
+    own: etree._Element | None, entry: etree._Element, scope_lang: str | None
+) -> str | None:
+    """The ``xml:lang`` in scope at ``own`` (the entry's title, else its summary), which is
+    where feedparser reads an entry's language; None without such an element."""
+    if own is None:
+        return None
+    return own.get(XML_LANG) or entry.get(XML_LANG) or scope_lang
+
+
+def _rss_item(item: etree._Element, scope_lang: str | None = None) -> ParsedEntry:
     # One pass over the children (an item is read thousands of times in a cold cycle).
     children: dict[str, list[etree._Element]] = {}
     for child in item:
@@ -204,9 +219,14 @@ def _rss_item(item: etree._Element) -> ParsedEntry:
         guid = _join(base, guid)  # feedparser resolves a permalink guid like a link
     if not link and guid and permalink:
         link = guid
-    description = _text(single("description"))
+    description_el = single("description")
+    description = _text(description_el)
     content = _text(single(f"{CONTENT}encoded"))
     creators = children.get(f"{DC}creator", ())
+    title_el = single("title")
+    lang = _text(single(f"{DC}language")) or _entry_lang(
+        title_el if title_el is not None else description_el, item, scope_lang
+    )
     return ParsedEntry(
         guid=guid or None,
         link=link or None,
@@ -217,6 +237,7 @@ def _rss_item(item: etree._Element) -> ParsedEntry:
         updated=None,
         authors=tuple(a for c in creators if (a := html_to_text(_text(c)))),
         tags=tuple(t for c in children.get("category", ()) if (t := _text(c))),
+        lang=clean_lang(lang),
     )
 
 
@@ -246,7 +267,8 @@ def _alternate(parent: etree._Element) -> str | None:
 
 def _atom(root: etree._Element, url: str) -> ParsedFeed:
     title, _ = _atom_text(_single(root, f"{ATOM}title"), url)
-    entries = tuple(_atom_entry(e) for e in root.iterfind(f"{ATOM}entry"))
+    scope_lang = root.get(XML_LANG)
+    entries = tuple(_atom_entry(e, scope_lang) for e in root.iterfind(f"{ATOM}entry"))
     return ParsedFeed(
         title=html_to_text(title),
         link=_alternate(root),
@@ -256,7 +278,7 @@ def _atom(root: etree._Element, url: str) -> ParsedFeed:
     )
 
 
-def _atom_entry(entry: etree._Element) -> ParsedEntry:
+def _atom_entry(entry: etree._Element, scope_lang: str | None = None) -> ParsedEntry:
     for child in entry:
         if child.tag not in _ATOM_ENTRY_CHILDREN:
             raise NotFastError(f"entry child {child.tag}")
@@ -267,7 +289,9 @@ def _atom_entry(entry: etree._Element) -> ParsedEntry:
     content, content_html = _atom_text(content_el, base)
     summary_base = (summary_el.base if summary_el is not None else None) or base
     content_base = (content_el.base if content_el is not None else None) or base
-    title, _ = _atom_text(_single(entry, f"{ATOM}title"), base)
+    title_el = _single(entry, f"{ATOM}title")
+    title, _ = _atom_text(title_el, base)
+    lang = _entry_lang(title_el if title_el is not None else summary_el, entry, scope_lang)
     guid = _text(_single(entry, f"{ATOM}id"))
     authors = tuple(
         name
@@ -291,4 +315,5 @@ def _atom_entry(entry: etree._Element) -> ParsedEntry:
         tags=tuple(
             t for c in entry.iterfind(f"{ATOM}category") if (t := (c.get("term") or "").strip())
         ),
+        lang=clean_lang(lang),
     )

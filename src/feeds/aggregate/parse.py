@@ -15,6 +15,7 @@ Parsing is CPU work: the pipeline runs ``parse_feed`` in a worker, never on the 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import html
 import json
 import re
@@ -50,6 +51,9 @@ class ParsedEntry:
     updated: datetime | None
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # The entry's own language: ``dc:language``, else the ``xml:lang`` in scope at its
+    # title (or summary), inherited from the item or the feed as XML says (XML 1.0 §2.12).
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ def _feedparser_entry(entry: Any) -> ParsedEntry:
         name for a in entry.get("authors", []) if (name := html_to_text(a.get("name") or ""))
     )
     tags = tuple(t for tag in entry.get("tags", []) if (t := (tag.get("term") or "").strip()))
+    detail = entry.get("title_detail") or entry.get("summary_detail") or {}
     return ParsedEntry(
         guid=(entry.get("id") or "").strip() or None,
         link=(entry.get("link") or "").strip() or None,
@@ -191,6 +196,7 @@ def _feedparser_entry(entry: Any) -> ParsedEntry:
         updated=_struct_to_utc(dict.get(entry, "updated_parsed")),
         authors=authors,
         tags=tags,
+        lang=clean_lang(entry.get("language") or detail.get("language")),
     )
 
 
@@ -221,9 +227,13 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     )
 
 
+# A JSON "\ud800" escape decodes to a lone surrogate, which no UTF-8 encoder accepts.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _string(value: Any) -> str | None:
     if isinstance(value, (str, int)) and not isinstance(value, bool):
-        text = str(value).strip()
+        text = _SURROGATES.sub("", str(value)).strip()
         return text or None
     return None
 
@@ -243,7 +253,8 @@ def _json_date(value: Any) -> datetime | None:
 
 def _json_entry(item: dict[str, Any], base: str) -> ParsedEntry:
     link = _string(item.get("url"))
-    link = urljoin(base, link) if link else None
+    with contextlib.suppress(ValueError):  # "http://[bad": prepare refuses this entry
+        link = urljoin(base, link) if link else None
     entry_base = link or base
     content_html = _string(item.get("content_html"))
     content_text = _string(item.get("content_text"))
@@ -273,6 +284,7 @@ def _json_entry(item: dict[str, Any], base: str) -> ParsedEntry:
         updated=_json_date(item.get("date_modified")),
         authors=authors,
         tags=tags,
+        lang=clean_lang(_string(item.get("language"))),  # JSON Feed 1.1 item language
     )
 
 

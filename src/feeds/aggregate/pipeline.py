@@ -388,6 +388,13 @@ class Aggregator:
                         prepared.skipped,
                         prepared.skip_reasons[0] if prepared.skip_reasons else "?",
                     )
+                if prepared.undetermined:
+                    log.warning(
+                        "%s: %d entries of undetermined language stored under 'und', which no"
+                        " public feed shows; give the source a lang to place new ones",
+                        source.url,
+                        prepared.undetermined,
+                    )
             # Refusals of the last parsed poll (kept through 304s) make an ok source degraded.
             refused = prepared.skipped if prepared.parsed else source.skipped
             plan = replace(plan, health=health_with_refusals(plan.health, refused))

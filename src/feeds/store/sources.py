@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from feeds.hygiene import CAPS, clean_text, cut
 from feeds.model import check_language_tag
 from feeds.store.bulk import insert_many, update_many
 from feeds.store.schema import metadata
@@ -232,6 +233,13 @@ def _check(spec: SourceSpec) -> None:
             raise SourceError(f"{name} must be a positive number of seconds, got {value}")
 
 
+def _title(value: str | None) -> str | None:
+    """An operator's or an OPML file's title, cleaned like any outside text."""
+    if value is None:
+        return None
+    return cut(clean_text(value).strip(), CAPS["source_title"]) or None
+
+
 def add_source(
     conn: Connection,
     spec: SourceSpec,
@@ -252,7 +260,7 @@ def add_source(
     conn.execute(
         insert(sources).values(
             url=spec.url,
-            title=spec.title,
+            title=_title(spec.title),
             lang=spec.lang,
             section=spec.section,
             interval=spec.interval,
@@ -292,7 +300,7 @@ def sync_config_sources(conn: Connection, specs: Iterable[SourceSpec]) -> int:
                 update(sources)
                 .where(sources.c.id == existing.id)
                 .values(
-                    title=spec.title,
+                    title=_title(spec.title),
                     lang=spec.lang,
                     section=spec.section,
                     interval=spec.interval,
@@ -481,7 +489,8 @@ def _state_values(change: SourceUpdate) -> dict[str, Any]:
         values["last_success"] = change.fetched_at
         values["last_error"] = None
     elif change.error is not None:
-        values["last_error"] = change.error[:2000]
+        # Errors quote what a server sent; PostgreSQL text cannot even hold a NUL.
+        values["last_error"] = clean_text(change.error[:2000])
     if change.disable:
         values["enabled"] = False
     if change.feed_title is not None:
