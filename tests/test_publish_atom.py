@@ -180,9 +180,13 @@ def test_an_aggregated_entry_keeps_its_link_and_names_its_source_feed() -> None:
     assert source.findtext("a:title", namespaces=NS) == "The Armenian Weekly"
     self_link = source.find("a:link[@rel='self']", NS)
     assert self_link is not None and self_link.get("href") == "https://weekly.example/feed/"
-    # With no byline, the source is the author, not our newsroom.
-    assert source.findtext("a:author/a:name", namespaces=NS) == "The Armenian Weekly"
-    assert entry.find("a:author", NS) is None
+    # RFC 4287 §4.2.11: the source keeps the feed's metadata, updated included.
+    assert source.findtext("a:updated", namespaces=NS) == "2026-11-27T08:05:00+00:00"
+    # With no byline, the outlet is the entry's author, not our newsroom.
+    assert [a.findtext("a:name", namespaces=NS) for a in entry.findall("a:author", NS)] == [
+        "The Armenian Weekly"
+    ]
+    assert source.find("a:author", NS) is None
 
 
 def test_full_text_goes_in_html_content_and_summaries_only_drop_it() -> None:

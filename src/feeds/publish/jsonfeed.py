@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from feeds.publish.byline import credited
 from feeds.publish.extension import Extension, RenderContext
 from feeds.publish.items import Item, rfc3339
 
@@ -89,9 +90,10 @@ def _item(ctx: RenderContext, item: Item, extensions: Sequence[Extension]) -> di
         out["image"] = article.image.url
     out["date_published"] = rfc3339(article.published)
     out["date_modified"] = rfc3339(article.updated)
-    if article.authors:
+    authors = credited(article)  # an outlet stands in for a missing byline
+    if authors:
         out["authors"] = [
-            {"name": a.name, "url": a.url} if a.url else {"name": a.name} for a in article.authors
+            {"name": a.name, "url": a.url} if a.url else {"name": a.name} for a in authors
         ]
     if item.categories:
         out["tags"] = list(item.categories)

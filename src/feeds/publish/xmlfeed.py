@@ -7,10 +7,10 @@ drops or lacks, or what it would write more slowly than lxml does directly:
 - feed level: RSS keeps only the first rel=self ``atom:link``, so language siblings,
   other formats, WebSub hubs and archive links are written here for RSS and Atom alike;
 - entry level: feedgen writes Atom entry links with ``href`` only (python-feedgen issue
-  #135), so entry links are written here, and the translation links, bylines (RSS
-  ``dc:creator``, Atom ``author``), categories, lead image (RSS ``media:content`` with
-  caption and credit, Atom rel=enclosure), aggregated-source attribution and dates are
-  written here too;
+  #135), so entry links are written here, and the translation links, bylines (one RSS
+  ``dc:creator``, one Atom ``author`` per person; see ``feeds.publish.byline``),
+  categories, lead image (RSS ``media:content`` with caption and credit, Atom
+  rel=enclosure), aggregated-source attribution and dates are written here too;
 - dates: see ``feeds.publish.items`` for why feedgen never formats an RFC 822 date.
 
 Partner ``Extension`` hooks run inside the same feedgen extension, after the core.
@@ -28,6 +28,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.model import Image
+from feeds.publish.byline import credited, join_names
 from feeds.publish.extension import ATOM_NS, Extension, RenderContext
 from feeds.publish.items import Item, rfc822, rfc3339
 from feeds.publish.selection import Format
@@ -200,8 +201,10 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         # more than the elements themselves.
         for name in item.categories:
             sub(entry, "category").text = name
-        for author in article.authors:
-            sub(entry, _DC_CREATOR).text = author.name
+        # One dc:creator for every name: readers show only one (feeds.publish.byline).
+        authors = credited(article)
+        if authors:
+            sub(entry, _DC_CREATOR).text = join_names([a.name for a in authors], item.lang)
         image = article.image
         if image is not None:
             # After feedgen's <description>: feedparser reads media:description as a
@@ -248,7 +251,8 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
             sub(entry, "category", term=name)
         # Names and pages only: an email address in a public feed is harvested for spam,
         # and feedparser hands one author's address to the next author without one.
-        for author in article.authors:
+        # An aggregated story without a byline credits its outlet (feeds.publish.byline).
+        for author in credited(article):
             person = sub(entry, "author")
             sub(person, "name").text = author.name
             if author.url:
@@ -259,15 +263,16 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
             sub(entry, "link", href=image.url, rel="enclosure", type=image.mime_type)
         source = article.source
         if source is not None:
-            # RFC 4287 §4.2.11: the feed the entry was copied from. Its author stands in
-            # for a missing byline, so the entry does not inherit our publisher's name.
+            # RFC 4287 §4.2.11: the feed the entry was copied from, with its id, title and
+            # updated (the W3C validator warns without updated). The store keeps no date
+            # of the source feed itself, so the entry's own updated stands in: the source
+            # feed was updated at least then, and the bytes stay stable between polls.
             src = sub(entry, "source")
             sub(src, "id").text = source.feed_url
             sub(src, "title").text = source.title
+            sub(src, "updated").text = rfc3339(article.updated)
             sub(src, "link", href=source.feed_url, rel="self")
             sub(src, "link", href=source.link, rel="alternate", type=_HTML)
-            if not article.authors:
-                sub(sub(src, "author"), "name").text = source.title
         state = self.state
         for ext in state.extensions:
             ext.entry_xml(entry, article, state.ctx)

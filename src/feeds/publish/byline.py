@@ -1,0 +1,48 @@
+"""Who an item credits, the way each format's readers can show it.
+
+RSS items get **one** ``dc:creator`` holding every name, joined as a newsroom byline
+reads in the feed's language: "Anna Hakobyan and Boris Petrov", "Anna, Boris and Ani"
+(hy "և", ru "и"). Readers keep only one creator per item (newsboat and lemon24/reader
+the last ``dc:creator``, rss2email the first), so a second element loses an author.
+A conjunction rather than a bare comma: Dublin Core creators are often written
+"Surname, Given", so "Hakobyan, Anna" would read as one person. Languages we have no
+conjunction for get commas only.
+
+Atom keeps one ``author`` per person and JSON Feed lists every author: their readers
+handle several.
+
+An aggregated story without a byline credits the outlet it came from (its feed's
+title), never our newsroom: RSS and JSON Feed have no way to say "inherit from the
+source", and readers fall back to the feed's own author.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from feeds.model import Article, Author
+
+__all__ = ["credited", "join_names"]
+
+# The word a byline puts before its last name, per language (BCP 47 primary subtag).
+_AND = {"en": "and", "hy": "և", "ru": "и"}
+
+
+def credited(article: Article) -> tuple[Author, ...]:
+    """The article's authors; for an aggregated story without any, its outlet."""
+    if article.authors:
+        return article.authors
+    source = article.source
+    if source is not None:
+        return (Author(source.title, url=source.link),)
+    return ()
+
+
+def join_names(names: Sequence[str], lang: str) -> str:
+    """``["A", "B", "C"]`` -> ``"A, B and C"`` in English (no serial comma)."""
+    if len(names) <= 1:
+        return "".join(names)
+    word = _AND.get(lang.split("-")[0].lower())
+    if word is None:
+        return ", ".join(names)
+    return f"{', '.join(names[:-1])} {word} {names[-1]}"

@@ -1,0 +1,100 @@
+"""Every reader shows every author, and an outlet's story is credited to the outlet.
+
+Readers keep one author per RSS item (newsboat and lemon24/reader the last
+``dc:creator``, rss2email the first), so a co-authored item carries one byline with
+every name; Atom and JSON Feed list each person. feedparser is what most Python readers
+(rss2email, reader) build on: its ``author`` is what they show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import feedparser
+import pytest
+from lxml import etree
+
+from feeds.model import Author
+from feeds.publish import Format, Kind, Selection, entry_id, render
+from feeds.publish.byline import join_names
+from tests.publish_fixtures import aggregated, budget, describe, election
+
+DC = "{http://purl.org/dc/elements/1.1/}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def three_authors_everywhere() -> list:  # type: ignore[type-arg]
+    story = budget()
+    translations = tuple(
+        dataclasses.replace(budget().translation("en"), lang=lang)  # type: ignore[type-var]
+        for lang in ("en", "hy", "ru")
+    )
+    return [
+        dataclasses.replace(
+            story,
+            authors=(Author("Anna Hakobyan"), Author("Boris Petrov"), Author("Ani Sargsyan")),
+            translations=translations,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "byline"),
+    [
+        ("en", "Anna Hakobyan, Boris Petrov and Ani Sargsyan"),
+        ("hy", "Anna Hakobyan, Boris Petrov և Ani Sargsyan"),
+        ("ru", "Anna Hakobyan, Boris Petrov и Ani Sargsyan"),
+    ],
+)
+def test_a_co_authored_rss_item_has_one_creator_with_every_name(lang: str, byline: str) -> None:
+    selection = Selection(lang)
+    data = render(describe(selection, Format.RSS), Format.RSS, three_authors_everywhere())
+    (item,) = etree.fromstring(data).iter("item")
+    assert [c.text for c in item.findall(f"{DC}creator")] == [byline]
+    (entry,) = feedparser.parse(data).entries
+    assert entry.author == byline
+
+
+def test_atom_and_json_list_each_author_and_feedparser_shows_them_all() -> None:
+    selection = Selection("en")
+    stories = [election()]
+    atom = render(describe(selection, Format.ATOM), Format.ATOM, stories)
+    (entry,) = etree.fromstring(atom).iter(f"{ATOM}entry")
+    names = [a.findtext(f"{ATOM}name") for a in entry.findall(f"{ATOM}author")]
+    assert names == ["Anna Petrosyan", "Мария Иванова"]
+    parsed = feedparser.parse(atom).entries[0]
+    assert [a.name for a in parsed.authors] == names
+
+    doc = json.loads(render(describe(selection, Format.JSON), Format.JSON, stories))
+    assert [a["name"] for a in doc["items"][0]["authors"]] == names
+
+
+@pytest.mark.parametrize("fmt", [Format.RSS, Format.ATOM])
+def test_an_aggregated_item_without_a_byline_credits_its_outlet_not_the_newsroom(
+    fmt: Format,
+) -> None:
+    selection = Selection("en", Kind.AGGREGATED)
+    data = render(describe(selection, fmt), fmt, [aggregated()])
+    (entry,) = feedparser.parse(data).entries
+    assert entry.id == entry_id(aggregated().id, "en")
+    # rss2email and reader show feedparser's author; it used to be "Caucasus Wire".
+    assert entry.author == "The Armenian Weekly"
+
+
+def test_an_aggregated_json_item_without_a_byline_credits_its_outlet() -> None:
+    selection = Selection("en", Kind.AGGREGATED)
+    doc = json.loads(render(describe(selection, Format.JSON), Format.JSON, [aggregated()]))
+    (item,) = doc["items"]
+    # feedparser 6 reads no JSON Feed; a JSON Feed reader shows the item's authors.
+    assert item["authors"] == [{"name": "The Armenian Weekly", "url": "https://weekly.example/"}]
+
+
+def test_bylines_read_like_a_newsroom_byline() -> None:
+    assert join_names([], "en") == ""
+    assert join_names(["Anna"], "ru") == "Anna"
+    assert join_names(["Anna", "Boris"], "en") == "Anna and Boris"
+    assert join_names(["Աննա", "Բորիս"], "hy") == "Աննա և Բորիս"
+    assert join_names(["Анна", "Борис"], "ru-RU") == "Анна и Борис"
+    # No conjunction known for the language: commas only.
+    assert join_names(["Ana", "Boris", "Nino"], "ka") == "Ana, Boris, Nino"
