@@ -14,6 +14,8 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from feeds.hostnames import parse_allow_entry
+
 __all__ = ["AddressPolicy", "BlockedError", "forbidden_reason"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -78,13 +80,14 @@ class AddressPolicy:
         self._names: set[str] = set()
         self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allow_hosts:
-            entry = entry.strip().lower().strip("[]")
-            if not entry:
+            if not entry.strip():
                 continue
-            try:
-                self._networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError:
-                self._names.add(entry.rstrip("."))
+            # The config loader refuses what this raises for, at start-up (same parser).
+            parsed = parse_allow_entry(entry)
+            if isinstance(parsed, str):
+                self._names.add(parsed)
+            else:
+                self._networks.append(parsed)
 
     def host_allowed(self, host: str) -> bool:
         return host.lower().rstrip(".").strip("[]") in self._names
