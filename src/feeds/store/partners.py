@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Connection, Index, String, Table, Text, insert, select, update
 
+from feeds.partner_settings import check_partner_name, partner_problems
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
@@ -35,11 +35,11 @@ __all__ = [
     "revoke_partner",
     "revoked_hashes",
     "rotate_token",
+    "settings_problems",
     "token_owner",
 ]
 
 TOKEN_PREFIX = "fp_"  # noqa: S105 (a prefix, not a secret)
-_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
 partners = Table(
     "partners",
@@ -82,6 +82,9 @@ class PartnerRecord:
     options: Mapping[str, Any] = field(default_factory=dict)
     revoked: bool = False
     origin: str = "store"
+    # Why these settings cannot be served (a row written before they were checked); a
+    # partner with problems gets a 503 and ``feeds partners check`` lists them.
+    problems: tuple[str, ...] = ()
 
 
 def new_token() -> str:
@@ -94,11 +97,15 @@ def hash_token(token: str) -> str:
 
 
 def check_name(name: str) -> None:
-    if not _NAME.fullmatch(name):
-        raise PartnerError(
-            f"partner name {name!r}: use 1-100 lowercase letters, digits and '-' "
-            "(it appears in the partner's URLs)"
-        )
+    if (why := check_partner_name(name)) is not None:
+        raise PartnerError(why)
+
+
+def settings_problems(record: PartnerRecord) -> list[str]:
+    """Why ``record``'s settings cannot be served (empty: they can)."""
+    return partner_problems(
+        record.name, record.profile, record.languages, record.sections, record.tags, record.options
+    )
 
 
 def _scope(record: PartnerRecord) -> str:
@@ -115,21 +122,48 @@ def _scope(record: PartnerRecord) -> str:
 
 
 def _record(row: Any) -> PartnerRecord:
-    scope = json.loads(row.scope)
-    return PartnerRecord(
+    """The row as a record; settings it cannot be served with are in ``problems``
+    (rows written by older versions were not checked), never an exception."""
+    problems: list[str] = []
+    try:
+        scope = json.loads(row.scope)
+    except ValueError:
+        scope = None
+    if not isinstance(scope, dict):
+        problems.append("scope: not a JSON object (the row is damaged; add the partner again)")
+        scope = {}
+    lists: dict[str, tuple[Any, ...]] = {}
+    for kind in ("languages", "sections", "tags"):
+        value = scope.get(kind, [])
+        if not isinstance(value, list):
+            problems.append(f"{kind}: must be a list, got {value!r}")
+            value = []
+        lists[kind] = tuple(value)
+    options = scope.get("options", {})
+    if not isinstance(options, dict):
+        problems.append(f"options: must be an object, got {options!r}")
+        options = {}
+    record = PartnerRecord(
         name=row.name,
         profile=row.profile,
-        languages=tuple(scope.get("languages", ())),
-        sections=tuple(scope.get("sections", ())),
-        tags=tuple(scope.get("tags", ())),
-        options=scope.get("options", {}),
+        languages=lists["languages"],
+        sections=lists["sections"],
+        tags=lists["tags"],
+        options=options,
         revoked=row.revoked_at is not None,
     )
+    problems += settings_problems(record)
+    return replace(record, problems=tuple(problems)) if problems else record
 
 
 def add_partner(conn: Connection, record: PartnerRecord, now: datetime) -> str:
-    """Register ``record`` with a first token; returns that token (shown once)."""
+    """Register ``record`` with a first token; returns that token (shown once).
+
+    Settings that could not be served are refused here, before anything is written.
+    """
     check_name(record.name)
+    if problems := settings_problems(record):
+        raise PartnerError(f"partner {record.name!r}: {problems[0]}")
     if conn.execute(select(partners.c.name).where(partners.c.name == record.name)).first():
         raise PartnerError(f"partner {record.name!r} already exists (use rotate for a new token)")
     conn.execute(

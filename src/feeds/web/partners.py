@@ -269,6 +269,14 @@ def routes(
         if isinstance(auth, Response):
             return auth
         record = auth
+        if record.problems:
+            # Stored before settings were checked: refuse clearly rather than fail on them.
+            log.error("partner %s cannot be served: %s", record.name, "; ".join(record.problems))
+            return PlainTextResponse(
+                "this partner's settings need fixing by the newsroom; try again later\n",
+                status_code=503,
+                headers={"Retry-After": "3600", "Cache-Control": "no-store"},
+            )
         rate = int(record.options.get("rate_limit", DEFAULT_RATE_PER_MINUTE))
         wait = limiter.take(record.name, rate)
         if wait > 0:
