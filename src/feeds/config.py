@@ -17,13 +17,27 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from feeds.hostnames import parse_allow_entry
 from feeds.model import check_language_tag
+from feeds.partner_settings import (
+    check_partner_name,
+    check_profile,
+    check_token_hash,
+    option_problem,
+    scope_problem,
+    suggest,
+    unknown_option,
+)
+from feeds.publish.partner_options import option_specs
 
 __all__ = [
     "AggregatorSettings",
@@ -132,7 +146,11 @@ class Settings:
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read ``path`` (or ``$FEEDS_CONFIG``), then apply ``FEEDS_*`` overrides."""
+    """Read ``path`` (or ``$FEEDS_CONFIG``), then apply ``FEEDS_*`` overrides.
+
+    Every key is checked: its type, its range, and that the loader knows it at all, so
+    a misspelt key is refused (with the closest known key) instead of ignored.
+    """
     env = os.environ if env is None else env
     chosen = path if path is not None else env.get("FEEDS_CONFIG")
     raw: dict[str, Any] = {}
@@ -144,35 +162,70 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         try:
             raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{where}: no such config file") from None
+            origin = "" if path is not None else " (from FEEDS_CONFIG)"
+            raise ConfigError(f"{where}: no such config file{origin}") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{where}: is a directory, not a config file") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{where}: not valid TOML: {exc}") from None
         except UnicodeDecodeError:
             raise ConfigError(f"{where}: not UTF-8 text") from None
-    settings = _parse(_Table(raw, where, ""), config_path)
+    root = _Table(raw, where, "")
+    settings = _parse(root, config_path)
+    root.refuse_unknown_keys()
     return _apply_env(settings, env)
 
 
-class _Table:
-    """A TOML table that knows where it came from, for error messages."""
+# TOML's names for what a key holds, for error messages.
+_KINDS: dict[type, str] = {
+    str: "a string",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}
 
-    def __init__(self, data: Mapping[str, Any], where: str, prefix: str) -> None:
+
+class _Table:
+    """A TOML table that knows where it came from, for error messages.
+
+    Every helper records the key it was asked for; after parsing, ``refuse_unknown_keys``
+    (on the root) names any key of any table that no helper asked for. A new setting
+    needs nothing but its ``t.get(...)`` / ``t.positive(...)`` line. Read keys through
+    the helpers, never ``data`` directly, or the key counts as unknown.
+    """
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        where: str,
+        prefix: str,
+        _family: list[_Table] | None = None,
+    ) -> None:
         self.data = data
         self.where = where
         self.prefix = prefix
+        self.asked: set[str] = set()
+        # Says why a key no helper asked for is wrong, when "unknown" is not the whole story.
+        self.explain: Callable[[str], str] | None = None
+        self._family = _family if _family is not None else []
+        self._family.append(self)
 
     def error(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.where}: {self.prefix}{key}: {message}")
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        self.asked.add(key)
         value = self.data.get(key, default)
         if value is default:
             return default
         if isinstance(value, bool) and kind in (int, float, (int, float)):
             raise self.error(key, "must be a number, not true/false")
         if not isinstance(value, kind):
-            name = kind.__name__ if isinstance(kind, type) else "number"
-            raise self.error(key, f"must be a {name}, got {type(value).__name__}")
+            wanted = _KINDS.get(kind, "a number") if isinstance(kind, type) else "a number"
+            got = _KINDS.get(type(value), type(value).__name__)
+            raise self.error(key, f"must be {wanted}, got {got}")
         return value
 
     def positive(self, key: str, default: Any) -> Any:
@@ -181,7 +234,25 @@ class _Table:
             raise self.error(key, "must be greater than zero")
         return value
 
+    def whole(self, key: str, default: Any, minimum: int = 1, maximum: int | None = None) -> Any:
+        """A whole number in ``minimum``..``maximum`` (``2.5`` is refused, not truncated)."""
+        value = self.get(key, (int, float), default)
+        if value is None:
+            return None
+        allowed = f"a whole number of at least {minimum}" + (
+            f" and at most {maximum}" if maximum is not None else ""
+        )
+        if not isinstance(value, int) or value < minimum or (maximum and value > maximum):
+            raise self.error(key, f"must be {allowed}, got {value!r}")
+        return value
+
+    def url(self, key: str, default: Any) -> Any:
+        """An absolute http(s) URL."""
+        value = self.get(key, str, default)
+        return value if value is None else _check_url(self, key, value)
+
     def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        self.asked.add(key)
         value = self.data.get(key)
         if value is None:
             return default
@@ -190,22 +261,41 @@ class _Table:
         return tuple(value)
 
     def table(self, key: str) -> _Table:
+        self.asked.add(key)
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
             raise self.error(key, "must be a table")
-        return _Table(value, self.where, f"{self.prefix}{key}.")
+        return _Table(value, self.where, f"{self.prefix}{key}.", self._family)
 
     def tables(self, key: str) -> list[_Table]:
+        self.asked.add(key)
         value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
             raise self.error(key, f"must be an array of tables ([[{key}]])")
-        return [_Table(v, self.where, f"{self.prefix}{key}[{i}].") for i, v in enumerate(value)]
+        return [
+            _Table(v, self.where, f"{self.prefix}{key}[{i}].", self._family)
+            for i, v in enumerate(value)
+        ]
 
     def string_map(self, key: str) -> dict[str, str]:
+        self.asked.add(key)
         value = self.data.get(key, {})
         if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
             raise self.error(key, "must be a table of language = text")
         return dict(value)
+
+    def refuse_unknown_keys(self) -> None:
+        """Raise for the first key, in this table or any read from it, never asked for."""
+        for table in self._family:
+            for key in table.data:
+                if key in table.asked:
+                    continue
+                if table.explain is not None:
+                    raise table.error(key, table.explain(key))
+                hint = suggest(key, table.asked) or (
+                    f" (known keys here: {', '.join(sorted(table.asked))})" if table.asked else ""
+                )
+                raise table.error(key, "unknown key" + hint)
 
 
 def _check_url(table: _Table, key: str, value: str) -> str:
@@ -215,104 +305,187 @@ def _check_url(table: _Table, key: str, value: str) -> str:
     return value
 
 
-def _parse(root: _Table, config_path: Path | None) -> Settings:
-    defaults = Settings()
-    site_t = root.table("site")
-    site_d = defaults.site
+def _check_link(table: _Table, key: str, value: str) -> str:
+    """A path on the site (``/static/logo.png``) or an absolute http(s) URL."""
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return value
+    raise table.error(key, f"{value!r} is neither a path starting with '/' nor an http(s) URL")
+
+
+def _check_database_url(value: str) -> str | None:
+    try:
+        make_url(value)
+    except ArgumentError:
+        return f"{value!r} is not a database URL such as 'sqlite:///var/feeds.db'"
+    return None
+
+
+def _check_language(table: _Table, key: str, lang: str) -> str:
+    problem = check_language_tag(lang)
+    if problem:
+        raise table.error(key, problem)
+    return lang
+
+
+def _parse_site(site_t: _Table) -> SiteSettings:
+    site_d = SiteSettings()
     languages = site_t.strings("languages", site_d.languages)
     if not languages:
         raise site_t.error("languages", "list at least one language")
     for lang in languages:
-        problem = check_language_tag(lang)
-        if problem:
-            raise site_t.error("languages", problem)
-    base_url = _check_url(site_t, "base_url", site_t.get("base_url", str, site_d.base_url))
-    titles = site_t.string_map("titles") or {
-        lang: site_t.get("title", str, "feeds") for lang in languages
-    }
-    site = SiteSettings(
+        _check_language(site_t, "languages", lang)
+    if len(set(languages)) != len(languages):
+        raise site_t.error("languages", "lists a language twice")
+    base_url = site_t.url("base_url", site_d.base_url)
+    title = site_t.get("title", str, "feeds")
+    titles = site_t.string_map("titles") or {lang: title for lang in languages}
+    return SiteSettings(
         base_url=base_url.rstrip("/"),
         languages=languages,
         titles=titles,
         descriptions=site_t.string_map("descriptions"),
         publisher=site_t.get("publisher", str, next(iter(titles.values()))),
-        icon=site_t.get("icon", str, site_d.icon),
-        logo=site_t.get("logo", str, site_d.logo),
+        icon=_check_link(site_t, "icon", site_t.get("icon", str, site_d.icon)),
+        logo=_check_link(site_t, "logo", site_t.get("logo", str, site_d.logo)),
         copyright=site_t.get("copyright", str, None),
-        max_items=int(site_t.positive("max_items", site_d.max_items)),
-        cache_max_age=int(site_t.get("cache_max_age", int, site_d.cache_max_age)),
-        tombstone_days=int(site_t.get("tombstone_days", int, site_d.tombstone_days)),
+        max_items=site_t.whole("max_items", site_d.max_items),
+        cache_max_age=site_t.whole("cache_max_age", site_d.cache_max_age, minimum=0),
+        tombstone_days=site_t.whole("tombstone_days", site_d.tombstone_days, minimum=0),
     )
 
-    agg_t = root.table("aggregator")
-    agg_d = defaults.aggregator
+
+def _parse_aggregator(agg_t: _Table) -> AggregatorSettings:
+    agg_d = AggregatorSettings()
+    allow_hosts = agg_t.strings("allow_hosts")
+    for i, entry in enumerate(allow_hosts):
+        try:
+            parse_allow_entry(entry)
+        except ValueError as exc:
+            raise agg_t.error(f"allow_hosts[{i}]", str(exc)) from None
+    user_agent = agg_t.get("user_agent", str, agg_d.user_agent)
+    if not user_agent.strip():
+        raise agg_t.error("user_agent", "must not be empty")
     aggregator = AggregatorSettings(
         enabled=agg_t.get("enabled", bool, agg_d.enabled),
-        allow_hosts=agg_t.strings("allow_hosts"),
-        concurrency=int(agg_t.positive("concurrency", agg_d.concurrency)),
-        per_host=int(agg_t.positive("per_host", agg_d.per_host)),
+        allow_hosts=allow_hosts,
+        concurrency=agg_t.whole("concurrency", agg_d.concurrency),
+        per_host=agg_t.whole("per_host", agg_d.per_host),
         connect_timeout=float(agg_t.positive("connect_timeout", agg_d.connect_timeout)),
         total_timeout=float(agg_t.positive("total_timeout", agg_d.total_timeout)),
-        max_body_bytes=int(agg_t.positive("max_body_bytes", agg_d.max_body_bytes)),
-        min_interval=int(agg_t.positive("min_interval", agg_d.min_interval)),
-        max_interval=int(agg_t.positive("max_interval", agg_d.max_interval)),
-        default_interval=int(agg_t.positive("default_interval", agg_d.default_interval)),
+        max_body_bytes=agg_t.whole("max_body_bytes", agg_d.max_body_bytes),
+        min_interval=agg_t.whole("min_interval", agg_d.min_interval),
+        max_interval=agg_t.whole("max_interval", agg_d.max_interval),
+        default_interval=agg_t.whole("default_interval", agg_d.default_interval),
         tick_seconds=float(agg_t.positive("tick_seconds", agg_d.tick_seconds)),
-        lease_seconds=int(agg_t.positive("lease_seconds", agg_d.lease_seconds)),
-        user_agent=agg_t.get("user_agent", str, agg_d.user_agent),
+        lease_seconds=agg_t.whole("lease_seconds", agg_d.lease_seconds),
+        user_agent=user_agent,
         republish=agg_t.get("republish", bool, agg_d.republish),
     )
     if aggregator.min_interval > aggregator.max_interval:
         raise agg_t.error("min_interval", "must not exceed max_interval")
+    return aggregator
 
-    sources = []
-    for t in root.tables("sources"):
-        lang = t.get("lang", str, None)
-        if lang is not None and check_language_tag(lang):
-            raise t.error("lang", str(check_language_tag(lang)))
-        sources.append(
-            SourceConfig(
-                url=_check_url(t, "url", t.get("url", str, "")),
-                title=t.get("title", str, None),
-                lang=lang,
-                section=t.get("section", str, None),
-                min_interval=t.get("min_interval", int, None),
-                max_interval=t.get("max_interval", int, None),
-                enabled=t.get("enabled", bool, True),
-            )
-        )
 
-    partners = []
-    for t in root.tables("partners"):
-        name = t.get("name", str, "")
-        if not name:
-            raise t.error("name", "every partner needs a name")
-        known = {"name", "profile", "token_hashes", "languages", "sections", "tags"}
-        partners.append(
-            PartnerConfig(
-                name=name,
-                profile=t.get("profile", str, "generic"),
-                token_hashes=t.strings("token_hashes"),
-                languages=t.strings("languages"),
-                sections=t.strings("sections"),
-                tags=t.strings("tags"),
-                options={k: v for k, v in t.data.items() if k not in known},
+def _parse_source(t: _Table) -> SourceConfig:
+    if "url" not in t.data:
+        raise t.error("url", "every source needs a url")
+    lang = t.get("lang", str, None)
+    if lang is not None:
+        _check_language(t, "lang", lang)
+    source = SourceConfig(
+        url=t.url("url", ""),
+        title=t.get("title", str, None),
+        lang=lang,
+        section=t.get("section", str, None),
+        min_interval=t.whole("min_interval", None),
+        max_interval=t.whole("max_interval", None),
+        enabled=t.get("enabled", bool, True),
+    )
+    low, high = source.min_interval, source.max_interval
+    if low is not None and high is not None and low > high:
+        raise t.error("min_interval", "must not exceed max_interval")
+    return source
+
+
+def _parse_partner(t: _Table, site: SiteSettings, seen: dict[str, str]) -> PartnerConfig:
+    name = t.get("name", str, "")
+    if not name:
+        raise t.error("name", "every partner needs a name")
+    if (why := check_partner_name(name)) is not None:
+        raise t.error("name", why)
+    if name in seen:
+        raise t.error("name", f"{name!r} is already the name of {seen[name]}")
+    seen[name] = t.prefix.rstrip(".")
+    profile = check_profile(t.get("profile", str, "generic"))
+    if isinstance(profile, str):
+        raise t.error("profile", profile)
+    token_hashes = t.strings("token_hashes")
+    for i, token_hash in enumerate(token_hashes):
+        if (why := check_token_hash(token_hash)) is not None:
+            raise t.error(f"token_hashes[{i}]", why)
+    scope = {kind: t.strings(kind) for kind in ("languages", "sections", "tags")}
+    for kind, values in scope.items():
+        for value in values:
+            if (why := scope_problem(kind, value)) is not None:
+                raise t.error(kind, why)
+    for lang in scope["languages"]:
+        if lang not in site.languages:
+            raise t.error(
+                "languages", f"{lang!r} is not a site language ({', '.join(site.languages)})"
             )
-        )
+    # Every other key is a profile option: the profile (and its extensions) say which.
+    extensions = t.get("extensions", object, None)
+    given = {} if extensions is None else {"extensions": extensions}
+    options: dict[str, Any] = {}
+    for key in option_specs(profile, given.get("extensions", ())):
+        value = t.get(key, object, None)
+        if value is None:
+            continue
+        if (why := option_problem(profile, key, value, given)) is not None:
+            raise t.error(key, why)
+        options[key] = value
+    t.explain = lambda key: unknown_option(profile, key, given)
+    return PartnerConfig(
+        name=name,
+        profile=profile.name,
+        token_hashes=tuple(h.lower() for h in token_hashes),
+        languages=scope["languages"],
+        sections=scope["sections"],
+        tags=scope["tags"],
+        options=options,
+    )
+
+
+def _parse(root: _Table, config_path: Path | None) -> Settings:
+    defaults = Settings()
+    site = _parse_site(root.table("site"))
+    aggregator = _parse_aggregator(root.table("aggregator"))
+    sources = tuple(_parse_source(t) for t in root.tables("sources"))
+    seen: dict[str, str] = {}
+    partners = tuple(_parse_partner(t, site, seen) for t in root.tables("partners"))
 
     db_t = root.table("database")
+    database_url = db_t.get("url", str, defaults.database_url)
+    if (why := _check_database_url(database_url)) is not None:
+        raise db_t.error("url", why)
     ingest_t = root.table("ingest")
+    ingest_tokens = ingest_t.strings("tokens")
+    if any(not token.strip() for token in ingest_tokens):
+        raise ingest_t.error("tokens", "an empty token would let anyone in; remove it")
     demo_t = root.table("demo")
     demo_dir = demo_t.get("feeds_dir", str, None)
     websub_t = root.table("websub")
     hubs = tuple(_check_url(websub_t, "hubs", h) for h in websub_t.strings("hubs"))
     return Settings(
         site=site,
-        database_url=db_t.get("url", str, defaults.database_url),
-        ingest_tokens=ingest_t.strings("tokens"),
+        database_url=database_url,
+        ingest_tokens=ingest_tokens,
         aggregator=aggregator,
-        sources=tuple(sources),
-        partners=tuple(partners),
+        sources=sources,
+        partners=partners,
         websub_hubs=hubs,
         demo_feeds_dir=Path(demo_dir) if demo_dir else None,
         config_path=config_path,
@@ -325,6 +498,8 @@ def _split(value: str) -> tuple[str, ...]:
 
 def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
     if url := env.get("FEEDS_DATABASE_URL"):
+        if (why := _check_database_url(url)) is not None:
+            raise ConfigError(f"FEEDS_DATABASE_URL: {why}")
         settings = replace(settings, database_url=url)
     if base := env.get("FEEDS_BASE_URL"):
         parts = urlsplit(base)
@@ -334,6 +509,11 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
     if tokens := env.get("FEEDS_INGEST_TOKENS"):
         settings = replace(settings, ingest_tokens=_split(tokens))
     if hosts := env.get("FEEDS_ALLOW_HOSTS"):
+        for entry in _split(hosts):
+            try:
+                parse_allow_entry(entry)
+            except ValueError as exc:
+                raise ConfigError(f"FEEDS_ALLOW_HOSTS: {exc}") from None
         aggregator = replace(settings.aggregator, allow_hosts=_split(hosts))
         settings = replace(settings, aggregator=aggregator)
     return settings
