@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import sys
 from pathlib import Path
@@ -9,9 +10,17 @@ from typing import Annotated
 
 import typer
 
-from feeds.cli_common import ConfigOption, fail, settings_from, store_from
+from feeds.cli_common import (
+    ConfigOption,
+    fail,
+    remember_root_config,
+    settings_from,
+    store_from,
+)
 from feeds.cli_partners import partners_app
 from feeds.cli_sources import register as register_sources
+from feeds.config import ConfigError
+from feeds.hostnames import check_hostname
 from feeds.importing import expand_paths, read_file
 
 app = typer.Typer(
@@ -21,6 +30,29 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def root(config: ConfigOption = None) -> None:
+    """Publish and read news feeds for a multilingual newsroom.
+
+    ``--config`` here applies to every sub-command (``feeds --config f.toml serve``);
+    the sub-commands read it through ``cli_common.settings_from``.
+    """
+    remember_root_config(config)
+
+
+def _listen_problem(host: str, port: int) -> str | None:
+    """Why uvicorn could not listen on ``host``:``port``, said before anything starts."""
+    if not 1 <= port <= 65535:
+        return f"--port {port}: must be 1-65535"
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        problem = check_hostname(host)
+        if problem:
+            return f"--host: {problem}; e.g. 127.0.0.1, 0.0.0.0 or localhost"
+    return None
 
 
 @db_app.command("upgrade")
@@ -77,6 +109,8 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Serve the feeds, the HTML pages and the APIs over HTTP."""
+    if (problem := _listen_problem(host, port)) is not None:
+        raise fail(problem)
     import uvicorn
 
     from feeds.web.app import create_app
@@ -100,6 +134,9 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except ConfigError as exc:  # settings_from says it already; this catches any other path
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

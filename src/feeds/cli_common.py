@@ -1,7 +1,13 @@
-"""What every ``feeds`` sub-command shares: the --config option, settings, store, errors."""
+"""What every ``feeds`` sub-command shares: the --config option, settings, store, errors.
+
+``--config`` may come before the sub-command (``feeds --config f.toml serve``, read by
+the root callback in ``feeds.cli``) or after it (``feeds serve --config f.toml``); the
+one after wins. Without either, ``$FEEDS_CONFIG``.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
@@ -24,9 +30,18 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+# The ``--config`` given before the sub-command; set by the root callback on every run.
+_root_config: ContextVar[Path | None] = ContextVar("feeds_root_config", default=None)
+
+
+def remember_root_config(config: Path | None) -> None:
+    """Called by ``feeds.cli``'s root callback with its ``--config`` (None: not given)."""
+    _root_config.set(config)
+
+
 def settings_from(config: Path | None) -> Settings:
     try:
-        return load_settings(config)
+        return load_settings(config if config is not None else _root_config.get())
     except ConfigError as exc:
         raise fail(str(exc)) from None
 

@@ -6,13 +6,15 @@ take it with ``tail -n 1``; only its SHA-256 is stored.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
 from feeds.cli_common import ConfigOption, fail, settings_from, store_from
-from feeds.publish.profiles import PROFILES, get_profile
+from feeds.partner_settings import check_profile, option_from_text, option_problem, scope_problem
+from feeds.publish.profiles import PROFILES, Profile, get_profile
 from feeds.store import partners as table
 from feeds.store.partners import PartnerError, PartnerRecord
 from feeds.web.partner_registry import PartnerRegistry, sign_path
@@ -24,21 +26,18 @@ partners_app = typer.Typer(help="Partners: tokens, profiles and checks.", no_arg
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]
 
 
-def _option_value(raw: str) -> Any:
-    if raw.isdigit():
-        return int(raw)
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    return raw
-
-
-def _options(pairs: list[str]) -> dict[str, Any]:
+def _options(profile: Profile, pairs: list[str]) -> dict[str, Any]:
+    """``--option KEY=VALUE`` pairs, typed and checked against ``profile``'s options."""
     options: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise fail(f"--option {pair!r}: write KEY=VALUE, e.g. rate_limit=120")
-        options[key.strip()] = _option_value(value.strip())
+        options[key] = option_from_text(profile, key, value.strip(), options)
+    for key, value in options.items():
+        if (why := option_problem(profile, key, value, options)) is not None:
+            raise fail(f"--option {key}: {why}")
     return options
 
 
@@ -51,21 +50,27 @@ def add(
     tag: Many = None,
     option: Annotated[
         list[str] | None,
-        typer.Option(help="Profile option KEY=VALUE (rate_limit, max_items, accent_color...)."),
+        typer.Option(
+            help="Profile option KEY=VALUE (rate_limit, max_items, accent_color...); "
+            "lists comma-separated (formats=rss,atom)."
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Register a partner and print its first token (shown once, on the last line)."""
     settings = settings_from(config)
-    try:
-        get_profile(profile)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    chosen = check_profile(profile)
+    if isinstance(chosen, str):
+        raise fail(f"--profile: {chosen}")
     for lang in language or ():
         if lang not in settings.site.languages:
             raise fail(
                 f"--language {lang!r}: the site publishes {', '.join(settings.site.languages)}"
             )
+    for kind, values in (("section", section), ("tag", tag)):
+        for value in values or ():
+            if (why := scope_problem(kind + "s", value)) is not None:
+                raise fail(f"--{kind}: {why}")
     if name in {p.name for p in settings.partners}:
         raise fail(f"partner {name!r} is declared in the config file; use rotate for a token")
     record = PartnerRecord(
@@ -74,7 +79,7 @@ def add(
         languages=tuple(language or ()),
         sections=tuple(section or ()),
         tags=tuple(tag or ()),
-        options=_options(option or []),
+        options=_options(chosen, option or []),
     )
     store = store_from(settings)
     try:
@@ -105,6 +110,8 @@ def list_partners(config: ConfigOption = None) -> None:
             if record.tags:
                 scope += "; tags " + ",".join(record.tags)
             state = "revoked" if record.revoked or known is None else f"{tokens} token(s)"
+            if record.problems:
+                state += "; bad settings (see feeds partners check)"
             typer.echo(f"{record.name}\t{record.profile}\t{scope}\t{record.origin}\t{state}")
         if not records:
             typer.echo("no partners yet: feeds partners add NAME --profile generic")
@@ -157,6 +164,12 @@ def check(name: str, config: ConfigOption = None) -> None:
         if known is None:
             raise fail(f"no active partner named {name!r}")
         record = known.record
+        if record.problems:
+            # A row stored before settings were checked: its feeds answer 503 until fixed.
+            for problem in record.problems:
+                typer.echo(f"{name}: settings: {problem}")
+            typer.echo(f"{name}: its feeds answer 503 until its settings are fixed")
+            raise typer.Exit(1)
         profile = get_profile(record.profile)
         now = datetime.now(UTC)
         problems = 0
@@ -193,3 +206,22 @@ def sign(
         raise fail(f"path must start with /partners/{name}/")
     key = sign_path(known.token_hashes[-1], path)
     typer.echo(settings.site.absolute(path) + "?key=" + key)
+
+
+@partners_app.command("hash")
+def hash_command(
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Hash the token read from standard input.")
+    ] = False,
+) -> None:
+    """For a ``[[partners]]`` entry in the config file: a new token and its
+    ``token_hashes`` value (the token alone on the last line, shown only now)."""
+    if stdin:
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise fail("--stdin: no token on standard input")
+        typer.echo(table.hash_token(token))
+        return
+    token = table.new_token()
+    typer.echo(f'token_hashes = ["{table.hash_token(token)}"]; its token, shown only now:')
+    typer.echo(token)
