@@ -1,0 +1,122 @@
+"""A partner row stored before settings were checked (bad profile, bad options) is
+answered with a clear 503 and a log line, never a 500; ``feeds partners check`` and
+``list`` report it; the other partners are unaffected."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert
+from typer.testing import CliRunner
+
+from feeds.cli import app
+from feeds.store import Store
+from feeds.store import partners as table
+from feeds.store.partners import PartnerError, PartnerRecord, hash_token
+from tests.partners_stories import story
+from tests.web_support import fetch, served
+
+NOW = datetime.now(UTC)
+
+
+def store_the_old_way(store: Store, name: str, profile: str, scope: object) -> str:
+    """Write a partner and a token as an older version did: no checks at all."""
+    token = f"fp_{name}-stored-before-checks-0123456789"
+    with store.transaction() as conn:
+        conn.execute(
+            insert(table.partners).values(
+                name=name,
+                profile=profile,
+                scope=scope if isinstance(scope, str) else json.dumps(scope),
+                created_at=NOW,
+            )
+        )
+        conn.execute(
+            insert(table.partner_tokens).values(
+                token_hash=hash_token(token), partner=name, created_at=NOW
+            )
+        )
+    return token
+
+
+@pytest.mark.parametrize(
+    ("profile", "scope", "problem"),
+    [
+        (
+            "generic",
+            {"options": {"rate_limit": "abc"}},
+            "options.rate_limit: must be a whole number of at least 1, got 'abc'",
+        ),
+        (
+            "smartnws",
+            {},
+            "profile: 'smartnws' is not a profile (one of: generic, summary, msn, flipboard, "
+            "feedly, yandex, smartnews)",
+        ),
+        (
+            "generic",
+            {"options": {"max_items": "ten"}},
+            "options.max_items: must be a whole number of at least 1, got 'ten'",
+        ),
+        (
+            "generic",
+            "{not json",
+            "scope: not a JSON object (the row is damaged; add the partner again)",
+        ),
+    ],
+)
+def test_a_stored_partner_with_bad_settings_gets_503_and_a_log_line_not_a_500(
+    store: Store,
+    caplog: pytest.LogCaptureFixture,
+    profile: str,
+    scope: object,
+    problem: str,
+) -> None:
+    store.upsert_articles([story("one")])
+    bad = store_the_old_way(store, "old-portal", profile, scope)
+    with store.transaction() as conn:
+        good = table.add_partner(conn, PartnerRecord("fine"), NOW)
+    with caplog.at_level(logging.ERROR, logger="feeds.partners"), served(store) as base:
+        answer = fetch(base + "/partners/old-portal/en/rss", {"Authorization": f"Bearer {bad}"})
+        other = fetch(base + "/partners/fine/en/rss", {"Authorization": f"Bearer {good}"})
+        stranger = fetch(base + "/partners/old-portal/en/rss")
+    assert answer.status == 503
+    assert answer.body == b"this partner's settings need fixing by the newsroom; try again later\n"
+    assert answer.header("Retry-After") == "3600"
+    assert other.status == 200
+    assert stranger.status == 401  # no hint about settings before a credential is shown
+    assert f"partner old-portal cannot be served: {problem}" in caplog.messages
+
+
+def test_partners_check_and_list_report_bad_stored_settings_without_a_traceback(
+    database_url: str, store: Store
+) -> None:
+    store_the_old_way(store, "old-portal", "generic", {"options": {"rate_limit": "abc"}})
+    env = {"FEEDS_DATABASE_URL": database_url, "FEEDS_CONFIG": ""}
+    checked = CliRunner().invoke(app, ["partners", "check", "old-portal"], env=env)
+    assert checked.exit_code == 1
+    assert checked.exception is None or isinstance(checked.exception, SystemExit)
+    assert checked.stdout == (
+        "old-portal: settings: options.rate_limit: must be a whole number of at least 1, "
+        "got 'abc'\n"
+        "old-portal: its feeds answer 503 until its settings are fixed\n"
+    )
+    listed = CliRunner().invoke(app, ["partners", "list"], env=env)
+    assert listed.exit_code == 0
+    assert listed.stdout == (
+        "old-portal\tgeneric\tall languages\tstore\t1 token(s); bad settings "
+        "(see feeds partners check)\n"
+    )
+
+
+def test_the_store_refuses_to_write_bad_settings(store: Store) -> None:
+    with pytest.raises(PartnerError) as caught, store.transaction() as conn:
+        table.add_partner(conn, PartnerRecord("p", options={"rate_limit": "abc"}), NOW)
+    assert str(caught.value) == (
+        "partner 'p': options.rate_limit: must be a whole number of at least 1, got 'abc'"
+    )
+    with store.reading() as conn:
+        assert table.list_partners(conn) == []
