@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -120,7 +120,7 @@ def test_a_bad_guid_is_one_refused_entry_the_rest_are_stored_and_the_source_is_d
     src = add(store, server.url("/f"))
     with caplog.at_level(logging.WARNING, logger="feeds.aggregate"):
         summary = cycle(store)
-    assert summary.errors == 0
+    assert (summary.errors, summary.new, summary.skipped) == (0, 2, 1)
     titles = sorted(a.translations[0].title for a in stored(store))
     assert titles == ["First story", "Third story"]
     after = source(store, src.id)
@@ -443,3 +443,56 @@ def test_an_overlong_id_is_refused_not_cut(server: FeedServer, store: Store) -> 
     assert [a.translations[0].title for a in stored(store)] == ["Fine"]
     after = source(store, src.id)
     assert after.skipped == 1 and "3021 characters" in after.skip_reasons[0]
+
+
+def numbered_items(count: int) -> str:
+    return "".join(
+        f"<item><guid>urn:n:{n}</guid><title>Entry {n}</title></item>" for n in range(count)
+    )
+
+
+def truncated() -> bytes:
+    whole = rss(numbered_items(5), language=None).decode()
+    return whole[: whole.index("<item><guid>urn:n:4")].encode()
+
+
+def with_doctype() -> bytes:
+    doctype = (
+        '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        '"http://my.netscape.com/publish/formats/rss-0.91.dtd">'
+    )
+    return rss(numbered_items(4), language=None).replace(
+        b"?><rss", b"?>" + doctype.encode() + b"<rss"
+    )
+
+
+def deeply_nested() -> bytes:
+    nested = "&lt;div&gt;" * 3000 + "deep" + "&lt;/div&gt;" * 3000
+    items = numbered_items(3) + item("urn:n:deep", "Entry deep", nested)
+    return rss(items, language=None)
+
+
+@pytest.mark.parametrize(
+    ("document", "titles"),
+    [
+        (truncated, {"Entry 0", "Entry 1", "Entry 2", "Entry 3"}),  # the cut one may come too
+        (with_doctype, {"Entry 0", "Entry 1", "Entry 2", "Entry 3"}),
+        (deeply_nested, {"Entry 0", "Entry 1", "Entry 2", "Entry deep"}),
+    ],
+)
+def test_hostile_but_readable_documents_store_their_entries(
+    server: FeedServer, sqlite_url: str, document: Callable[[], bytes], titles: set[str]
+) -> None:
+    """A truncated feed, one with a DOCTYPE and one with deeply nested content stored
+    nothing: their short titles had no language (issue 8)."""
+    opened = open_store(sqlite_url)
+    try:
+        server.routes["/f"] = Route(body=document())
+        src = add(opened, server.url("/f"))
+        cycle(opened)
+        found = {a.translations[0].title for a in stored(opened)}
+        assert titles <= found and len(found) <= len(titles) + 1
+        after = source(opened, src.id)
+        assert (after.health, after.skipped) == ("ok", 0)
+    finally:
+        opened.close()

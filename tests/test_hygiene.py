@@ -106,10 +106,35 @@ def hostile(rng: random.Random, *, json_only: bool) -> str:
     return text
 
 
-def xml_text(value: str) -> str:
-    """``value`` as XML character data: escaped, and without what XML 1.0 cannot carry."""
-    allowed = "".join(c for c in value if c in "\t\n\r" or ord(c) >= 0x20)
-    return escape(allowed.replace("\ufffe", "").replace("\uffff", ""), quote=True)
+def xml_text(value: str, *, broken: bool = False) -> str:
+    """``value`` as XML character data: escaped, and without what XML 1.0 cannot carry
+    unless ``broken`` (then feedparser reads the document)."""
+    if not broken:
+        value = "".join(c for c in value if c in "\t\n\r" or ord(c) >= 0x20)
+        value = value.replace("\ufffe", "").replace("\uffff", "")
+    return escape(value, quote=True)
+
+
+def atom_document(rng: random.Random, n: int, *, broken: bool) -> bytes:
+    def text() -> str:
+        return xml_text(hostile(rng, json_only=False), broken=broken)
+
+    langs = ["", ' xml:lang="ru"', ' xml:lang=""']
+    entries = "".join(
+        f"<entry{rng.choice(langs)}>"
+        f"<id>{xml_text(rng.choice([f'urn:{i}', f'http://[bad/{i}', text()]))}</id>"
+        f"<title type='{rng.choice(['text', 'html'])}'>{text()}</title>"
+        f"<link href='{xml_text(rng.choice(['http://[bad', text(), f'/rel/{i}']))}'/>"
+        f"<updated>2026-11-0{rng.randint(1, 9)}T00:00:00Z</updated>"
+        f"<summary type='html'>{text()}</summary><content type='html'>{text()}</content>"
+        f"<author><name>{text()}</name></author><category term='{text()}'/></entry>"
+        for i in range(n)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{text()}</title><id>urn:feed</id><updated>2026-11-01T00:00:00Z</updated>"
+        f"{entries}</feed>"
+    ).encode("utf-8", "surrogatepass")
 
 
 def rss_document(rng: random.Random, n: int) -> bytes:
@@ -192,6 +217,16 @@ def test_no_hostile_rss_document_crashes_preparation(seed: int) -> None:
     rng = random.Random(seed)
     n = rng.randint(1, 12)
     job = ParseJob(1, SOURCE, None, None, None, None, rss_document(rng, n), None, {}, NOW)
+    assert_every_entry_stored_or_refused(prepare(job), n)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_hostile_atom_document_crashes_preparation(seed: int) -> None:
+    """Half of them are not even XML (raw control characters): feedparser reads those."""
+    rng = random.Random(seed)
+    n = rng.randint(1, 12)
+    body = atom_document(rng, n, broken=seed % 2 == 1)
+    job = ParseJob(1, SOURCE, None, None, None, None, body, "application/atom+xml", {}, NOW)
     assert_every_entry_stored_or_refused(prepare(job), n)
 
 

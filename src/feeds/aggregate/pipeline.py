@@ -104,12 +104,14 @@ class CycleSummary:
     changed: int = 0
     errors: int = 0
     not_modified: int = 0
+    skipped: int = 0  # entries refused, over all polls
     reports: list[PollReport] = field(default_factory=list)
 
     def add(self, report: PollReport) -> None:
         self.polled += 1
         self.new += report.new
         self.changed += report.changed
+        self.skipped += report.skipped
         if report.not_modified:
             self.not_modified += 1
         if report.error:
@@ -264,6 +266,7 @@ class Aggregator:
                     summary.polled += 1
                     summary.new += report.new
                     summary.changed += report.changed
+                    summary.skipped += report.skipped
                     summary.errors += 1 if report.error else 0
                 if on_report:
                     on_report(report)
