@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -187,13 +187,37 @@ _KINDS: dict[type, str] = {
 }
 
 
+class _Recorded(Mapping[str, Any]):
+    """A read-only view of a TOML table that notes every key looked up in ``asked``."""
+
+    def __init__(self, data: Mapping[str, Any], asked: set[str]) -> None:
+        self._data = data
+        self._asked = asked
+
+    def __getitem__(self, key: str) -> Any:
+        self._asked.add(key)
+        return self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self._asked.add(key)
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 class _Table:
     """A TOML table that knows where it came from, for error messages.
 
     Every helper records the key it was asked for; after parsing, ``refuse_unknown_keys``
     (on the root) names any key of any table that no helper asked for. A new setting
     needs nothing but its ``t.get(...)`` / ``t.positive(...)`` line. Read keys through
-    the helpers, never ``data`` directly, or the key counts as unknown.
+    the helpers; a key looked up in ``data`` directly (``t.data.get("x")``) counts as
+    asked too, but only iterating over ``data`` does not.
     """
 
     def __init__(
@@ -203,10 +227,10 @@ class _Table:
         prefix: str,
         _family: list[_Table] | None = None,
     ) -> None:
-        self.data = data
+        self.asked: set[str] = set()
+        self.data: Mapping[str, Any] = _Recorded(data, self.asked)
         self.where = where
         self.prefix = prefix
-        self.asked: set[str] = set()
         # Says why a key no helper asked for is wrong, when "unknown" is not the whole story.
         self.explain: Callable[[str], str] | None = None
         self._family = _family if _family is not None else []
