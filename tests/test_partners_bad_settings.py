@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +20,7 @@ from feeds.cli import app
 from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerError, PartnerRecord, hash_token
+from tests.live import free_port
 from tests.partners_stories import story
 from tests.web_support import fetch, served
 
@@ -120,3 +125,38 @@ def test_the_store_refuses_to_write_bad_settings(store: Store) -> None:
     )
     with store.reading() as conn:
         assert table.list_partners(conn) == []
+
+
+def test_serve_names_a_partner_it_cannot_serve_when_it_starts(
+    database_url: str, store: Store
+) -> None:
+    store_the_old_way(store, "old-portal", "smartnws", {})
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "FEEDS_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "feeds.cli", "serve", "--no-aggregate"]
+    server = subprocess.Popen(
+        [*command, "--port", str(free_port())],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    watchdog = threading.Timer(120, server.kill)  # a server that never starts ends the loop
+    watchdog.start()
+    try:
+        assert server.stderr is not None
+        for line in server.stderr:
+            lines.append(line)
+            if "Uvicorn running" in line:
+                break
+    finally:
+        watchdog.cancel()
+        server.terminate()
+        server.wait(timeout=30)
+    warning = next(line for line in lines if "old-portal" in line)
+    assert warning.rstrip().endswith(
+        "WARNING feeds.partners: partner old-portal is answered 503 until its settings are "
+        "fixed: profile: 'smartnws' is not a profile (one of: generic, summary, msn, "
+        "flipboard, feedly, yandex, smartnews)"
+    )
+    assert "Uvicorn running" in lines[-1]

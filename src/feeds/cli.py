@@ -19,9 +19,11 @@ from feeds.cli_common import (
 )
 from feeds.cli_partners import partners_app
 from feeds.cli_sources import register as register_sources
-from feeds.config import ConfigError
+from feeds.config import ConfigError, Settings
 from feeds.hostnames import check_hostname
 from feeds.importing import expand_paths, read_file
+from feeds.store import Store
+from feeds.web.partner_registry import PartnerRegistry
 
 app = typer.Typer(
     help="Publish and read news feeds for a multilingual newsroom.",
@@ -99,6 +101,17 @@ def import_articles(
         raise typer.Exit(1)
 
 
+def _warn_about_unservable_partners(settings: Settings, store: Store) -> None:
+    """Partners stored before settings were checked get 503s; say so once at start too."""
+    log = logging.getLogger("feeds.partners")
+    for record in PartnerRegistry(store, settings.partners).all():
+        if record.problems and not record.revoked:
+            problems = "; ".join(record.problems)
+            log.warning(
+                "partner %s is answered 503 until its settings are fixed: %s", record.name, problems
+            )
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -121,6 +134,7 @@ def serve(
     )
     settings = settings_from(config)
     store = store_from(settings)
+    _warn_about_unservable_partners(settings, store)
     web_app = create_app(settings, store, run_aggregator=aggregate and settings.aggregator.enabled)
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
 
