@@ -107,7 +107,8 @@ def test_partners_check_and_list_report_bad_stored_settings_without_a_traceback(
     assert checked.stdout == (
         "old-portal: settings: options.rate_limit: must be a whole number of at least 1, "
         "got 'abc'\n"
-        "old-portal: its feeds answer 503 until its settings are fixed\n"
+        "old-portal: its feeds answer 503 until its settings are fixed (feeds partners set "
+        "old-portal --profile P --option KEY=VALUE --unset KEY)\n"
     )
     listed = CliRunner().invoke(app, ["partners", "list"], env=env)
     assert listed.exit_code == 0
@@ -160,3 +161,33 @@ def test_serve_names_a_partner_it_cannot_serve_when_it_starts(
         "flipboard, feedly, yandex, smartnews)"
     )
     assert "Uvicorn running" in lines[-1]
+
+
+def test_partners_set_fixes_a_bad_stored_row_and_its_token_keeps_working(
+    database_url: str, store: Store
+) -> None:
+    scope = {"languages": ["ru"], "options": {"rate_limit": "abc", "genre": "article"}}
+    token = store_the_old_way(store, "old-portal", "smartnws", scope)
+    store.upsert_articles([story("one")])
+    env = {"FEEDS_DATABASE_URL": database_url, "FEEDS_CONFIG": ""}
+    still_bad = CliRunner().invoke(
+        app, ["partners", "set", "old-portal", "--profile", "yandex"], env=env
+    )
+    assert still_bad.exit_code == 2
+    assert still_bad.stderr == (
+        "error: partner 'old-portal': options.rate_limit: must be a whole number of at least 1, "
+        "got 'abc'\n"
+    )
+    change = ["--profile", "yandex", "--unset", "rate_limit", "--option", "max_items=5"]
+    fixed = CliRunner().invoke(app, ["partners", "set", "old-portal", *change], env=env)
+    assert fixed.exit_code == 0, fixed.stderr
+    assert fixed.stdout == "updated partner old-portal (profile yandex)\n"
+    with store.reading() as conn:
+        record = table.load_partner(conn, "old-portal")
+    assert record is not None
+    assert (record.profile, record.languages, record.problems) == ("yandex", ("ru",), ())
+    assert record.options == {"genre": "article", "max_items": 5}
+    with served(store) as base:
+        answer = fetch(base + "/partners/old-portal/ru/rss", {"Authorization": f"Bearer {token}"})
+    assert answer.status == 200
+    assert b"<yandex:genre>article</yandex:genre>" in answer.body

@@ -6,7 +6,9 @@ take it with ``tail -n 1``; only its SHA-256 is stored.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -26,17 +28,22 @@ partners_app = typer.Typer(help="Partners: tokens, profiles and checks.", no_arg
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]
 
 
-def _options(profile: Profile, pairs: list[str]) -> dict[str, Any]:
-    """``--option KEY=VALUE`` pairs, typed and checked against ``profile``'s options."""
-    options: dict[str, Any] = {}
+def _options(
+    profile: Profile, pairs: list[str], kept: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``--option KEY=VALUE`` pairs, typed and checked against ``profile``'s options
+    (together with the ``kept`` options the partner already has)."""
+    options: dict[str, Any] = dict(kept or {})
+    given: list[str] = []
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
             raise fail(f"--option {pair!r}: write KEY=VALUE, e.g. rate_limit=120")
         options[key] = option_from_text(profile, key, value.strip(), options)
-    for key, value in options.items():
-        if (why := option_problem(profile, key, value, options)) is not None:
+        given.append(key)
+    for key in given:
+        if (why := option_problem(profile, key, options[key], options)) is not None:
             raise fail(f"--option {key}: {why}")
     return options
 
@@ -91,6 +98,46 @@ def add(
         store.close()
     typer.echo(f"added partner {name} (profile {profile}); its token, shown only now:")
     typer.echo(token)
+
+
+@partners_app.command("set")
+def set_settings(
+    name: str,
+    profile: Annotated[str | None, typer.Option(help="A new profile.")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="Set a profile option KEY=VALUE (as for add); repeat as needed."),
+    ] = None,
+    unset: Annotated[
+        list[str] | None, typer.Option(help="Remove a profile option KEY; repeat as needed.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change a stored partner's profile or options; its tokens stay valid.
+
+    The result is checked like ``add``: a partner that could not be served is refused.
+    """
+    settings = settings_from(config)
+    if name in {p.name for p in settings.partners}:
+        raise fail(f"partner {name!r} is declared in the config file; change it there")
+    store = store_from(settings)
+    try:
+        with store.transaction() as conn:
+            record = table.load_partner(conn, name)
+            if record is None:
+                raise fail(f"no partner named {name!r} in the database")
+            chosen = check_profile(profile if profile is not None else record.profile)
+            if isinstance(chosen, str):
+                raise fail(f"--profile: {chosen}")
+            kept = {k: v for k, v in record.options.items() if k not in (unset or ())}
+            options = _options(chosen, option or [], kept)
+            changed = dataclasses.replace(record, profile=chosen.name, options=options)
+            table.update_settings(conn, changed)
+    except PartnerError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"updated partner {name} (profile {chosen.name})")
 
 
 @partners_app.command("list")
@@ -168,7 +215,10 @@ def check(name: str, config: ConfigOption = None) -> None:
             # A row stored before settings were checked: its feeds answer 503 until fixed.
             for problem in record.problems:
                 typer.echo(f"{name}: settings: {problem}")
-            typer.echo(f"{name}: its feeds answer 503 until its settings are fixed")
+            typer.echo(
+                f"{name}: its feeds answer 503 until its settings are fixed "
+                f"(feeds partners set {name} --profile P --option KEY=VALUE --unset KEY)"
+            )
             raise typer.Exit(1)
         profile = get_profile(record.profile)
         now = datetime.now(UTC)

@@ -37,6 +37,7 @@ __all__ = [
     "rotate_token",
     "settings_problems",
     "token_owner",
+    "update_settings",
 ]
 
 TOKEN_PREFIX = "fp_"  # noqa: S105 (a prefix, not a secret)
@@ -172,6 +173,26 @@ def add_partner(conn: Connection, record: PartnerRecord, now: datetime) -> str:
         )
     )
     return _issue(conn, record.name, now)
+
+
+def update_settings(conn: Connection, record: PartnerRecord) -> None:
+    """Replace the stored profile, scope and options of ``record.name`` (tokens untouched).
+
+    Refused, with nothing written, when the partner is unknown or revoked or the new
+    settings could not be served.
+    """
+    stored = load_partner(conn, record.name)
+    if stored is None:
+        raise PartnerError(f"no partner named {record.name!r} in the database")
+    if stored.revoked:
+        raise PartnerError(f"partner {record.name!r} is revoked; add it again under a new name")
+    if problems := settings_problems(record):
+        raise PartnerError(f"partner {record.name!r}: {problems[0]}")
+    conn.execute(
+        update(partners)
+        .where(partners.c.name == record.name)
+        .values(profile=record.profile, scope=_scope(record))
+    )
 
 
 def _issue(conn: Connection, name: str, now: datetime) -> str:
