@@ -388,3 +388,18 @@ def test_poll_exits_non_zero_naming_every_failed_source(
     assert "polled 1 source(s)" in ok(env, "poll", "1")  # the good one alone: exit 0
     removed = ok(env, "sources", "remove", f"HTTP://127.0.0.1:{server.port}/missing.xml#x")
     assert f"removed source 3: {server.url('/missing.xml')}" in removed
+
+
+def test_where_a_url_leads_is_what_is_stored_and_compared(
+    env: dict[str, str], server: FeedServer
+) -> None:
+    server.routes["/old-feed"] = Route(status=301, headers={"Location": "/feed.xml"})
+    output = ok(env, "sources", "add", server.url("/old-feed"))
+    assert f"added source 1: {server.url('/feed.xml')}" in output  # the permanent address
+    page = PAGE.replace(b"PORT", str(server.port).encode()).replace(b"feed.xml", b"/feed.xml")
+    server.routes["/front"] = Route(body=page, content_type="text/html")
+    line = refused(env, "sources", "add", server.url("/front"))  # its first feed is known
+    assert (
+        line == f"error: {server.url('/feed.xml')} is already source 1: {server.url('/feed.xml')}"
+    )
+    assert stored_urls(env) == [server.url("/feed.xml")]
