@@ -108,7 +108,7 @@ def _fetch_once(settings: Settings, url: str, pick: int) -> CheckedFeed:
 
 def _describe(checked: CheckedFeed) -> str:
     facts = [f"{checked.title!r}" if checked.title else "no title"]
-    facts.append(f"lang {checked.lang}" if checked.lang else "language not declared")
+    facts.append(f"lang {checked.lang}" if checked.lang else "language unknown")
     facts.append(f"{checked.entries} entries")
     return ", ".join(facts)
 
