@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from feeds.store import open_store
+from tests.hostile_documents import CASES
 
 GOOD = {
     "id": "2026-11-wine-fair",
@@ -82,3 +83,35 @@ def test_a_bad_database_url_is_one_readable_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: database URL 'oracle://nope': only sqlite and postgresql are supported"
     ]
+
+
+def test_every_hostile_document_is_one_line_naming_its_file_and_field(
+    tmp_path: Path, database_url: str
+) -> None:
+    # The same cases the ingest API refuses (tests/hostile_documents.py), through the other door.
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    cases = [c for c in CASES if not c.only_against_url]
+    for number, case in enumerate(cases):
+        (folder / f"{number:03d}.json").write_text(case.body, encoding="utf-8")
+    result = feeds("import", str(folder), database_url=database_url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(cases), lines[:5]
+    for number, case in enumerate(cases):
+        line = lines[number]
+        assert line.startswith(f"{folder / f'{number:03d}.json'}: "), (case.id, line)
+        if case.field == "(document)":  # refused before any field is read
+            reasons = ("(document)", "not valid JSON", "nested too deeply", "not a JSON number")
+            assert any(reason in line for reason in reasons), (case.id, line)
+        else:
+            assert f" is invalid: {case.field}" in line or f"; {case.field}" in line, (
+                case.id,
+                line,
+            )
+    assert f"imported 0 article(s) from 0 file(s); {len(cases)} bad file(s)" in result.stdout
+    store = open_store(database_url)
+    assert store.all_articles() == []
+    assert store.revision().number == 0
+    store.close()

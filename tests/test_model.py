@@ -9,12 +9,16 @@ import pytest
 
 from feeds.model import (
     Article,
+    Author,
+    DocumentError,
     InvalidArticleError,
+    SourceRef,
     Status,
     Translation,
     article_from_dict,
     article_to_dict,
     check_language_tag,
+    load_document,
     slugify,
 )
 
@@ -134,3 +138,56 @@ def test_not_an_object_is_a_clear_error() -> None:
         "published": "is required",
         "translations": "must map language tags to {title, url, summary, body_html}",
     }
+
+
+def _aggregated(**source: Any) -> Article:
+    values: dict[str, Any] = {
+        "title": "Ararat Daily",
+        "feed_url": "https://a.example/rss",
+        "link": "https://a.example/1",
+        "lang": "hy",
+    }
+    values.update(source)
+    return Article(
+        id="src-1-x",
+        status=Status.PUBLISHED,
+        published=datetime(2026, 11, 20, tzinfo=UTC),
+        updated=datetime(2026, 11, 20, tzinfo=UTC),
+        translations=(Translation("hy", "Վերնագիր", "https://a.example/1"),),
+        tags=tuple(f"t{i}" for i in range(51)),
+        authors=(Author("x" * 201),),
+        source=SourceRef(**values),
+    )
+
+
+def test_an_article_built_directly_obeys_the_store_limits_too() -> None:
+    # The aggregator builds Articles itself: the same limits protect the store from it.
+    with pytest.raises(InvalidArticleError) as caught:
+        _aggregated(source_id=2**31, lang="hy\ud800")
+    fields = {e.field for e in caught.value.errors}
+    assert {"tags", "authors[0].name", "source.source_id", "source.lang"} <= fields
+
+
+def test_a_date_without_a_utc_equivalent_is_a_field_error_not_an_overflow() -> None:
+    found = errors_of(
+        doc(published="0001-01-01T00:00:00+14:00", updated="9999-12-31T23:59:00-14:00")
+    )
+    assert "outside the calendar" in found["published"]
+    assert "outside the calendar" in found["updated"]
+    assert (
+        "must be from 1900 to 9998" in errors_of(doc(published="1899-12-31T23:59:59Z"))["published"]
+    )
+
+
+def test_the_depth_guard_refuses_deep_documents_without_recursing() -> None:
+    with pytest.raises(DocumentError, match="nested too deeply"):
+        load_document("[" * 100_000 + "]" * 100_000)
+    assert load_document('{"a": [{"b": "[[[[[[[[[[[[[[[[[[[[[[[["}]}') == {"a": [{"b": "[" * 24}]}
+
+
+def test_error_messages_escape_what_they_quote() -> None:
+    with pytest.raises(InvalidArticleError) as caught:
+        article_from_dict(doc(id="a\ud800" + "x" * 500))
+    message = str(caught.value)
+    message.encode("utf-8")  # printable: no lone surrogate survives into the message
+    assert len(message) < 400

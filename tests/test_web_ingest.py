@@ -107,7 +107,11 @@ def test_a_bad_payload_is_422_with_every_field_error_and_writes_nothing(
 
 
 def test_not_json_and_mismatched_id_are_422(api: httpx.Client) -> None:
-    broken = api.put("/api/articles/x1", content=b'{"id": "x1", ', headers=AUTH)
+    broken = api.put(
+        "/api/articles/x1",
+        content=b'{"id": "x1", ',
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
     assert broken.status_code == 422
     assert broken.json()["errors"][0]["field"] == "(document)"
     other = api.put("/api/articles/x1", json=document(), headers=AUTH)

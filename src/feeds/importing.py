@@ -7,12 +7,18 @@ one with ``--atomic``).
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.model import Article, InvalidArticleError, article_from_dict
+from feeds.model import (
+    Article,
+    DocumentError,
+    InvalidArticleError,
+    article_from_dict,
+    load_document,
+)
 
 
 @dataclass(frozen=True)
@@ -52,15 +58,15 @@ def read_file(path: Path) -> ParsedFile:
     for number, text in lines:
         where = f"line {number}: " if number else ""
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return ParsedFile(path, error=f"{where}not valid JSON: {exc.msg} at char {exc.pos}")
+            document = load_document(text)
+        except DocumentError as exc:
+            return ParsedFile(path, error=f"{where}{exc}")
         try:
             found.append(article_from_dict(document))
         except InvalidArticleError as exc:
             return ParsedFile(path, error=f"{where}{exc}")
-    ids = [a.id for a in found]
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(a.id for a in found)
+    duplicated = sorted(i for i, n in counts.items() if n > 1)
     if duplicated:
         return ParsedFile(path, error=f"the same id appears twice: {', '.join(duplicated)}")
     return ParsedFile(path, tuple(found))

@@ -11,6 +11,7 @@ Stdlib only: every other room imports this one.
 from __future__ import annotations
 
 import enum
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,7 @@ __all__ = [
     "UNDETERMINED",
     "Article",
     "Author",
+    "DocumentError",
     "FieldError",
     "Image",
     "InvalidArticleError",
@@ -33,6 +35,7 @@ __all__ = [
     "article_to_dict",
     "check_language_tag",
     "ensure_utc",
+    "load_document",
     "slugify",
 ]
 
@@ -71,9 +74,35 @@ _LANGUAGE_TAG = re.compile(
 # surrogates and U+FFFE/U+FFFF are never characters.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # What a URL must not contain: what XML forbids, and any space (\s is str.isspace).
-_URL_FORBIDDEN = re.compile("[\\s\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_URL_FORBIDDEN = re.compile("[\\s\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# A one-line value (a name, a tag, an e-mail, a language tag, a MIME type) holds no control
+# character at all (C0, DEL, C1: Unicode category Cc), no surrogate and no noncharacter.
+_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SLUG_STRIP = re.compile(r"[^\w\s-]", re.UNICODE)
 _SLUG_DASHES = re.compile(r"[-\s_]+")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}")
+
+# --- limits -------------------------------------------------------------------------------
+# Every door (``feeds import``, the ingest API, the aggregator) passes these, so the store
+# never sees a value its columns cannot hold (PostgreSQL refuses an over-long VARCHAR or an
+# out-of-range INTEGER with an error, SQLite silently keeps it). docs/articles.md lists them.
+
+MAX_ID_CHARS = 200  # articles.id VARCHAR(200)
+MAX_NAME_CHARS = 200  # section, tag and author names: their slugs are VARCHAR(200)
+MAX_LANG_CHARS = 35  # article_languages.lang VARCHAR(35) (RFC 5646 §4.4.1 suggests 35)
+MAX_URL_CHARS = 2048  # sources.url VARCHAR(2048); what browsers and proxies reliably pass
+MAX_EMAIL_CHARS = 254  # RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its <>
+MAX_MIME_CHARS = 127  # RFC 6838 §4.2: type and subtype names are at most 127 characters
+MAX_TAGS = 50
+MAX_AUTHORS = 50
+MAX_TRANSLATIONS = 50
+MAX_PIXELS = 100_000  # image width and height
+MAX_SOURCE_ID = 2**31 - 1  # articles.source_id and sources.id are INTEGER (signed 32-bit)
+MAX_DEPTH = 20  # JSON nesting: an article document needs 3 levels
+# Dates outside these (UTC) are refused: far enough from datetime.min and datetime.max that
+# no offset, archive month or feed arithmetic can overflow.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -94,7 +123,8 @@ class InvalidArticleError(ValueError):
         self.article_id = article_id
         self.errors = tuple(errors)
         listed = "; ".join(str(e) for e in self.errors)
-        super().__init__(f"article {article_id or '(no id)'} is invalid: {listed}")
+        shown = article_id if _ID.fullmatch(article_id) else _shown(article_id)
+        super().__init__(f"article {shown if article_id else '(no id)'} is invalid: {listed}")
 
 
 def ensure_utc(value: datetime) -> datetime:
@@ -108,9 +138,9 @@ def check_language_tag(tag: str) -> str | None:
     """Return why ``tag`` is not a usable BCP 47 language tag, or None when it is."""
     match = _LANGUAGE_TAG.match(tag)
     if match is None:
-        return f"{tag!r} is not a BCP 47 language tag such as 'en', 'hy' or 'ru'"
+        return f"{_shown(tag)} is not a BCP 47 language tag such as 'en', 'hy' or 'ru'"
     if match["language"] not in _ISO_639_1:
-        return f"{tag!r} has an unknown language subtag {match['language']!r}"
+        return f"{_shown(tag)} has an unknown language subtag {match['language']!r}"
     return None
 
 
@@ -223,76 +253,155 @@ class Article:
 def _validate(article: Article) -> list[FieldError]:
     errors: list[FieldError] = []
 
+    def fail(name: str, message: str) -> None:
+        errors.append(FieldError(name, message))
+
     def need_text(name: str, value: str | None, *, required: bool = True) -> None:
+        """Free text (titles, summaries, bodies, captions): what XML 1.0 allows."""
         if value is None or not value.strip():
             if required:
-                errors.append(FieldError(name, "must not be empty"))
+                fail(name, "must not be empty")
             return
         bad = _XML_ILLEGAL.search(value)
         if bad:
-            code = f"U+{ord(bad.group()):04X}"
-            errors.append(FieldError(name, f"contains {code}, a character XML does not allow"))
+            fail(name, f"contains {_codepoint(bad.group())}, a character XML does not allow")
+
+    def need_line(name: str, value: str | None, limit: int, *, required: bool = True) -> bool:
+        """A one-line value: no control characters at all, at most ``limit`` characters."""
+        if value is None or not value.strip():
+            if required:
+                fail(name, "must not be empty")
+            return False
+        bad = _LINE_FORBIDDEN.search(value)
+        if bad:
+            fail(name, f"contains {_codepoint(bad.group())}, a control or non-character")
+            return False
+        if len(value) > limit:
+            fail(name, f"is {len(value)} characters long, at most {limit} are allowed")
+            return False
+        return True
+
+    def need_name(name: str, value: str) -> None:
+        """A section, tag or author name: a line whose slug names a URL and a column."""
+        if need_line(name, value, MAX_NAME_CHARS) and len(slugify(value)) > MAX_NAME_CHARS:
+            fail(name, f"its slug is longer than {MAX_NAME_CHARS} characters")
 
     def need_url(name: str, value: str | None) -> None:
         if value is None:
             return
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors.append(FieldError(name, f"{value!r} is not an absolute http(s) URL"))
-        elif _URL_FORBIDDEN.search(value):
-            errors.append(FieldError(name, f"{value!r} contains spaces or control characters"))
+        if len(value) > MAX_URL_CHARS:
+            fail(name, f"is {len(value)} characters long, at most {MAX_URL_CHARS} are allowed")
+            return
+        if _URL_FORBIDDEN.search(value):
+            fail(name, f"{_shown(value)} contains spaces or control characters")
+            return
+        try:
+            parts = urlsplit(value)
+            absolute = parts.scheme in ("http", "https") and bool(parts.netloc)
+            if absolute:
+                _ = parts.port  # raises ValueError for a port that is not a number
+        except ValueError:  # a bad port, a malformed IPv6 host
+            absolute = False
+        if not absolute:
+            fail(name, f"{_shown(value)} is not an absolute http(s) URL")
 
-    def need_aware(name: str, value: datetime) -> None:
+    def need_time(name: str, value: datetime) -> None:
         if value.tzinfo is None or value.utcoffset() is None:
-            errors.append(FieldError(name, "must be timezone-aware (e.g. end in Z or +04:00)"))
+            fail(name, "must be timezone-aware (e.g. end in Z or +04:00)")
+        elif not EARLIEST <= value < LATEST:
+            fail(name, f"must be from {EARLIEST.year} to {LATEST.year - 1}")
+
+    def need_count(name: str, items: tuple[Any, ...], limit: int) -> None:
+        if len(items) > limit:
+            fail(name, f"has {len(items)} items, at most {limit} are allowed")
 
     need_text("id", article.id)
-    if article.id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}", article.id):
-        errors.append(FieldError("id", "use 1-200 letters, digits, '.', '_', ':', '~' or '-'"))
+    if article.id and not _ID.fullmatch(article.id):
+        fail("id", f"use 1-{MAX_ID_CHARS} letters, digits, '.', '_', ':', '~' or '-'")
     if not isinstance(article.status, Status):
-        errors.append(FieldError("status", f"must be one of {', '.join(Status)}"))
-    need_aware("published", article.published)
-    need_aware("updated", article.updated)
+        fail("status", f"must be one of {', '.join(Status)}")
+    need_time("published", article.published)
+    need_time("updated", article.updated)
     if not article.translations:
-        errors.append(FieldError("translations", "an article needs at least one language"))
+        fail("translations", "an article needs at least one language")
+    need_count("translations", article.translations, MAX_TRANSLATIONS)
     seen: set[str] = set()
-    for t in article.translations:
-        where = f"translations.{t.lang}"
+    for t in article.translations[:MAX_TRANSLATIONS]:
+        where = f"translations.{_key(t.lang)}"
         if t.lang in seen:
-            errors.append(FieldError(where, "the same language appears twice"))
+            fail(where, "the same language appears twice")
         seen.add(t.lang)
-        problem = check_language_tag(t.lang)
-        if problem and not (t.lang == UNDETERMINED and article.source is not None):
-            errors.append(FieldError(f"{where}.lang", problem))
+        if need_line(f"{where}.lang", t.lang, MAX_LANG_CHARS):
+            problem = check_language_tag(t.lang)
+            if problem and not (t.lang == UNDETERMINED and article.source is not None):
+                fail(f"{where}.lang", problem)
         need_text(f"{where}.title", t.title)
         need_url(f"{where}.url", t.url)
         need_text(f"{where}.summary", t.summary, required=False)
         need_text(f"{where}.body_html", t.body_html, required=False)
     if article.section is not None:
-        need_text("section", article.section)
-    for i, tag in enumerate(article.tags):
-        need_text(f"tags[{i}]", tag)
+        need_name("section", article.section)
+    need_count("tags", article.tags, MAX_TAGS)
+    for i, tag in enumerate(article.tags[:MAX_TAGS]):
+        need_name(f"tags[{i}]", tag)
         if tag.strip() and not slugify(tag):
-            errors.append(FieldError(f"tags[{i}]", f"{tag!r} has no letters or digits"))
-    for i, author in enumerate(article.authors):
-        need_text(f"authors[{i}].name", author.name)
+            fail(f"tags[{i}]", f"{_shown(tag)} has no letters or digits")
+    need_count("authors", article.authors, MAX_AUTHORS)
+    for i, author in enumerate(article.authors[:MAX_AUTHORS]):
+        need_name(f"authors[{i}].name", author.name)
         need_url(f"authors[{i}].url", author.url)
-        if author.email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", author.email):
-            errors.append(FieldError(f"authors[{i}].email", f"{author.email!r} is not an email"))
+        email = author.email
+        if (
+            email is not None
+            and need_line(f"authors[{i}].email", email, MAX_EMAIL_CHARS)
+            and not re.fullmatch(r"[^@\s]+@[^@\s]+", email)
+        ):
+            fail(f"authors[{i}].email", f"{_shown(email)} is not an email")
     if article.image is not None:
         image = article.image
         need_url("image.url", image.url)
-        if image.width <= 0 or image.height <= 0:
-            errors.append(FieldError("image", "width and height must be positive pixels"))
-        if not re.fullmatch(r"image/[a-z0-9.+-]+", image.mime_type or ""):
-            errors.append(FieldError("image.mime_type", "must be an image/* MIME type"))
+        for key, pixels in (("width", image.width), ("height", image.height)):
+            if not _is_int(pixels) or not 0 < pixels <= MAX_PIXELS:
+                fail(f"image.{key}", f"must be a whole number of pixels from 1 to {MAX_PIXELS}")
+        if need_line("image.mime_type", image.mime_type, MAX_MIME_CHARS) and not re.fullmatch(
+            r"image/[a-z0-9.+-]+", image.mime_type
+        ):
+            fail("image.mime_type", "must be an image/* MIME type")
         need_text("image.caption", image.caption, required=False)
         need_text("image.credit", image.credit, required=False)
     if article.source is not None:
-        need_text("source.title", article.source.title)
-        need_url("source.feed_url", article.source.feed_url)
-        need_url("source.link", article.source.link)
+        source = article.source
+        need_text("source.title", source.title)
+        need_url("source.feed_url", source.feed_url)
+        need_url("source.link", source.link)
+        need_line("source.lang", source.lang, MAX_LANG_CHARS)
+        if source.source_id is not None and (
+            not _is_int(source.source_id) or not 0 < source.source_id <= MAX_SOURCE_ID
+        ):
+            fail("source.source_id", f"must be a whole number from 1 to {MAX_SOURCE_ID}")
     return errors
+
+
+def _is_int(value: object) -> bool:
+    """A JSON integer: ``True`` is an int to Python, never a pixel count or an id."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """``value`` for an error message: repr (so controls and surrogates are escaped), short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _key(value: str) -> str:
+    """A document key as part of a field name: as is when plain, else escaped and short."""
+    if value and value.isprintable() and len(value) <= 40 and "." not in value:
+        return value
+    return _shown(value, 40)
 
 
 # --- the JSON document ------------------------------------------------------------------
@@ -325,6 +434,58 @@ def article_to_dict(article: Article) -> dict[str, Any]:
     return doc
 
 
+class DocumentError(ValueError):
+    """Text that is not one JSON document this model can read (bad JSON, nested too deeply)."""
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_EMPTY_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def _nesting_exceeds(text: str, limit: int) -> bool:
+    """True when arrays and objects in the JSON ``text`` nest more than ``limit`` deep.
+
+    The stdlib parser recurses once per level and raises RecursionError near 1,000; this
+    looks only at the brackets outside strings and peels one level per pass (at most
+    ``limit`` passes of C-speed regex work), so a 100,000-deep document costs no more
+    than a flat one.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(limit):
+        if not brackets:
+            return False
+        inner_removed = _EMPTY_PAIR.sub("", brackets)
+        if inner_removed == brackets:
+            return False  # unbalanced: the parser says where
+        brackets = inner_removed
+    return bool(brackets)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise DocumentError(f"{name} is not a JSON number")
+
+
+def load_document(text: str) -> Any:
+    """Parse one JSON document with the model's limits; DocumentError says what is wrong.
+
+    Refuses nesting deeper than ``MAX_DEPTH``, ``NaN`` and ``Infinity`` (not JSON, RFC 8259
+    §6), and integers too long for Python to read (over 4,300 digits).
+    """
+    if _nesting_exceeds(text, MAX_DEPTH):
+        raise DocumentError(f"nested too deeply (at most {MAX_DEPTH} levels of arrays and objects)")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise DocumentError(f"not valid JSON: {exc.msg} at char {exc.pos}") from None
+    except RecursionError:  # unreachable after the depth check; kept as a last guard
+        raise DocumentError("nested too deeply") from None
+    except DocumentError:
+        raise
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise DocumentError(f"not valid JSON: {exc}") from None
+
+
 def article_from_dict(data: Any, *, article_id: str | None = None) -> Article:
     """Build an Article from JSON data; raise InvalidArticleError naming every bad field.
 
@@ -340,19 +501,24 @@ def article_from_dict(data: Any, *, article_id: str | None = None) -> Article:
 
 
 class _Reader:
-    """Collects every field error of one document instead of stopping at the first."""
+    """Collects every field error of one document instead of stopping at the first.
+
+    It checks types and shapes (and list lengths, before walking a list); ``_validate``
+    checks the values, for every door.
+    """
 
     def __init__(self, data: Any, article_id: str | None) -> None:
         self.errors: list[FieldError] = []
         self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
         if not isinstance(data, Mapping):
-            self.errors.append(FieldError("(document)", "must be a JSON object"))
+            self.fail("(document)", "must be a JSON object")
         given = self.data.get("id")
+        if given is not None and not isinstance(given, str):
+            self.fail("id", "must be a string")
+            given = None
         if article_id is not None and given is not None and given != article_id:
-            self.errors.append(
-                FieldError("id", f"{given!r} does not match the URL's {article_id!r}")
-            )
-        self.article_id = str(article_id if article_id is not None else given or "")
+            self.fail("id", f"{_shown(given)} does not match the URL's {_shown(article_id)}")
+        self.article_id = article_id if article_id is not None else given or ""
 
     def fail(self, name: str, message: str) -> None:
         self.errors.append(FieldError(name, message))
@@ -368,6 +534,19 @@ class _Reader:
             return None
         return value
 
+    def items(self, key: str, limit: int, shape: str) -> list[Any]:
+        """The list at ``key`` (missing: empty), refused whole when longer than ``limit``."""
+        raw = self.data.get(key)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.fail(key, f"must be a list of {shape}")
+            return []
+        if len(raw) > limit:
+            self.fail(key, f"has {len(raw)} items, at most {limit} are allowed")
+            return []
+        return raw
+
     def when(self, key: str, *, required: bool) -> datetime | None:
         raw = self.data.get(key)
         if raw is None:
@@ -378,27 +557,40 @@ class _Reader:
             self.fail(key, "must be an ISO 8601 string such as 2026-11-27T09:30:00Z")
             return None
         try:
+            # fromisoformat stops at a NUL ("...Z\x00" parses): only printable ASCII is a date.
+            if not (raw.isascii() and raw.isprintable() and len(raw) <= 64):
+                raise ValueError(raw)
             value = datetime.fromisoformat(raw)
         except ValueError:
-            self.fail(key, f"{raw!r} is not an ISO 8601 date-time")
+            self.fail(key, f"{_shown(raw)} is not an ISO 8601 date-time")
             return None
         if value.tzinfo is None:
-            self.fail(key, f"{raw!r} has no time zone (add Z or an offset such as +04:00)")
+            self.fail(key, f"{_shown(raw)} has no time zone (add Z or an offset such as +04:00)")
             return None
-        return value.astimezone(UTC)
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is before the first day in UTC
+            self.fail(key, f"{_shown(raw)} is outside the calendar once converted to UTC")
+            return None
+        if not EARLIEST <= utc < LATEST:
+            self.fail(key, f"{_shown(raw)} must be from {EARLIEST.year} to {LATEST.year - 1}")
+            return None
+        return utc
 
     def article(self) -> Article | None:
         d = self.data
         status_raw = d.get("status", Status.PUBLISHED.value)
         try:
-            status = Status(status_raw)
+            status = Status(status_raw) if isinstance(status_raw, str) else None
         except ValueError:
-            self.fail("status", f"{status_raw!r} is not one of {', '.join(Status)}")
+            status = None
+        if status is None:
+            self.fail("status", f"{_shown(status_raw)} is not one of {', '.join(Status)}")
             status = Status.DRAFT
         published = self.when("published", required=True)
         updated = self.when("updated", required=False) or published
         section = self.text(d, "section", "section", required=False)
-        tags = self.strings("tags")
+        tags = self.tags()
         authors = self.authors()
         translations = self.translations()
         image = self.image()
@@ -426,18 +618,18 @@ class _Reader:
             return None
         return None if self.errors else article
 
-    def strings(self, key: str) -> tuple[str, ...]:
-        raw = self.data.get(key) or []
-        if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
-            self.fail(key, "must be a list of strings")
-            return ()
-        return tuple(raw)
+    def tags(self) -> tuple[str, ...]:
+        raw = self.items("tags", MAX_TAGS, "strings")
+        out = []
+        for i, tag in enumerate(raw):
+            if isinstance(tag, str):
+                out.append(tag)
+            else:
+                self.fail(f"tags[{i}]", "must be a string")
+        return tuple(out)
 
     def authors(self) -> tuple[Author, ...]:
-        raw = self.data.get("authors") or []
-        if not isinstance(raw, list):
-            self.fail("authors", "must be a list of {name, email?, url?}")
-            return ()
+        raw = self.items("authors", MAX_AUTHORS, "{name, email?, url?}")
         out = []
         for i, item in enumerate(raw):
             if isinstance(item, str):
@@ -457,9 +649,12 @@ class _Reader:
         if not isinstance(raw, Mapping) or not raw:
             self.fail("translations", "must map language tags to {title, url, summary, body_html}")
             return ()
+        if len(raw) > MAX_TRANSLATIONS:
+            self.fail("translations", f"has {len(raw)} languages, at most {MAX_TRANSLATIONS}")
+            return ()
         out = []
         for lang, item in raw.items():
-            where = f"translations.{lang}"
+            where = f"translations.{_key(lang)}"
             if not isinstance(item, Mapping):
                 self.fail(where, "must be an object")
                 continue
@@ -475,6 +670,14 @@ class _Reader:
                 )
         return tuple(out)
 
+    def whole(self, src: Mapping[str, Any], key: str, where: str, limit: int) -> int | None:
+        """A positive JSON integer up to ``limit`` (not a float, not a boolean)."""
+        value = src.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= limit:
+            return value
+        self.fail(where, f"must be a whole number from 1 to {limit}")
+        return None
+
     def image(self) -> Image | None:
         raw = self.data.get("image")
         if raw is None:
@@ -484,19 +687,19 @@ class _Reader:
             return None
         url = self.text(raw, "url", "image.url", required=True)
         mime = self.text(raw, "mime_type", "image.mime_type", required=True)
-        sizes = []
-        for key in ("width", "height"):
-            value = raw.get(key)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                self.fail(f"image.{key}", "must be a positive whole number of pixels")
-                value = 1
-            sizes.append(value)
+        width = self.whole(raw, "width", "image.width", MAX_PIXELS)
+        height = self.whole(raw, "height", "image.height", MAX_PIXELS)
         caption = self.text(raw, "caption", "image.caption", required=False)
         credit = self.text(raw, "credit", "image.credit", required=False)
         if url is None or mime is None:
             return None
         return Image(
-            url=url, width=sizes[0], height=sizes[1], mime_type=mime, caption=caption, credit=credit
+            url=url,
+            width=width or 1,
+            height=height or 1,
+            mime_type=mime,
+            caption=caption,
+            credit=credit,
         )
 
     def source(self) -> SourceRef | None:
@@ -510,16 +713,12 @@ class _Reader:
         feed_url = self.text(raw, "feed_url", "source.feed_url", required=True)
         link = self.text(raw, "link", "source.link", required=True)
         lang = self.text(raw, "lang", "source.lang", required=True)
-        source_id = raw.get("source_id")
+        source_id = None
+        if raw.get("source_id") is not None:
+            source_id = self.whole(raw, "source_id", "source.source_id", MAX_SOURCE_ID)
         if title is None or feed_url is None or link is None or lang is None:
             return None
-        return SourceRef(
-            title=title,
-            feed_url=feed_url,
-            link=link,
-            lang=lang,
-            source_id=source_id if isinstance(source_id, int) else None,
-        )
+        return SourceRef(title=title, feed_url=feed_url, link=link, lang=lang, source_id=source_id)
 
 
 def _iso(value: datetime) -> str:

@@ -3,13 +3,13 @@
 ``PUT /api/articles/{id}`` creates or replaces (idempotent), ``GET`` reads any status,
 ``DELETE`` retracts. Every call needs ``Authorization: Bearer <token>`` with a token from
 ``[ingest] tokens``. A bad payload is a 422 listing every field error; a missing or wrong
-token is a 401. In both cases nothing is written.
+token is a 401. A body that is not declared JSON is a 415, one over ``MAX_PAYLOAD_BYTES`` a
+413 (reading stops there). In every such case nothing is written.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +20,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from feeds.config import Settings
-from feeds.model import InvalidArticleError, article_from_dict, article_to_dict
+from feeds.model import (
+    Article,
+    DocumentError,
+    InvalidArticleError,
+    article_from_dict,
+    article_to_dict,
+    load_document,
+)
 from feeds.store import Store
 
 log = logging.getLogger("feeds.ingest")
@@ -33,6 +40,75 @@ def _problem(status: int, title: str, **extra: Any) -> JSONResponse:
     """An RFC 9457 problem document."""
     body = {"status": status, "title": title, **extra}
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _article_of(raw: bytes, article_id: str) -> Article | JSONResponse:
+    """The article in ``raw``, or the 422 listing what is wrong with it (blocking: CPU)."""
+    try:
+        document = load_document(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (byte {exc.start})"
+    except DocumentError as exc:
+        message = str(exc)
+    else:
+        try:
+            return article_from_dict(document, article_id=article_id)
+        except InvalidArticleError as exc:
+            return _problem(
+                422,
+                f"article {article_id} is invalid",
+                errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+            )
+    return _problem(
+        422,
+        "the body is not an article document",
+        errors=[{"field": "(document)", "message": message}],
+    )
+
+
+def _refuse_content_type(header: str | None) -> JSONResponse | None:
+    """A 415 unless the body is declared JSON: ``application/json`` or ``application/*+json``.
+
+    JSON is UTF-8 (RFC 8259 §8.1), so a ``charset`` parameter, if any, must say so.
+    """
+    media, _, params = (header or "").partition(";")
+    media = media.strip().lower()
+    kind, _, subtype = media.partition("/")
+    is_json = kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if is_json and charset in (None, "utf-8", "utf8"):
+        return None
+    return _problem(
+        415,
+        "the body must be JSON",
+        detail="send Content-Type: application/json (UTF-8); got "
+        + (repr(header) if header else "none"),
+    )
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | Response:
+    """The body, read in chunks and abandoned as soon as it passes ``limit`` bytes (413).
+
+    A declared Content-Length over the limit is refused before reading anything.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            return _problem(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            return _problem(413, f"payload over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return _problem(413, f"payload over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _token_ok(header: str | None, tokens: tuple[str, ...]) -> bool:
@@ -66,28 +142,15 @@ def routes(settings: Settings, store: Store) -> list[Route]:
 
     async def put_article(request: Request) -> Response:
         article_id = request.path_params["article_id"]
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > MAX_PAYLOAD_BYTES:
-            return _problem(413, f"payload over {MAX_PAYLOAD_BYTES} bytes")
-        raw = await request.body()
-        if len(raw) > MAX_PAYLOAD_BYTES:
-            return _problem(413, f"payload over {MAX_PAYLOAD_BYTES} bytes")
-        try:
-            document = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return _problem(
-                422,
-                "the body is not valid JSON",
-                errors=[{"field": "(document)", "message": str(exc)}],
-            )
-        try:
-            article = article_from_dict(document, article_id=article_id)
-        except InvalidArticleError as exc:
-            return _problem(
-                422,
-                f"article {article_id} is invalid",
-                errors=[{"field": e.field, "message": e.message} for e in exc.errors],
-            )
+        refused = _refuse_content_type(request.headers.get("content-type"))
+        if refused is not None:
+            return refused
+        raw = await _read_capped(request, MAX_PAYLOAD_BYTES)
+        if isinstance(raw, Response):
+            return raw
+        article = await run_in_threadpool(_article_of, raw, article_id)
+        if isinstance(article, Response):
+            return article
         created = await run_in_threadpool(store.upsert_article, article)
         log.info("ingest: %s article %s", "created" if created else "replaced", article_id)
         location = str(request.url_for("ingest_article", article_id=article_id).path)
