@@ -194,7 +194,12 @@ def test_permanent_redirect_is_an_intent_to_rewrite_the_url() -> None:
     assert plan.new_url == "https://new.example/rss"
 
 
-def test_unreadable_feed_backs_off_and_forgets_the_body_hash() -> None:
-    plan = plan_unreadable(STATE, result(etag='"x"'), NOW, 0, "not a feed")
+def test_unreadable_feed_backs_off_and_keeps_the_last_readable_validators() -> None:
+    state = replace(STATE, etag='"good"', last_modified="Sat, 14 Nov 2026 08:00:00 GMT")
+    fetched = result(etag='"broken"', last_modified="Sat, 14 Nov 2026 11:00:00 GMT")
+    plan = plan_unreadable(state, fetched, NOW, 0, "not a feed")
     assert plan.health is SourceHealth.ERROR and plan.error == "not a feed"
-    assert plan.etag == '"x"' and plan.consecutive_errors == 1
+    assert plan.consecutive_errors == 1 and not plan.success
+    # The broken body's validators are not saved: the next poll fetches it in full.
+    assert (plan.etag, plan.last_modified) == ('"good"', "Sat, 14 Nov 2026 08:00:00 GMT")
+    assert plan_unreadable(STATE, fetched, NOW, 0, "x").etag is None

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from feeds.aggregate.document import FeedDocument, read_xml_document
 from feeds.aggregate.fastxml import NotFastError, parse_fast
 from feeds.aggregate.lang import choose_language, detect_language
-from feeds.aggregate.parse import FeedParseError, parse_feed, parse_with_feedparser
+from feeds.aggregate.parse import FeedParseError, ParsedFeed, parse_feed, parse_with_feedparser
 from feeds.aggregate.xmlguard import UnsafeXMLError
 
 URL = "http://127.0.0.1:9/feeds/main.xml"
@@ -89,8 +90,97 @@ ATOM_ODD_ENTRIES = [
 ]
 
 
-def corpus() -> list[tuple[str, bytes, str | None]]:
-    docs: list[tuple[str, bytes, str | None]] = []
+# Fast-path parity beyond the plain shape: Dublin Core titles and languages, xml:lang, the
+# HTTP Content-Language and Content-Location headers, ids that must stay as written.
+RSS_PARITY: list[tuple[str, str, dict[str, str]]] = [
+    ("dc-title", rss("<item><dc:title>Заголовок DC</dc:title><guid>g1</guid></item>"), {}),
+    (
+        "dc-title-channel",
+        rss("<item><title>x</title></item>").replace(
+            "<title>Test &amp; feed</title>", "<dc:title>Канал</dc:title>"
+        ),
+        {},
+    ),
+    ("title-and-dc-title", rss("<item><title>T</title><dc:title>T</dc:title></item>"), {}),
+    ("dc-language", rss(RSS_ITEMS[0], "<dc:language>ru</dc:language>"), {}),
+    (
+        "language-then-dc",
+        rss(RSS_ITEMS[0], "<language>en</language><dc:language>ru</dc:language>"),
+        {},
+    ),
+    (
+        "dc-then-language",
+        rss(RSS_ITEMS[0], "<dc:language>ru</dc:language><language>en</language>"),
+        {},
+    ),
+    ("xml-lang-root", rss(RSS_ITEMS[0], ns='xml:lang="hy"'), {}),
+    ("xml-lang-and-header", rss(RSS_ITEMS[0], ns='xml:lang="hy"'), {"content-language": "ru"}),
+    ("header-language", rss(RSS_ITEMS[0]), {"content-language": "ru-RU"}),
+    ("header-language-list", rss(RSS_ITEMS[0]), {"content-language": "hy, en"}),
+    (
+        "language-beats-header",
+        rss(RSS_ITEMS[0], "<language>en</language>"),
+        {"content-language": "ru"},
+    ),
+    (
+        "empty-language-and-header",
+        rss(RSS_ITEMS[0], "<language></language>"),
+        {"content-language": "ru"},
+    ),
+    (
+        "content-location",
+        rss("".join(RSS_ITEMS)),
+        {"content-location": "https://cdn.example/a/b.xml"},
+    ),
+    ("content-location-relative", rss(RSS_ITEMS[1]), {"content-location": "../mirror/feed.xml"}),
+    (
+        "guid-relative-permalink",
+        rss("<item><title>p</title><guid>post-1</guid></item>"),
+        {"content-location": "https://cdn.example/x/"},
+    ),
+    ("guid-case", rss("<item><title>c</title><guid>HTTP://News.Example/A</guid></item>"), {}),
+    (
+        "guid-not-permalink",
+        rss("<item><title>n</title><guid isPermaLink='false'>Post-2</guid></item>"),
+        {},
+    ),
+]
+ATOM_PARITY: list[tuple[str, str, dict[str, str]]] = [
+    ("atom-relative-id", atom("<entry><id>post-1</id><title>r</title></entry>"), {}),
+    (
+        "atom-id-case",
+        atom("<entry><id>HTTP://X.Example/Post</id><title>c</title><link href='/l'/></entry>"),
+        {},
+    ),
+    ("atom-urn-case", atom("<entry><id>URN:UUID:AB-CD</id><title>u</title></entry>"), {}),
+    (
+        "atom-tag-id",
+        atom("<entry><id>tag:Example.com,2026:Post/1</id><title>t</title></entry>"),
+        {},
+    ),
+    (
+        "atom-header-language",
+        atom(ATOM_ENTRIES[0]).replace(' xml:lang="hy"', ""),
+        {"content-language": "ru"},
+    ),
+    ("atom-xml-lang-beats-header", atom(ATOM_ENTRIES[0]), {"content-language": "ru"}),
+    (
+        "atom-dc-language",
+        atom(ATOM_ENTRIES[0], "<dc:language>ru</dc:language>").replace(
+            "<feed ", '<feed xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        ),
+        {},
+    ),
+    (
+        "atom-content-location",
+        atom("".join(ATOM_ENTRIES)),
+        {"content-location": "https://cdn.example/atom/"},
+    ),
+]
+
+
+def corpus() -> list[tuple[str, bytes, dict[str, str]]]:
+    docs: list[tuple[str, bytes, dict[str, str]]] = []
     extras = [
         "",
         "<language>ru</language><ttl>45</ttl>",
@@ -99,49 +189,92 @@ def corpus() -> list[tuple[str, bytes, str | None]]:
     for i, item in enumerate(RSS_ITEMS + RSS_ODD_ITEMS):
         ns = 'xmlns:media="http://search.yahoo.com/mrss/"'
         for j, extra in enumerate(extras):
-            docs.append((f"rss-{i}-{j}", rss(item, extra, ns=ns).encode(), None))
-    docs.append(("rss-all", rss("".join(RSS_ITEMS)).encode(), "application/rss+xml"))
-    docs.append(("rss-cp1251", rss(RSS_ITEMS[6], encoding="windows-1251").encode("cp1251"), None))
-    docs.append(("rss-koi8", rss(RSS_ITEMS[6], encoding="koi8-r").encode("koi8-r"), None))
-    utf16 = codecs.BOM_UTF16_LE + rss(RSS_ITEMS[6], encoding="utf-16").encode("utf-16-le")
-    docs.append(("rss-utf16", utf16, None))
+            docs.append((f"rss-{i}-{j}", rss(item, extra, ns=ns).encode(), {}))
     docs.append(
-        ("rss-header-charset", rss(RSS_ITEMS[6]).encode(), "application/xml; charset=utf-8")
+        ("rss-all", rss("".join(RSS_ITEMS)).encode(), {"content-type": "application/rss+xml"})
     )
-    docs.append(("rss-text-xml", rss(RSS_ITEMS[0]).encode(), "text/xml"))
+    docs.append(("rss-cp1251", rss(RSS_ITEMS[6], encoding="windows-1251").encode("cp1251"), {}))
+    docs.append(("rss-koi8", rss(RSS_ITEMS[6], encoding="koi8-r").encode("koi8-r"), {}))
+    utf16 = codecs.BOM_UTF16_LE + rss(RSS_ITEMS[6], encoding="utf-16").encode("utf-16-le")
+    docs.append(("rss-utf16", utf16, {}))
+    docs.append(
+        (
+            "rss-header-charset",
+            rss(RSS_ITEMS[6]).encode(),
+            {"content-type": "application/xml; charset=utf-8"},
+        )
+    )
+    docs.append(("rss-text-xml", rss(RSS_ITEMS[0]).encode(), {"content-type": "text/xml"}))
+    # Mislabelled encodings: both readers get the one decided reading.
+    docs.append(("rss-cp1251-as-utf8", rss(RSS_ITEMS[6]).encode("cp1251"), {}))
+    docs.append(("rss-utf8-as-cp1251", rss(RSS_ITEMS[6], encoding="windows-1251").encode(), {}))
+    docs.append(
+        (
+            "rss-koi8-header-says-1251",
+            rss(RSS_ITEMS[6], encoding="koi8-r").encode("koi8-r"),
+            {"content-type": "text/xml; charset=windows-1251"},
+        )
+    )
+    for name, text, headers in RSS_PARITY + ATOM_PARITY:
+        docs.append((name, text.encode(), headers))
     for i, entry in enumerate(ATOM_ENTRIES + ATOM_ODD_ENTRIES):
-        docs.append((f"atom-{i}", atom(entry).encode(), None))
-    docs.append(("atom-all", atom("".join(ATOM_ENTRIES)).encode(), None))
+        docs.append((f"atom-{i}", atom(entry).encode(), {}))
+    docs.append(("atom-all", atom("".join(ATOM_ENTRIES)).encode(), {}))
     for path in sorted(EXAMPLES.glob("*.xml")):
-        docs.append((path.name, path.read_bytes(), None))
+        docs.append((path.name, path.read_bytes(), {}))
     return docs
 
 
-@pytest.mark.parametrize(("name", "body", "content_type"), corpus(), ids=lambda v: str(v)[:20])
+def document(body: bytes, headers: dict[str, str]) -> FeedDocument:
+    return read_xml_document(
+        body,
+        URL,
+        headers.get("content-type"),
+        content_language=headers.get("content-language"),
+        content_location=headers.get("content-location"),
+    )
+
+
+def parsed(body: bytes, headers: dict[str, str]) -> ParsedFeed:
+    return parse_feed(
+        body,
+        URL,
+        headers.get("content-type"),
+        content_language=headers.get("content-language"),
+        content_location=headers.get("content-location"),
+    )
+
+
+CORPUS = corpus()
+
+
+@pytest.mark.parametrize(("name", "body", "headers"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_fast_reader_gives_feedparsers_entries_or_steps_aside(
-    name: str, body: bytes, content_type: str | None
+    name: str, body: bytes, headers: dict[str, str]
 ) -> None:
-    reference = parse_with_feedparser(body, URL, content_type)
+    doc = document(body, headers)
+    reference = parse_with_feedparser(doc)
     try:
-        fast = parse_fast(body, URL, content_type)
+        fast = parse_fast(doc)
     except NotFastError:
-        assert parse_feed(body, URL, content_type).parser == "feedparser"
+        assert parsed(body, headers).parser == "feedparser"
         return
     assert fast.entries == reference.entries
     assert (fast.title, fast.link, fast.lang) == (reference.title, reference.link, reference.lang)
     assert fast.ttl_minutes == reference.ttl_minutes
     assert fast.update_period_seconds == reference.update_period_seconds
+    assert parsed(body, headers) == fast
 
 
 def test_the_fast_reader_handles_most_of_the_corpus() -> None:
     taken = 0
-    for _, body, content_type in corpus():
+    for _, body, headers in CORPUS:
         try:
-            parse_fast(body, URL, content_type)
+            parse_fast(document(body, headers))
             taken += 1
         except NotFastError:
             pass
-    assert taken >= 30
+    assert taken >= 55
 
 
 def test_odd_documents_fall_back_to_feedparser() -> None:
@@ -194,7 +327,6 @@ def test_http_charset_wins_over_a_wrong_xml_declaration() -> None:
     # The server knows the bytes are windows-1251; the document wrongly claims UTF-8.
     body = rss(RSS_ITEMS[6], encoding="utf-8").encode("cp1251")
     feed = parse_feed(body, URL, "application/rss+xml; charset=windows-1251")
-    assert feed.parser == "feedparser"
     assert feed.entries[0].title == "Армянский — тест"
 
 
@@ -257,10 +389,16 @@ def test_json_feed_1_0_and_1_1() -> None:
 
 
 def test_not_a_feed_is_one_readable_error() -> None:
-    with pytest.raises(FeedParseError, match="not an RSS, Atom or JSON feed"):
+    with pytest.raises(FeedParseError, match="this is an HTML page, not a feed"):
         parse_feed(b"<html><body>Not found</body></html", URL)
+    with pytest.raises(FeedParseError, match="not an RSS, Atom or JSON feed"):
+        parse_feed(b"<?xml version='1.0'?><opml><body/></opml>", URL)
+    with pytest.raises(FeedParseError, match="not an RSS, Atom or JSON feed"):
+        parse_feed(b"Service temporarily unavailable", URL)
     with pytest.raises(FeedParseError, match="JSON Feed"):
         parse_feed(b'{"hello": "world"}', URL)
+    with pytest.raises(FeedParseError, match="JSON Feed"):
+        parse_feed(b'[{"version": "https://jsonfeed.org/version/1.1"}]', URL)
 
 
 def test_malformed_xml_still_yields_its_entries_through_feedparser() -> None:

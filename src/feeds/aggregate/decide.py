@@ -59,7 +59,7 @@ class SourceHealth(enum.StrEnum):
     ERROR = "error"
     NOT_FOUND = "not-found"  # NOT_FOUND_ALERT or more 404s in a row
     GONE = "gone"  # 410: disabled
-    BLOCKED = "blocked"  # the safety policy refused it
+    BLOCKED = "blocked"  # the safety policy refused it, or the site blocks automated readers
     DEGRADED = "degraded"  # read fine, but its last parsed poll refused some entries
 
 
@@ -374,7 +374,7 @@ def plan_poll(
     health = SourceHealth.ERROR
     if outcome is FetchOutcome.NOT_FOUND and errors >= NOT_FOUND_ALERT:
         health = SourceHealth.NOT_FOUND
-    elif outcome is FetchOutcome.BLOCKED:
+    elif outcome in (FetchOutcome.BLOCKED, FetchOutcome.CHALLENGED):
         health = SourceHealth.BLOCKED
     return PollPlan(
         health=health,
@@ -392,10 +392,13 @@ def plan_poll(
 def plan_unreadable(
     state: PollState, result: FetchResult, now: datetime, jitter: float, error: str
 ) -> PollPlan:
-    """Fetched, but not a feed we can read (malformed, or refused as unsafe): back off.
+    """Fetched, but not a feed we can read (malformed, an HTML page, refused as unsafe):
+    back off, as an error.
 
-    The validators are kept (an unchanged broken document then costs a 304), the body hash
-    is not, so that a fixed document is parsed again.
+    The validators (ETag, Last-Modified) and the body hash stay what the last *readable*
+    document left: validators are saved only after a successful parse. Were this body's
+    ETag kept, the next poll would get a 304 for the broken document and count as a
+    success with no entries (issue 8: a source serving an HTML page turned ``ok``).
     """
     errors = state.consecutive_errors + 1
     seconds = _backoff(state, errors)
@@ -405,8 +408,8 @@ def plan_unreadable(
         reason=f"unreadable feed, error {errors} in a row, backing off {seconds}s",
         parse=False,
         consecutive_errors=errors,
-        etag=result.etag if result.etag is not None else state.etag,
-        last_modified=result.last_modified or state.last_modified,
+        etag=state.etag,
+        last_modified=state.last_modified,
         new_url=result.permanent_url,
         error=error,
     )

@@ -12,6 +12,8 @@ docs/benchmarks.md for the aggregator's own numbers.
 - The body limit counts bytes *after* decompression (gzip, deflate, br), so a small
   compressed bomb cannot fill memory.
 - 429 and 503 with Retry-After (seconds or an HTTP date) pause the whole host.
+- A 403/503 bot-protection challenge page (``feeds.aggregate.challenge``) is its own
+  outcome: the site blocks automated readers, which retrying does not change.
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from feeds.aggregate.challenge import CHALLENGE_STATUSES, challenge_vendor
 from feeds.aggregate.policy import AddressPolicy, BlockedError
 from feeds.config import AggregatorSettings
 
 __all__ = ["FetchOutcome", "FetchResult", "Fetcher", "parse_http_date", "parse_retry_after"]
 
 MAX_REDIRECTS = 5
+# How much of an error page is read to recognise a challenge page.
+CHALLENGE_PAGE_BYTES = 64 * 1024
 # When a 429/503 names no time, pause the host this long anyway.
 DEFAULT_HOST_PAUSE = timedelta(seconds=60)
 ACCEPT = (
@@ -56,6 +61,7 @@ class FetchOutcome(enum.StrEnum):
     TOO_LARGE = "too-large"
     BLOCKED = "blocked"  # the safety policy refused a hop
     HOST_PAUSED = "host-paused"  # not requested: the host asked us to wait
+    CHALLENGED = "challenged"  # a bot-protection challenge page (403/503): readers blocked
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class FetchResult:
     http_status: int | None = None
     body: bytes | None = None
     content_type: str | None = None
+    content_language: str | None = None  # the Content-Language header, as sent
+    content_location: str | None = None  # the Content-Location header, made absolute
     etag: str | None = None
     last_modified: str | None = None
     permanent_url: str | None = None  # where 301/308 redirects lead: the new stored URL
@@ -100,6 +108,16 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     if value.isdigit():
         return now + timedelta(seconds=int(value))
     return parse_http_date(value)
+
+
+def _absolute(base: str, reference: str | None) -> str | None:
+    """A header's URI reference resolved against the URL it came from (RFC 9110 §8.7)."""
+    if not reference or not reference.strip():
+        return None
+    try:
+        return urljoin(base, reference.strip())
+    except ValueError:
+        return None
 
 
 def _max_age(cache_control: str | None) -> int | None:
@@ -344,6 +362,19 @@ class Fetcher:
         }
         if status == 304:
             return FetchResult(FetchOutcome.NOT_MODIFIED, url, now, **common)
+        vendor = None
+        if status in CHALLENGE_STATUSES:
+            page = await self._read_start(response, CHALLENGE_PAGE_BYTES)
+            vendor = challenge_vendor(status, response.headers, page)
+        if vendor is not None:
+            return FetchResult(
+                FetchOutcome.CHALLENGED,
+                url,
+                now,
+                error=f"{current}: HTTP {status}: the site blocks automated readers "
+                f"({vendor} challenge page); only its publisher can let feed readers through",
+                **common,
+            )
         if status == 200:
             body = await self._read(response)
             if body is None:
@@ -361,6 +392,8 @@ class Fetcher:
                 now,
                 body=body,
                 content_type=response.headers.get("Content-Type"),
+                content_language=response.headers.get("Content-Language"),
+                content_location=_absolute(current, response.headers.get("Content-Location")),
                 **common,
             )
         if status in (429, 503):
@@ -381,6 +414,21 @@ class Fetcher:
         )
         reason = response.reason or ""
         return FetchResult(outcome, url, now, error=f"{current}: HTTP {status} {reason}", **common)
+
+    @staticmethod
+    async def _read_start(response: aiohttp.ClientResponse, limit: int) -> bytes:
+        """At most ``limit`` bytes of the body (an error page; the rest is not wanted)."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.content.iter_chunked(16 * 1024):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= limit:
+                    break
+        except (aiohttp.ClientError, OSError):
+            pass  # a truncated error page is still an error page
+        return b"".join(chunks)[:limit]
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes | None:
         """The decompressed body, or None as soon as it passes the size limit."""

@@ -1,13 +1,19 @@
 """Turn a fetched body into a ``ParsedFeed``: plain data, dates in UTC, HTML sanitised.
 
-Three readers, one output:
+First the body is read as a document (``feeds.aggregate.document``): its kind from the body
+itself, whatever Content-Type says, and its encoding decided once, so that every reader
+gets the same UTF-8 text. Then three readers, one output:
 
-- JSON Feed 1.0/1.1 is read here with ``json``.
+- JSON Feed 1.0/1.1 is read here with ``json``; an HTML page is an error of its own.
 - Well-formed RSS 2.0/0.9x and Atom 1.0 take the fast path (``feeds.aggregate.fastxml``,
   lxml), which gives up on anything unusual.
-- Everything else (RSS 1.0, Atom 0.3, broken XML, odd encodings, whatever the fast path gave
-  up on) goes to feedparser, the reference. ``tests/test_aggregate_parse.py`` checks that
-  both XML readers map a broad set of feeds to the same entries.
+- Everything else (RSS 1.0, Atom 0.3, broken XML, whatever the fast path gave up on) goes
+  to feedparser, the reference. ``tests/test_aggregate_parse.py`` checks that both XML
+  readers map a broad set of feeds to the same entries.
+
+Entry ids (RSS ``guid``, Atom ``id``) are kept exactly as the feed wrote them: an id is an
+identity, not a link, so it is neither resolved against the document URL nor re-cased
+(feedparser resolves them; its ids are put back as written).
 
 Parsing is CPU work: the pipeline runs ``parse_feed`` in a worker, never on the event loop.
 """
@@ -22,16 +28,30 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 
+from feeds.aggregate.charset import decode_json
+from feeds.aggregate.document import (
+    BodyKind,
+    FeedDocument,
+    declared_charset,
+    read_xml_document,
+    sniff,
+)
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
 from feeds.aggregate.xmlguard import check_no_entity_declarations
 
-__all__ = ["FeedParseError", "ParsedEntry", "ParsedFeed", "parse_feed"]
+__all__ = [
+    "FeedParseError",
+    "ParsedEntry",
+    "ParsedFeed",
+    "parse_feed",
+    "parse_with_feedparser",
+    "parse_xml_document",
+]
 
 
 class FeedParseError(ValueError):
@@ -42,7 +62,7 @@ class FeedParseError(ValueError):
 class ParsedEntry:
     """One entry as the source published it; HTML already sanitised, text already plain."""
 
-    guid: str | None
+    guid: str | None  # as the feed wrote it (whitespace aside)
     link: str | None
     title: str
     summary: str
@@ -65,20 +85,59 @@ class ParsedFeed:
     ttl_minutes: int | None = None
     update_period_seconds: int | None = None
     parser: str = "feedparser"
+    charset_note: str | None = None  # why the declared charset was overridden, if it was
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse ``body`` fetched from ``url``; raise FeedParseError when it is not a feed."""
-    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if head == b"{" or (content_type and "json" in content_type.lower()):
-        return parse_json_feed(body, url)
-    check_no_entity_declarations(body)
+def parse_feed(
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    *,
+    content_language: str | None = None,
+    content_location: str | None = None,
+) -> ParsedFeed:
+    """Parse ``body`` fetched from ``url``; raise FeedParseError when it is not a feed.
+
+    ``content_type``, ``content_language`` and ``content_location`` are the HTTP headers
+    that came with it: the first only for its charset, the others as feedparser uses them.
+    """
+    kind = sniff(body)
+    if kind is BodyKind.HTML:
+        raise FeedParseError(f"{url}: this is an HTML page, not a feed")
+    if kind is BodyKind.JSON:
+        decoded = decode_json(body, declared_charset(content_type))
+        assert decoded.text is not None
+        return parse_json_feed(
+            decoded.text, url, content_language=content_language, charset_note=decoded.note
+        )
+    document = read_xml_document(
+        body,
+        url,
+        content_type,
+        content_language=content_language,
+        content_location=content_location,
+        verify=False,
+    )
+    return parse_xml_document(document)
+
+
+def parse_xml_document(document: FeedDocument) -> ParsedFeed:
+    """The fast path if it can read ``document``, else feedparser."""
     from feeds.aggregate.fastxml import NotFastError, parse_fast
 
+    check_no_entity_declarations(document.body)
     try:
-        return parse_fast(body, url, content_type)
+        return parse_fast(document)
     except NotFastError:
-        return parse_with_feedparser(body, url, content_type)
+        pass
+    checked = document.verified_copy()
+    if checked.body is not document.body:  # it was not UTF-8 after all: read it again
+        check_no_entity_declarations(checked.body)
+        try:
+            return parse_fast(checked)
+        except NotFastError:
+            pass
+    return parse_with_feedparser(checked)
 
 
 # --- shared mapping helpers --------------------------------------------------------------
@@ -114,10 +173,11 @@ def text_to_html(text: str) -> str:
 
 
 def clean_lang(value: str | None) -> str | None:
-    """``en-US`` stays ``en-US``; ``ru_RU`` becomes ``ru-RU``; empty becomes None."""
+    """``en-US`` stays ``en-US``; ``ru_RU`` becomes ``ru-RU``; empty becomes None; of a
+    list (``Content-Language: hy, en``, RFC 9110 §8.5) the first."""
     if not value:
         return None
-    value = value.strip().replace("_", "-")
+    value = value.split(",", 1)[0].strip().replace("_", "-")
     return value or None
 
 
@@ -127,43 +187,51 @@ def _struct_to_utc(value: time.struct_time | None) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(value), UTC)
 
 
-def _charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    message = Message()
-    message["content-type"] = content_type
-    charset = message.get_param("charset")
-    return str(charset).strip().lower() if isinstance(charset, str) and charset else None
-
-
 # --- feedparser, the reference -----------------------------------------------------------
 
 
-def parse_with_feedparser(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """The reference reader: any RSS or Atom version, broken XML, any declared encoding."""
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+def parse_with_feedparser(document: FeedDocument) -> ParsedFeed:
+    """The reference reader: any RSS or Atom version, broken XML."""
+    from feeds.aggregate.fastxml import raw_entry_ids
+
+    # The encoding is decided: feedparser must not guess again (the body is UTF-8).
+    headers = {"content-location": document.base, "content-type": "application/xml; charset=utf-8"}
+    if document.content_language:
+        headers["content-language"] = document.content_language
     parsed = feedparser.parse(
-        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+        document.body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
     )
     feed = parsed.get("feed", {})
     entries = parsed.get("entries", [])
     if not parsed.get("version") and not entries:
         reason = parsed.get("bozo_exception")
         why = f": {reason}" if reason else ""
-        raise FeedParseError(f"{url}: not an RSS, Atom or JSON feed{why}")
+        raise FeedParseError(f"{document.url}: not an RSS, Atom or JSON feed{why}")
+    written = raw_entry_ids(document.body)
+    if written is None or len(written) != len(entries):
+        written = [None] * len(entries)
     return ParsedFeed(
         title=html_to_text(feed.get("title", "")),
         link=feed.get("link") or None,
         lang=clean_lang(feed.get("language")),
-        entries=tuple(_feedparser_entry(e) for e in entries),
+        entries=tuple(_feedparser_entry(e, w) for e, w in zip(entries, written, strict=True)),
         ttl_minutes=positive_int(feed.get("ttl")),
         update_period_seconds=update_period(
             feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
         ),
         parser="feedparser",
+        charset_note=document.charset_note,
     )
+
+
+def _as_written(resolved: str, written: str | None) -> str:
+    """The id as the document wrote it, where feedparser resolved it against the base
+    (``post-1`` -> ``http://host/feeds/post-1``, ``HTTP://X/`` -> ``http://X/``)."""
+    if not written or written == resolved:
+        return resolved
+    if resolved.lower().endswith(written.lower().lstrip("./")):
+        return written
+    return resolved  # not the same element after all (counts matched by chance)
 
 
 def _detail_html(detail: Any) -> str:
@@ -176,7 +244,7 @@ def _detail_html(detail: Any) -> str:
     return sanitize_html(value, base)
 
 
-def _feedparser_entry(entry: Any) -> ParsedEntry:
+def _feedparser_entry(entry: Any, written_id: str | None) -> ParsedEntry:
     contents = entry.get("content") or []
     content = _detail_html(contents[0]) if contents else ""
     summary = _detail_html(entry.get("summary_detail"))
@@ -186,7 +254,7 @@ def _feedparser_entry(entry: Any) -> ParsedEntry:
     tags = tuple(t for tag in entry.get("tags", []) if (t := (tag.get("term") or "").strip()))
     detail = entry.get("title_detail") or entry.get("summary_detail") or {}
     return ParsedEntry(
-        guid=(entry.get("id") or "").strip() or None,
+        guid=_as_written((entry.get("id") or "").strip(), written_id) or None,
         link=(entry.get("link") or "").strip() or None,
         title=html_to_text(entry.get("title", "")),
         summary=summary,
@@ -205,13 +273,20 @@ def _feedparser_entry(entry: Any) -> ParsedEntry:
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.\d+)?/?$")
 
 
-def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+def parse_json_feed(
+    text: str,
+    url: str,
+    *,
+    content_language: str | None = None,
+    charset_note: str | None = None,
+) -> ParsedFeed:
+    """A JSON Feed: only a JSON object with a JSON Feed ``version`` is one."""
     try:
-        doc = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        doc = json.loads(text)
+    except ValueError as exc:
         raise FeedParseError(f"{url}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or not _JSON_FEED_VERSION.match(str(doc.get("version", ""))):
-        raise FeedParseError(f"{url}: JSON without a JSON Feed 1.x 'version'")
+        raise FeedParseError(f"{url}: JSON, but not a JSON Feed (no JSON Feed 1.x 'version')")
     items = doc.get("items")
     if not isinstance(items, list):
         raise FeedParseError(f"{url}: JSON Feed without an 'items' list")
@@ -221,9 +296,10 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     return ParsedFeed(
         title=html_to_text(_string(doc.get("title")) or ""),
         link=home,
-        lang=clean_lang(_string(doc.get("language"))),
+        lang=clean_lang(_string(doc.get("language")) or content_language),
         entries=entries,
         parser="json",
+        charset_note=charset_note,
     )
 
 
@@ -286,8 +362,3 @@ def _json_entry(item: dict[str, Any], base: str) -> ParsedEntry:
         tags=tags,
         lang=clean_lang(_string(item.get("language"))),  # JSON Feed 1.1 item language
     )
-
-
-def declared_charset(content_type: str | None) -> str | None:
-    """The ``charset`` parameter of a Content-Type header, lower-cased, if any."""
-    return _charset(content_type)

@@ -376,6 +376,8 @@ class Aggregator:
                     content_type=result.content_type,
                     known=known,
                     now=now,
+                    content_language=result.content_language,
+                    content_location=result.content_location,
                 )
                 loop = asyncio.get_running_loop()
                 prepared = await loop.run_in_executor(self._parse_executor, prepare, job)
@@ -431,13 +433,14 @@ class Aggregator:
         level = logging.INFO if plan.health is SourceHealth.OK else logging.WARNING
         log.log(
             level,
-            "%s: %s, %d new, %d changed; %s%s",
+            "%s: %s, %d new, %d changed; %s%s%s",
             source.url,
             result.outcome.value,
             report.new,
             report.changed,
             plan.reason,
             f" ({plan.error})" if plan.error else "",
+            f"; charset: {prepared.charset_note}" if prepared.charset_note else "",
         )
         return report
 

@@ -59,6 +59,8 @@ class ParseJob:
     content_type: str | None
     known: Mapping[str, KnownEntry]
     now: datetime
+    content_language: str | None = None  # HTTP headers the parsers honour
+    content_location: str | None = None
 
 
 class PreparedEntry(NamedTuple):
@@ -94,6 +96,7 @@ class Prepared:
     undetermined: int = 0
     error: str | None = None
     parser: str | None = None
+    charset_note: str | None = None  # the declared charset was overridden: why
 
     @property
     def parsed(self) -> bool:
@@ -214,7 +217,13 @@ def prepare(job: ParseJob) -> Prepared:
     a URL) becomes a refusal with its reason, and the other entries are stored.
     """
     try:
-        feed = parse_feed(job.body, job.source_url, job.content_type)
+        feed = parse_feed(
+            job.body,
+            job.source_url,
+            job.content_type,
+            content_language=job.content_language,
+            content_location=job.content_location,
+        )
     except (FeedParseError, UnsafeXMLError) as exc:
         return Prepared(error=str(exc))
     except Exception as exc:  # a document no reader handles: one readable error, no crash
@@ -266,6 +275,7 @@ def prepare(job: ParseJob) -> Prepared:
         skip_reasons=tuple(refused[:MAX_SKIP_REASONS]),
         undetermined=undetermined,
         parser=feed.parser,
+        charset_note=feed.charset_note,
     )
 
 
