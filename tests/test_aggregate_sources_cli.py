@@ -321,7 +321,9 @@ def test_list_json_tells_the_state_of_every_source_after_real_polls(
     ok(env, "sources", "add", server.url("/flaky.xml"))
     ok(env, "sources", "add", server.url("/degraded.xml"))
     before = datetime.now(UTC).replace(microsecond=0)
-    ok(env, "poll")
+    polled = ok(env, "poll")
+    assert "0 error(s), 1 entries refused" in polled  # refused entries are not a failure
+    assert f"source 3 {server.url('/degraded.xml')}: 1 entries refused" in polled
     del server.routes["/flaky.xml"]
     result = invoke(env, "poll", "2")
     assert result.exit_code == 1

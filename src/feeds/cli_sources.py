@@ -455,7 +455,14 @@ def poll(
     typer.echo(
         f"polled {summary.polled} source(s): {summary.new} new, {summary.changed} changed, "
         f"{summary.not_modified} unchanged, {summary.errors} error(s)"
+        + (f", {summary.skipped} entries refused" if summary.skipped else "")
     )
+    for report in summary.reports:
+        if report.skipped:
+            typer.echo(
+                f"  source {report.source_id} {report.url}: {report.skipped} entries refused "
+                "(reasons: feeds sources list --json)"
+            )
     failed = [r for r in summary.reports if r.health in FAILED_HEALTH]
     reported = {r.source_id for r in summary.reports}
     for record in polled:
