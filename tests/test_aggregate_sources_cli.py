@@ -7,6 +7,7 @@ where a store query is new)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +121,7 @@ def test_a_spelling_of_a_config_declared_source_is_refused(
 
 
 def test_config_sources_are_normalised_and_not_registered_twice(
-    env: dict[str, str], server: FeedServer, tmp_path: Path
+    env: dict[str, str], server: FeedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     url = server.url("/feed.xml")
     ok(env, "sources", "add", url)
@@ -129,11 +130,19 @@ def test_config_sources_are_normalised_and_not_registered_twice(
     config.write_text(
         f'[[sources]]\nurl = "HTTP://{host}/x/../feed.xml"\n\n'
         f'[[sources]]\nurl = "http://{host}/atom.xml#latest"\n\n'
-        f'[[sources]]\nurl = "http://{host}/./atom.xml"\n',
+        f'[[sources]]\nurl = "http://{host}/./atom.xml"\n\n'
+        f'[[sources]]\nurl = "http://editor:s3cret@{host}/private.xml"\n\n'
+        f'[[sources]]\nurl = "http://{host}/{"a" * 3000}"\n',
         encoding="utf-8",
     )
-    ok(env, "poll", "--config", str(config))
+    with caplog.at_level(logging.WARNING, logger="feeds.aggregate"):
+        ok(env, "poll", "--config", str(config))
     assert stored_urls(env) == [url, server.url("/atom.xml")]
+    logged = [r.getMessage() for r in caplog.records if "config [[sources]]" in r.getMessage()]
+    assert len(logged) == 3 and not any("s3cret" in line for line in logged)
+    assert "is listed twice" in logged[2]
+    assert "must not carry a user name or password" in logged[0]
+    assert "longer than 2048 characters" in logged[1]
 
 
 def test_credentials_in_a_url_are_refused_without_echoing_them(
