@@ -231,6 +231,32 @@ def _c1_as_bytes(error: UnicodeError) -> tuple[bytes, int]:
 codecs.register_error("feeds-c1-as-bytes", _c1_as_bytes)
 
 
+def _stray_as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Decode-error handler: a byte that is not UTF-8 is read as windows-1252 (a curly
+    quote pasted into a UTF-8 page), or U+FFFD where windows-1252 has nothing."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    byte = error.object[error.start : error.start + 1]
+    return byte.decode("cp1252", errors="replace"), error.start + 1
+
+
+codecs.register_error("feeds-stray-as-cp1252", _stray_as_cp1252)
+
+# A body with at least this many valid multi-byte characters per stray byte is UTF-8 with a
+# few pasted legacy bytes; fewer, and it is legacy text in which some bytes happen to pair.
+_VALID_PER_STRAY = 8
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, int] | None:
+    """(text, stray bytes) when ``data`` is UTF-8 but for a few stray bytes."""
+    strict = data.decode(_UTF8, errors="replace")
+    stray = strict.count("\ufffd")
+    valid = len(strict) - len(strict.encode("ascii", errors="ignore")) - stray
+    if stray and valid >= _VALID_PER_STRAY * stray:
+        return data.decode(_UTF8, errors="feeds-stray-as-cp1252"), stray
+    return None
+
+
 def _undo_double_utf8(text: str) -> tuple[str, str] | None:
     """(repaired text, the codec it went through) when ``text`` is UTF-8 that was decoded
     as windows-1252/1251 and encoded as UTF-8 again ("РќРѕРІ…" for "Нов…").
@@ -440,6 +466,11 @@ def _read(data: bytes, codec: str, declared: str, notes: list[str]) -> Decoded:
             return done(repaired, _UTF8, f"UTF-8 encoded twice (through {through}): repaired")
         text_is_data = True
         return done(text, _UTF8)
+    if codec == _UTF8:
+        mended = _mostly_utf8(data)
+        if mended is not None:
+            text, stray = mended
+            return done(text, _UTF8, f"{stray} stray byte(s) in UTF-8 read as windows-1252")
     problem = "does not decode" if text is None else implausible(text)
     if text is not None and problem is None:
         return done(text, codec)
