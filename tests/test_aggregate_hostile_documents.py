@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from multidict import CIMultiDict
 from sqlalchemy import update
 
+from feeds.aggregate.challenge import challenge_vendor
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.config import AggregatorSettings, Settings
 from feeds.model import Article
@@ -161,6 +163,31 @@ def test_a_challenge_page_is_blocked_with_its_reason(
     assert "the site blocks automated readers (Cloudflare challenge page)" in (
         after.last_error or ""
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "page", "vendor"),
+    [
+        (403, {"cf-mitigated": "challenge"}, b"", "Cloudflare"),
+        (403, {}, b"<title>Attention Required! | Cloudflare</title>", "Cloudflare"),
+        (
+            503,
+            {},
+            b"<script src='https://challenges.cloudflare.com/turnstile/v0/api.js'>",
+            "Cloudflare",
+        ),
+        (403, {"server": "ddos-guard"}, b"<title>DDoS-Guard</title>", "DDoS-Guard"),
+        (403, {}, b"<title>Sucuri WebSite Firewall - Access Denied</title>", "Sucuri"),
+        (403, {}, b"<iframe src='/_Incapsula_Resource?x=1'>", "Imperva"),
+        (403, {"server": "nginx"}, b"<h1>403 Forbidden</h1>", None),
+        (404, {}, b"<title>Just a moment...</title>", None),
+        (200, {"cf-mitigated": "challenge"}, b"<rss/>", None),
+    ],
+)
+def test_challenge_pages_are_told_from_ordinary_errors(
+    status: int, headers: dict[str, str], page: bytes, vendor: str | None
+) -> None:
+    assert challenge_vendor(status, CIMultiDict(headers), page) == vendor
 
 
 def test_an_ordinary_403_stays_a_plain_error(server: FeedServer, store: Store) -> None:

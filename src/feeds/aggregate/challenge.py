@@ -21,6 +21,7 @@ _PAGE_MARKERS: tuple[tuple[bytes, str], ...] = (
     (b"<title>just a moment...</title>", "Cloudflare"),
     (b"attention required! | cloudflare", "Cloudflare"),
     (b"/cdn-cgi/challenge-platform/", "Cloudflare"),
+    (b"challenges.cloudflare.com", "Cloudflare"),
     (b"window._cf_chl_opt", "Cloudflare"),
     (b"cf-browser-verification", "Cloudflare"),
     (b"enable javascript and cookies to continue", "Cloudflare"),
@@ -29,6 +30,8 @@ _PAGE_MARKERS: tuple[tuple[bytes, str], ...] = (
     (b"_incapsula_resource", "Imperva"),
     (b"incapsula incident id", "Imperva"),
     (b"checking your browser before accessing", "a bot-protection service"),
+    (b"just a moment...", "a bot-protection service"),
+    (b"attention required!", "a bot-protection service"),
 )
 
 

@@ -19,10 +19,11 @@ is decided here, once per document, before either parser sees the bytes:
    UTF-8 is the UTF-8 document it looks like (legacy text is practically never valid
    UTF-8). Single-byte text must look like text: no C1 controls, no words made only of
    Latin-1 letters (``Íîâîñòè``: Cyrillic read as Latin), no lowercase-uppercase swaps
-   inside words (``нОВОСТИ``: KOI8-R read as windows-1251). UTF-8 text must not be UTF-8
-   encoded twice (``РќРѕРІ…``, ``Ð\\x9d…``).
+   inside words (``нОВОСТИ``: KOI8-R read as windows-1251), no words mixing scripts
+   (``Cafй``). UTF-8 text must not be UTF-8 encoded twice (``РќРѕРІ…``, ``Ð\\x9d…``);
+   UTF-8 with a few stray bytes (a pasted windows-1252 quote) is UTF-8.
 4. Only when the check fails does a detector (charset-normalizer) choose among the other
-   readings; its choice is kept when it reads clean.
+   readings, the likeliest code pages first; its choice is kept when it reads clean.
 
 The common case, UTF-8 declared (or defaulting to) UTF-8, costs the re-encoding probe on
 its first 2,000 non-ASCII characters; the body is handed on unchanged, and lxml checks
