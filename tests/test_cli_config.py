@@ -4,8 +4,10 @@ sub-command."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,50 @@ def test_partners_hash_makes_a_config_entry_that_loads(tmp_path: Path, database_
     again = CliRunner().invoke(app, ["partners", "hash", "--stdin"], input=token + "\n")
     assert again.stdout.strip() == hash_token(token)
     assert entry == f'token_hashes = ["{hash_token(token)}"]'
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_serve_takes_an_ipv6_host_in_brackets_as_urls_write_it(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET6) as sock:
+        sock.bind(("::1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "feeds.cli",
+            "serve",
+            "--no-aggregate",
+            "--host",
+            "[::1]",
+            "--port",
+            str(port),
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "FEEDS_DATABASE_URL": f"sqlite:///{tmp_path}/feeds.db"},
+    )
+    watchdog = threading.Timer(120, server.kill)  # a server that never starts ends the loop
+    watchdog.start()
+    lines: list[str] = []
+    try:
+        assert server.stderr is not None
+        for line in server.stderr:
+            lines.append(line)
+            if "Uvicorn running" in line or "error" in line.lower():
+                break
+    finally:
+        watchdog.cancel()
+        server.terminate()
+        server.wait(timeout=30)
+    assert f"Uvicorn running on http://[::1]:{port}" in lines[-1], lines

@@ -136,7 +136,9 @@ def serve(
     store = store_from(settings)
     _warn_about_unservable_partners(settings, store)
     web_app = create_app(settings, store, run_aggregator=aggregate and settings.aggregator.enabled)
-    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
+    # "[::1]" is how a URL writes an IPv6 address; the socket wants it bare.
+    bare = host.removeprefix("[").removesuffix("]")
+    uvicorn.run(web_app, host=bare, port=port, log_level="info", proxy_headers=False)
 
 
 app.add_typer(partners_app, name="partners")
