@@ -1,11 +1,19 @@
-"""RFC 5005 archived feeds: one document per language, month and format.
+"""RFC 5005 archived feeds: one document per language, complete month and format.
 
 ``/{lang}/archive/2026/06/atom.xml`` (and ``rss.xml``, ``feed.json``) holds every story of
-that month (UTC). Each archive is marked ``fh:archive`` (RFC 5005 §4) and links to the
-neighbouring months that have stories (``prev-archive`` older, ``next-archive`` newer)
-and to the current feed (``current``). The current feed links with ``prev-archive`` to
-the month of its newest story, so a partner walking ``prev-archive`` from the current
-feed reaches every story ever published, each in exactly one archive document.
+that month (UTC). Only a complete month is an archive document: RFC 5005 §4 wants an
+archive's set of entries to stay the same, and the current month still gains stories.
+An archive is marked ``fh:archive`` and links to the neighbouring complete months that
+have stories (``prev-archive`` older, ``next-archive`` newer) and to the current feed
+(``current``). The current month's URL answers too, as a page of the live feed: without
+``fh:archive``, with the live feed's short cache lifetime, and with no month linking to
+it as an archive.
+
+The current feed links with ``prev-archive`` to the newest complete month that has
+stories, never to the current month (its stories are the live feed's), so a partner
+walking ``prev-archive`` from the current feed reaches every story of every complete
+month, each in exactly one archive document. A story retracted after it was public
+leaves its month's Atom archive as an RFC 6721 tombstone (``feeds.publish.tombstone``).
 
 JSON Feed has no archive vocabulary; its pages chain with ``next_url`` (older stories).
 """
@@ -18,7 +26,6 @@ from typing import Any
 
 from lxml import etree
 
-from feeds.model import Article
 from feeds.publish.extension import Extension, RenderContext
 from feeds.publish.selection import Format, Kind, Selection
 
@@ -28,8 +35,11 @@ __all__ = [
     "Month",
     "archive_path",
     "current_feed_links",
+    "current_month",
     "is_closed",
     "neighbours",
+    "newest_complete",
+    "next_month_start",
     "parse_month",
 ]
 
@@ -58,17 +68,26 @@ def neighbours(months: Sequence[Month], month: Month) -> tuple[Month | None, Mon
     return (older[-1] if older else None, newer[0] if newer else None)
 
 
+def newest_complete(months: Sequence[Month], now: datetime) -> Month | None:
+    """The newest of ``months`` that is over at ``now`` (UTC), if any."""
+    done = [m for m in months if is_closed(m, now)]
+    return max(done) if done else None
+
+
 def current_feed_links(
-    selection: Selection, fmt: Format, articles: Sequence[Article]
+    selection: Selection, fmt: Format, months: Sequence[Month], now: datetime
 ) -> tuple[tuple[str, str], ...]:
-    """``prev-archive`` for a language's main feed: the month of its newest story.
+    """``prev-archive`` for a language's main feed: the newest complete month of
+    ``months`` (the months that have an archive), never the current one.
 
     Section, tag, author and aggregated feeds have no archives.
     """
-    if selection.kind is not Kind.ALL or not articles:
+    if selection.kind is not Kind.ALL:
         return ()
-    newest = max(a.published for a in articles).astimezone(UTC)
-    return (("prev-archive", archive_path(selection.lang, (newest.year, newest.month), fmt)),)
+    newest = newest_complete(months, now)
+    if newest is None:
+        return ()
+    return (("prev-archive", archive_path(selection.lang, newest, fmt)),)
 
 
 class ArchiveExtension(Extension):
@@ -91,6 +110,18 @@ class ArchiveExtension(Extension):
         feed.setdefault("_feeds", {})["archive"] = True
 
 
+def current_month(now: datetime) -> Month:
+    utc = now.astimezone(UTC)
+    return (utc.year, utc.month)
+
+
 def is_closed(month: Month, now: datetime) -> bool:
-    """Whether the month is over, so its archive only changes on a retraction or edit."""
-    return (now.year, now.month) > month
+    """Whether the month (UTC) is over at ``now``, so its archive only changes on a
+    retraction or an edit."""
+    return current_month(now) > month
+
+
+def next_month_start(now: datetime) -> datetime:
+    """When the current month (UTC) ends and becomes an archive."""
+    year, month = current_month(now)
+    return datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)

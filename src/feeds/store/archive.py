@@ -1,22 +1,28 @@
 """Queries for RFC 5005 archives: which months have stories, and a month's stories.
 
-Only the newsroom's own visible stories (the ones ``/{lang}/rss.xml`` shows): an archive
-must never show what the current feed would hide.
+Only the newsroom's own visible stories, chosen by the rule the live feeds use
+(``feeds.store.articles.visible``): an archive never shows what the current feed would
+hide. A month also stays an archive month once a story in it was retracted after being
+public, so that its archive keeps the story's tombstone (``feeds.store.tombstones``) and
+its URL never turns into a 404.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, select
 
-from feeds.model import Article, Status, article_from_dict
+from feeds.model import Article, article_from_dict
+from feeds.store.articles import FeedQuery, visible
 from feeds.store.schema import article_languages, articles
+from feeds.store.tombstones import public_retraction
 
-__all__ = ["month_bounds", "months_with_stories", "stories_in_month"]
+__all__ = ["archive_months", "month_bounds", "months_with_stories", "stories_in_month"]
 
-_VISIBLE = (Status.PUBLISHED.value, Status.SCHEDULED.value)
+Month = tuple[int, int]
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
@@ -25,22 +31,34 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _visible(lang: str, now: datetime) -> ColumnElement[bool]:
-    a = articles.c
-    return and_(
-        a.aggregated.is_(False),
-        a.status.in_(_VISIBLE),
-        a.published <= now,
-        exists().where(
-            and_(article_languages.c.article_id == a.id, article_languages.c.lang == lang)
-        ),
-    )
+def _own_stories(lang: str, now: datetime) -> ColumnElement[bool]:
+    return visible(FeedQuery(lang=lang, aggregated=False), now)
 
 
-def months_with_stories(conn: Connection, lang: str, now: datetime) -> list[tuple[int, int]]:
+def _months(dates: Iterable[datetime]) -> set[Month]:
+    return {(d.year, d.month) for d in (v.astimezone(UTC) for v in dates)}
+
+
+def months_with_stories(conn: Connection, lang: str, now: datetime) -> list[Month]:
     """``(year, month)`` of every month with a visible story in ``lang``, oldest first."""
-    dates = conn.execute(select(articles.c.published).where(_visible(lang, now))).scalars()
-    return sorted({(d.year, d.month) for d in (v.astimezone(UTC) for v in dates)})
+    dates = conn.execute(select(articles.c.published).where(_own_stories(lang, now))).scalars()
+    return sorted(_months(dates))
+
+
+def archive_months(conn: Connection, lang: str, now: datetime) -> list[Month]:
+    """Months with a visible own story in ``lang`` or a public retraction of one, oldest
+    first: every month that has (or had) an archive."""
+    a = articles.c
+    retracted = conn.execute(
+        select(a.published).where(
+            public_retraction(),
+            a.aggregated.is_(False),
+            exists().where(
+                and_(article_languages.c.article_id == a.id, article_languages.c.lang == lang)
+            ),
+        )
+    ).scalars()
+    return sorted(set(months_with_stories(conn, lang, now)) | _months(retracted))
 
 
 def stories_in_month(
@@ -51,7 +69,7 @@ def stories_in_month(
     a = articles.c
     rows = conn.execute(
         select(a.document)
-        .where(_visible(lang, now), a.published >= start, a.published < end)
+        .where(_own_stories(lang, now), a.published >= start, a.published < end)
         .order_by(a.published.desc(), a.id.desc())
     ).scalars()
     return [article_from_dict(json.loads(doc)) for doc in rows]

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Select, and_, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from feeds.model import Article, Status, article_from_dict, article_to_dict, slugify
 from feeds.store import websub
@@ -130,7 +141,10 @@ def _decode(document: str) -> Article:
     return article_from_dict(json.loads(document))
 
 
-def _visible_select(query: FeedQuery, now: datetime) -> Select[str]:
+def visible(query: FeedQuery, now: datetime) -> ColumnElement[bool]:
+    """The one rule for which stored articles ``query`` shows at ``now``: published or
+    scheduled and due, in the query's language, narrowed as it asks. The live feeds,
+    their facets and the monthly archives (``feeds.store.archive``) all use it."""
     a = articles.c
     conditions = [
         a.status.in_(_VISIBLE),
@@ -157,7 +171,11 @@ def _visible_select(query: FeedQuery, now: datetime) -> Select[str]:
         )
     if query.source_id is not None:
         conditions.append(a.source_id == query.source_id)
-    return select(a.document).where(*conditions)
+    return and_(*conditions)
+
+
+def _visible_select(query: FeedQuery, now: datetime) -> Select[str]:
+    return select(articles.c.document).where(visible(query, now))
 
 
 def list_visible(conn: Connection, query: FeedQuery, now: datetime) -> list[Article]:
@@ -182,18 +200,11 @@ def next_publication(conn: Connection, now: datetime) -> datetime | None:
 def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]:
     """Sections, tags and authors with visible own stories in ``lang``, by name."""
     a = articles.c
-    visible = and_(
-        a.aggregated.is_(False),
-        a.status.in_(_VISIBLE),
-        a.published <= now,
-        exists().where(
-            and_(article_languages.c.article_id == a.id, article_languages.c.lang == lang)
-        ),
-    )
+    own = visible(FeedQuery(lang=lang, aggregated=False), now)
     result: dict[str, list[Facet]] = {}
     sections = conn.execute(
         select(a.section_slug, func.count())
-        .where(visible, a.section_slug.is_not(None))
+        .where(own, a.section_slug.is_not(None))
         .group_by(a.section_slug)
         .order_by(a.section_slug)
     ).all()
@@ -205,7 +216,7 @@ def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]
         rows = conn.execute(
             select(table.c.slug, func.min(label), func.count())
             .join(articles, articles.c.id == table.c.article_id)
-            .where(visible)
+            .where(own)
             .group_by(table.c.slug)
             .order_by(table.c.slug)
         ).all()

@@ -1,29 +1,46 @@
-"""Stories retracted recently: the Atom feeds keep a tombstone for each (RFC 6721)."""
+"""Stories retracted after they had been public: Atom feeds and archives keep a tombstone
+for each (RFC 6721)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, select
 
 from feeds.model import Article, Status, article_from_dict
 from feeds.store.schema import articles
 
-__all__ = ["retracted_since"]
+__all__ = ["public_retraction", "retracted", "retracted_since"]
+
+
+def public_retraction() -> ColumnElement[bool]:
+    """A retracted story that had been public (published before its retraction): one a
+    reader or partner may have copied. Drafts withdrawn before their time are not."""
+    a = articles.c
+    return and_(a.status == Status.RETRACTED.value, a.published <= a.retracted_at)
+
+
+def retracted(
+    conn: Connection,
+    *,
+    since: datetime | None = None,
+    published: tuple[datetime, datetime] | None = None,
+) -> list[tuple[Article, datetime]]:
+    """``(story, retracted_at)`` of public retractions, newest retraction first: those
+    retracted at or after ``since``, and/or published in ``[start, end)``."""
+    a = articles.c
+    conditions = [public_retraction()]
+    if since is not None:
+        conditions.append(a.retracted_at >= since)
+    if published is not None:
+        conditions += [a.published >= published[0], a.published < published[1]]
+    rows = conn.execute(
+        select(a.document, a.retracted_at).where(*conditions).order_by(a.retracted_at.desc(), a.id)
+    ).all()
+    return [(article_from_dict(json.loads(row.document)), row.retracted_at) for row in rows]
 
 
 def retracted_since(conn: Connection, since: datetime) -> list[tuple[Article, datetime]]:
-    """``(story, retracted_at)`` for stories retracted at or after ``since`` that had been
-    public (published before their retraction), newest retraction first."""
-    a = articles.c
-    rows = conn.execute(
-        select(a.document, a.retracted_at)
-        .where(
-            a.status == Status.RETRACTED.value,
-            a.retracted_at >= since,
-            a.published <= a.retracted_at,
-        )
-        .order_by(a.retracted_at.desc(), a.id)
-    ).all()
-    return [(article_from_dict(json.loads(row.document)), row.retracted_at) for row in rows]
+    """Public retractions at or after ``since`` (the live feeds' recent tombstones)."""
+    return retracted(conn, since=since)

@@ -1,13 +1,22 @@
 """``/{lang}/archive/{YYYY}/{MM}/{atom.xml|rss.xml|feed.json}``: RFC 5005 monthly archives.
 
-A closed month changes only when a story in it is edited or retracted, so its archive is
-cached for a day (and revalidated with its ETag after that); the current month's archive
-is cached like the live feeds. See ``feeds.publish.archive`` for the documents.
+A complete month (UTC, by the injected clock) is an archive document: marked
+``fh:archive``, cached for a day (``CLOSED_MONTH_MAX_AGE``; then revalidated with its
+ETag) because it changes only when a story in it is edited or retracted, and its Atom
+version carries an RFC 6721 tombstone for every story of the month retracted after it
+was public. Not ``immutable``: a retraction must still reach caches within a day.
+
+The current month is not an archive document (RFC 5005 §4: archive documents are
+stable, and this one still gains stories). Its URL answers as a page of the live feed,
+without ``fh:archive`` and with the live feed's ``cache_max_age``, so a link made during
+the month keeps working and becomes the archive when the month ends; no archive and no
+live feed links to it as an archive. See ``feeds.publish.archive`` for the documents.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -16,28 +25,48 @@ from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
 from feeds.model import Article
-from feeds.publish.archive import ArchiveExtension, archive_path, is_closed, neighbours, parse_month
+from feeds.publish.archive import (
+    ArchiveExtension,
+    Month,
+    archive_path,
+    current_month,
+    is_closed,
+    neighbours,
+    parse_month,
+)
 from feeds.publish.description import EPOCH, FeedDescription
+from feeds.publish.extension import Extension
 from feeds.publish.render import render
 from feeds.publish.selection import Format, Selection
+from feeds.publish.tombstone import TombstoneExtension
 from feeds.store import Store
 from feeds.store import archive as queries
+from feeds.store.tombstones import retracted
 from feeds.web.errors import not_found
+from feeds.web.tombstones import retractions_in
 from feeds.web.variant import Variant, read_headers, send_variant
 
-__all__ = ["ArchiveEndpoint", "routes"]
+__all__ = ["CLOSED_MONTH_MAX_AGE", "ArchiveEndpoint", "routes"]
 
 CLOSED_MONTH_MAX_AGE = 86_400
 
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 class ArchiveEndpoint:
-    """Renders an archive once per store state: the store's revision plus the time of the
-    next embargoed story (which becomes visible without a write)."""
+    """Renders an archive once per store state: the store's revision, the time of the
+    next embargoed story (which becomes visible without a write) and the current month
+    (which decides what is complete and what the neighbours are)."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, clock: Clock = _utc_now) -> None:
         self.settings = settings
         self.store = store
-        self.cache: dict[tuple[str, tuple[int, int], Format], tuple[object, Variant | None]] = {}
+        self.clock = clock
+        self.cache: dict[tuple[str, Month, Format], tuple[object, Variant | None]] = {}
         self.lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,17 +77,15 @@ class ArchiveEndpoint:
         if month is None or fmt is None or lang not in self.settings.site.languages:
             await not_found(self.settings, scope["path"])(scope, receive, send)
             return
-        variant = await run_in_threadpool(self.cached, lang, month, fmt, datetime.now(UTC))
+        variant = await run_in_threadpool(self.cached, lang, month, fmt, self.clock())
         if variant is None:
             await not_found(self.settings, scope["path"])(scope, receive, send)
             return
         await send_variant(scope, send, variant, read_headers(scope))
 
-    def cached(
-        self, lang: str, month: tuple[int, int], fmt: Format, now: datetime
-    ) -> Variant | None:
+    def cached(self, lang: str, month: Month, fmt: Format, now: datetime) -> Variant | None:
         embargo = self.store.next_publication(now)
-        stamp = (self.store.revision().number, embargo, is_closed(month, now))
+        stamp = (self.store.revision().number, embargo, current_month(now))
         key = (lang, month, fmt)
         with self.lock:
             hit = self.cache.get(key)
@@ -69,41 +96,42 @@ class ArchiveEndpoint:
             self.cache[key] = (stamp, variant)
         return variant
 
-    def variant(
-        self, lang: str, month: tuple[int, int], fmt: Format, now: datetime
-    ) -> Variant | None:
+    def variant(self, lang: str, month: Month, fmt: Format, now: datetime) -> Variant | None:
         with self.store.reading() as conn:
-            months = queries.months_with_stories(conn, lang, now)
+            months = queries.archive_months(conn, lang, now)
             if month not in months:
                 return None
             stories = queries.stories_in_month(conn, lang, month[0], month[1], now)
-        body = render(
-            self.description(lang, month, fmt, months),
-            fmt,
-            stories,
-            extensions=[ArchiveExtension(self.older_url(lang, month, fmt, months))],
-        )
-        site = self.settings.site
+            gone = retracted(conn, published=queries.month_bounds(*month))
         closed = is_closed(month, now)
-        max_age = CLOSED_MONTH_MAX_AGE if closed else site.cache_max_age
+        # Archives link only to archives: complete months.
+        complete = [m for m in months if is_closed(m, now)]
+        older, newer = neighbours(complete, month)
+        extensions: list[Extension] = []
+        if closed:
+            extensions.append(ArchiveExtension(self._url(lang, older, fmt)))
+        if fmt is Format.ATOM:
+            retractions = retractions_in(Selection(lang), gone)
+            if retractions:
+                extensions.append(TombstoneExtension(retractions))
+        body = render(
+            self.description(lang, month, fmt, older, newer), fmt, stories, extensions=extensions
+        )
+        max_age = CLOSED_MONTH_MAX_AGE if closed else self.settings.site.cache_max_age
         return Variant(
             body,
             f"{fmt.media_type}; charset=utf-8",
-            last_modified=_last_modified(stories),
+            last_modified=_last_modified(stories, [when for _, when in gone]),
             cache_control=f"public, max-age={max_age}",
         )
 
-    def older_url(
-        self, lang: str, month: tuple[int, int], fmt: Format, months: list[tuple[int, int]]
-    ) -> str | None:
-        older, _ = neighbours(months, month)
-        return self.settings.site.absolute(archive_path(lang, older, fmt)) if older else None
+    def _url(self, lang: str, month: Month | None, fmt: Format) -> str | None:
+        return self.settings.site.absolute(archive_path(lang, month, fmt)) if month else None
 
     def description(
-        self, lang: str, month: tuple[int, int], fmt: Format, months: list[tuple[int, int]]
+        self, lang: str, month: Month, fmt: Format, older: Month | None, newer: Month | None
     ) -> FeedDescription:
         site = self.settings.site
-        older, newer = neighbours(months, month)
         links = [("current", site.absolute(Selection(lang).path(fmt)))]
         if older:
             links.append(("prev-archive", site.absolute(archive_path(lang, older, fmt))))
@@ -121,13 +149,16 @@ class ArchiveEndpoint:
             publisher=site.publisher,
             extra_links=tuple(links),
             copyright=site.copyright,
+            # A month whose every story was retracted still dates itself by its stories'
+            # month, never by the clock: same data, same bytes.
+            updated_fallback=queries.month_bounds(*month)[0],
         )
 
 
-def _last_modified(stories: list[Article]) -> datetime:
-    return max((a.updated for a in stories), default=EPOCH)
+def _last_modified(stories: list[Article], retractions: list[datetime]) -> datetime:
+    return max([*(a.updated for a in stories), *retractions], default=EPOCH)
 
 
-def routes(settings: Settings, store: Store) -> list[Route]:
-    endpoint = ArchiveEndpoint(settings, store)
+def routes(settings: Settings, store: Store, clock: Clock = _utc_now) -> list[Route]:
+    endpoint = ArchiveEndpoint(settings, store, clock)
     return [Route("/{lang}/archive/{year}/{month}/{file}", endpoint, methods=["GET", "HEAD"])]

@@ -1,4 +1,5 @@
-"""Which feeds exist: the site's languages and, per language, its sections, tags, authors.
+"""Which feeds exist: the site's languages and, per language, its sections, tags, authors
+and the months that have an archive.
 
 Feeds for a configured language always exist (the main and the aggregated feed, even when
 empty); a section, tag or author feed exists while at least one visible story of its own
@@ -9,42 +10,72 @@ slug is a 404 without a query per request.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
 from feeds.config import Settings
+from feeds.publish.archive import Month
 from feeds.publish.selection import Kind, Selection
-from feeds.store import Facet, Store
+from feeds.store import Facet, Store, archive
 from feeds.web.freshness import Freshness
 
 __all__ = ["Catalog"]
 
 Facets = dict[str, list[Facet]]
+T = TypeVar("T")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Catalog:
-    def __init__(self, settings: Settings, store: Store, freshness: Freshness) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        freshness: Freshness,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self.languages = settings.site.languages
         self.store = store
         self.freshness = freshness
+        self.clock = clock
         self._lock = threading.Lock()
         self._generation = -1
-        self._facets: dict[str, Facets] = {}
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _cached(self, what: str, lang: str, compute: Callable[[datetime], T]) -> T:
+        """``compute(now)``, once per generation and language."""
+        generation = self.freshness.generation
+        key = (what, lang)
+        with self._lock:
+            if generation != self._generation:
+                self._cache = {}
+                self._generation = generation
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cast(T, cached)
+        found = compute(self.clock())
+        with self._lock:
+            if generation == self._generation:
+                self._cache[key] = found
+        return found
 
     def facets(self, lang: str) -> Facets:
         """Sections, tags and authors of ``lang`` (blocking: call it in a worker thread)."""
-        generation = self.freshness.generation
-        with self._lock:
-            if generation != self._generation:
-                self._facets = {}
-                self._generation = generation
-            cached = self._facets.get(lang)
-        if cached is not None:
-            return cached
-        found = self.store.facets(lang, datetime.now(UTC))
-        with self._lock:
-            if generation == self._generation:
-                self._facets[lang] = found
-        return found
+        return self._cached("facets", lang, lambda now: self.store.facets(lang, now))
+
+    def archive_months(self, lang: str) -> list[Month]:
+        """Every month of ``lang`` with an archive, oldest first, the current one included
+        (blocking). ``Freshness`` starts a new generation when a month ends."""
+
+        def read(now: datetime) -> list[Month]:
+            with self.store.reading() as conn:
+                return archive.archive_months(conn, lang, now)
+
+        return self._cached("archive", lang, read)
 
     def facet(self, selection: Selection) -> Facet | None:
         """The section, tag or author a selection narrows to, if it has visible stories."""

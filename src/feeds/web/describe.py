@@ -12,14 +12,27 @@ from feeds.config import Settings
 from feeds.model import Article
 from feeds.publish.archive import current_feed_links
 from feeds.publish.description import FeedDescription
+from feeds.publish.opml import OpmlFeed
 from feeds.publish.selection import Format, Kind, Selection
 from feeds.store import FeedQuery
 from feeds.web.catalog import Catalog
 
-__all__ = ["LANGUAGE_NAMES", "describe", "feed_label", "feed_query", "language_name", "word"]
+__all__ = [
+    "FORMAT_NAMES",
+    "LANGUAGE_NAMES",
+    "describe",
+    "feed_label",
+    "feed_query",
+    "language_name",
+    "opml_groups",
+    "page_path",
+    "word",
+]
 
 # Each language named in itself, for menus that list languages side by side.
 LANGUAGE_NAMES = {"en": "English", "hy": "Հայերեն", "ru": "Русский"}
+
+FORMAT_NAMES = {Format.RSS: "RSS", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
 
 # The few words our feed titles and pages add around the newsroom's own text.
 _WORDS: dict[str, dict[str, str]] = {
@@ -82,6 +95,42 @@ def feed_label(selection: Selection, catalog: Catalog, articles: Sequence[Articl
     return facet.label if facet else (selection.slug or "")
 
 
+def page_path(selection: Selection) -> str:
+    """The HTML page a feed mirrors (RSS ``<link>``, Atom rel=alternate, OPML ``htmlUrl``).
+
+    The site has no section, tag or author pages, so those feeds mirror the language's
+    front page, as the main feed does; the aggregated feed mirrors the news page, where
+    other outlets' stories are shown (``/{lang}/news``).
+    """
+    if selection.kind is Kind.AGGREGATED:
+        return f"/{selection.lang}/news"
+    return f"/{selection.lang}/"
+
+
+def opml_groups(
+    settings: Settings, catalog: Catalog, formats: Sequence[Format] = tuple(Format)
+) -> list[tuple[str, list[OpmlFeed]]]:
+    """Every feed in each of ``formats``, grouped by language (blocking: reads facets).
+
+    One outline per feed and format, its text saying which: "Caucasus Wire: Politics
+    (Atom)". A reader importing the whole list subscribes to each feed once per format;
+    ``/feeds.opml?format=rss`` lists one format only.
+    """
+    site = settings.site
+    groups = []
+    for lang in site.languages:
+        feeds = []
+        for selection, _ in catalog.selections(lang):
+            label = feed_label(selection, catalog)
+            title = site.title(lang) + (f": {label}" if label else "")
+            html_url = site.absolute(page_path(selection))
+            for fmt in formats:
+                text = f"{title} ({FORMAT_NAMES[fmt]})"
+                feeds.append(OpmlFeed(text, site.absolute(selection.path(fmt)), html_url, lang))
+        groups.append((f"{language_name(lang)} ({lang})", feeds))
+    return groups
+
+
 def describe(
     settings: Settings,
     catalog: Catalog,
@@ -103,11 +152,15 @@ def describe(
     formats = tuple(
         (other, site.absolute(selection.path(other))) for other in Format if other != fmt
     )
+    archive_links: tuple[tuple[str, str], ...] = ()
+    if selection.kind is Kind.ALL:
+        months = catalog.archive_months(lang)
+        archive_links = current_feed_links(selection, fmt, months, catalog.clock())
     return FeedDescription(
         selection=selection,
         title=title,
         description=description,
-        home_url=site.absolute(f"/{lang}/"),
+        home_url=site.absolute(page_path(selection)),
         self_url=site.absolute(selection.path(fmt)),
         icon=site.absolute(site.icon),
         logo=site.absolute(site.logo),
@@ -115,9 +168,7 @@ def describe(
         language_alternates=siblings,
         format_alternates=formats,
         hubs=settings.websub_hubs,
-        # RFC 5005: the main feed links to its newest monthly archive (feeds.web.archive).
-        extra_links=tuple(
-            (rel, site.absolute(path)) for rel, path in current_feed_links(selection, fmt, articles)
-        ),
+        # RFC 5005: the main feed links to its newest complete month (feeds.web.archive).
+        extra_links=tuple((rel, site.absolute(path)) for rel, path in archive_links),
         copyright=site.copyright,
     )

@@ -2,8 +2,9 @@
 
 Every write in any process bumps the store's revision. ``Freshness`` reads it at most
 every ``interval`` seconds (0.5 s, so another process's write shows within a second) and
-counts a new *generation* when it moved, or when a scheduled story's time has come
-(``Store.next_publication``), so an embargoed story appears on time without a write.
+counts a new *generation* when it moved, when a scheduled story's time has come
+(``Store.next_publication``), so an embargoed story appears on time without a write, or
+when a month (UTC) ends, so the main feeds link to the month that just became an archive.
 Cached things remember the generation they were made in; an older one is re-rendered.
 
 The check runs on the request that finds it due, in a worker thread; requests arriving
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 
+from feeds.publish.archive import next_month_start
 from feeds.store import Store
 
 __all__ = ["Freshness"]
@@ -34,6 +36,7 @@ class Freshness:
         self.revision: int | None = None
         self.changed_at = datetime(2000, 1, 1, tzinfo=UTC)
         self.next_publication: datetime | None = None
+        self.month_ends = datetime(2000, 1, 1, tzinfo=UTC)
         self.next_check = 0.0  # time.monotonic() value; 0 means "check on first use"
         self._checking = False
 
@@ -58,9 +61,12 @@ class Freshness:
         current = self.store.revision()
         now = datetime.now(UTC)
         due = self.next_publication is not None and now >= self.next_publication
+        # A month ending changes the live feed's prev-archive link (feeds.web.archive).
+        due = due or now >= self.month_ends
         if current.number == self.revision and not due and self.generation:
             return
         self.next_publication = self.store.next_publication(now)
+        self.month_ends = next_month_start(now)
         self.changed_at = max(self.changed_at, current.changed_at)
         self.revision = current.number
         self.generation += 1  # last: readers on the event loop see a complete state

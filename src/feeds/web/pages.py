@@ -17,7 +17,7 @@ from starlette.routing import Route
 from feeds.config import Settings
 from feeds.publish.opml import render_opml
 from feeds.publish.selection import Format, Selection
-from feeds.web.describe import language_name
+from feeds.web.describe import opml_groups
 from feeds.web.errors import not_found
 from feeds.web.feedcache import FeedCache
 from feeds.web.freshness import Freshness
@@ -98,30 +98,15 @@ def page_routes(
         )
         return VariantResponse(variant)
 
-    def opml_groups(fmt: Format) -> list[tuple[str, list[tuple[str, str, str]]]]:
-        groups = []
-        for lang in site.languages:
-            feeds_of_lang = [
-                (link.title, link.url, site.absolute(f"/{lang}/"))
-                for group in pages.groups(lang)
-                for link in group.links
-                if link.fmt is fmt
-            ]
-            groups.append((f"{language_name(lang)} ({lang})", feeds_of_lang))
-        return groups
-
     async def opml(request: Request) -> Response | VariantResponse:
-        """Every feed, grouped by language, once per selection (``?format=atom|json|rss``).
-
-        One format per list: a reader importing it should not subscribe to the same
-        stories three times. RSS unless asked otherwise.
-        """
+        """Every feed in every format, grouped by language (``feeds.web.describe``);
+        ``?format=atom|json|rss`` lists one format only."""
         await freshness.ensure()
-        fmt = Format.RSS
+        formats = tuple(Format)
         asked = request.query_params.get("format")
         if asked:
             try:
-                fmt = Format(asked)
+                formats = (Format(asked),)
             except ValueError:
                 return Response(
                     f"format must be one of {', '.join(Format)}\n",
@@ -130,10 +115,10 @@ def page_routes(
                 )
         title = f"{site.publisher}: feeds"
         variant = await cache.get(
-            ("opml", fmt.value),
+            ("opml", asked or ""),
             "text/x-opml; charset=utf-8",
             "Accept-Encoding",
-            lambda: render_opml(title, opml_groups(fmt)),
+            lambda: render_opml(title, opml_groups(settings, pages.catalog, formats)),
         )
         return VariantResponse(variant)
 

@@ -1,8 +1,10 @@
-"""The tombstones a public Atom feed carries: its stories retracted in the last days."""
+"""The tombstones an Atom document carries: its stories retracted in the last days (live
+feeds, partner feeds) or, for a monthly archive, every story of that month retracted
+after it was public."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from feeds.config import Settings
@@ -13,7 +15,22 @@ from feeds.publish.tombstone import Retraction, TombstoneExtension
 from feeds.store import Store
 from feeds.store.tombstones import retracted_since
 
-__all__ = ["tombstone_extensions"]
+__all__ = ["retractions_in", "tombstone_extensions"]
+
+
+def retractions_in(
+    selection: Selection,
+    retracted: Iterable[tuple[Article, datetime]],
+    keep: Callable[[Article], bool] | None = None,
+) -> list[Retraction]:
+    """The retractions of stories that ``selection`` held (and ``keep`` accepts)."""
+    found = []
+    for article, when in retracted:
+        if selection.matches(article) and (keep is None or keep(article)):
+            translation = article.translation(selection.lang)
+            url = translation.url if translation else None
+            found.append(Retraction(article.id, when, url))
+    return found
 
 
 def tombstone_extensions(
@@ -34,10 +51,5 @@ def tombstone_extensions(
         return []
     with store.reading() as conn:
         retracted = retracted_since(conn, now - timedelta(days=days))
-    retractions = []
-    for article, when in retracted:
-        if selection.matches(article) and (keep is None or keep(article)):
-            translation = article.translation(selection.lang)
-            url = translation.url if translation else None
-            retractions.append(Retraction(article.id, when, url))
+    retractions = retractions_in(selection, retracted, keep)
     return [TombstoneExtension(retractions)] if retractions else []
