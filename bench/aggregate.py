@@ -225,12 +225,9 @@ def drop_postgres_schema(url: str, schema: str) -> None:
 def phase_cycles(
     port: int, feeds: int, workers: int, concurrency: int, postgres: str | None = None
 ) -> dict[str, Any]:
-    from concurrent.futures import ProcessPoolExecutor
-
     from sqlalchemy import update
 
-    from feeds.aggregate.daemon import make_parse_executor
-    from feeds.aggregate.pipeline import Aggregator
+    from feeds.aggregate.pipeline import Aggregator, parse_pool
     from feeds.config import AggregatorSettings, Settings
     from feeds.store import open_store
     from feeds.store.sources import SourceSpec, add_source, sources
@@ -253,22 +250,19 @@ def phase_cycles(
     with store.transaction() as conn:
         for n in range(feeds):
             add_source(conn, SourceSpec(url=f"http://127.0.0.1:{port}/feed/{n}"))
-    executor = make_parse_executor(workers)
+    executor = parse_pool(workers, settings.aggregator.parse_timeout)
     results: dict[str, Any] = {}
 
     async def run() -> None:
         async with Aggregator(settings, store, parse_executor=executor, keep_reports=False) as agg:
-            # Start the worker processes before timing (spawn costs ~1 s each).
-            if isinstance(executor, ProcessPoolExecutor):
-                list(executor.map(abs, range(workers * 2)))
+            # Start the worker processes before timing (the fork server's imports take ~1 s).
+            list(executor.map(abs, range(workers * 2)))
             for name in ("cold", "warm", "changed"):
                 if name == "changed":
                     control(port, bump=0.1)
                 with store.transaction() as conn:
                     conn.execute(update(sources).values(next_poll=datetime.now(UTC)))
-                pids = [os.getpid()]
-                if isinstance(executor, ProcessPoolExecutor):
-                    pids += list(executor._processes)
+                pids = [os.getpid(), *executor.pids()]
                 cpu0, main0 = cpu_seconds(pids), cpu_seconds(pids[:1])
                 started = time.perf_counter()
                 summary = await agg.run_cycle()

@@ -485,12 +485,13 @@ def poll(
 def aggregate(
     workers: Annotated[
         int | None,
-        typer.Option(help="Parser processes (default: one per CPU; 0 = threads)."),
+        typer.Option(min=1, help="Parser processes (default: one per CPU)."),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the polling daemon until SIGTERM or Ctrl-C (several may share one PostgreSQL)."""
-    from feeds.aggregate.daemon import make_parse_executor, run_aggregator
+    from feeds.aggregate.daemon import run_aggregator
+    from feeds.aggregate.pipeline import parse_pool
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
@@ -502,11 +503,11 @@ def aggregate(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        executor = make_parse_executor(workers)
+        executor = parse_pool(workers, settings.aggregator.parse_timeout)
         try:
             await run_aggregator(settings, store, stop, parse_executor=executor)
         finally:
-            executor.shutdown(wait=True)
+            await asyncio.to_thread(executor.shutdown, wait=True)
 
     try:
         asyncio.run(main())

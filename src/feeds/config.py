@@ -117,6 +117,8 @@ class AggregatorSettings:
     lease_seconds: int = 300
     user_agent: str = "feeds/0.1 (+https://github.com/feeds-newsroom/feeds)"
     republish: bool = False
+    # Seconds one document may take to parse; a parse past it is stopped (its worker killed).
+    parse_timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,7 @@ def _parse_aggregator(agg_t: _Table) -> AggregatorSettings:
         lease_seconds=agg_t.whole("lease_seconds", agg_d.lease_seconds),
         user_agent=user_agent,
         republish=agg_t.get("republish", bool, agg_d.republish),
+        parse_timeout=float(agg_t.positive("parse_timeout", agg_d.parse_timeout)),
     )
     if aggregator.min_interval > aggregator.max_interval:
         raise agg_t.error("min_interval", "must not exceed max_interval")

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,20 +23,9 @@ from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.config import Settings
 from feeds.store import Store
 
-__all__ = ["Daemon", "make_parse_executor", "run", "run_aggregator"]
+__all__ = ["Daemon", "run", "run_aggregator"]
 
 log = logging.getLogger("feeds.aggregate")
-
-
-def make_parse_executor(workers: int | None) -> Executor:
-    """Processes for parsing (``workers`` of them, default one per CPU); 0 means threads.
-
-    Processes are started with "spawn": safe inside a threaded server process.
-    """
-    if workers == 0:
-        return ThreadPoolExecutor(2, "feeds-parse")
-    count = workers or os.cpu_count() or 1
-    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
 
 
 class Daemon:
@@ -82,7 +69,11 @@ async def run_aggregator(
     parse_executor: Executor | None = None,
     owner: str | None = None,
 ) -> None:
-    """Poll sources until ``stop`` is set; then finish the writes in flight and return."""
+    """Poll sources until ``stop`` is set; then finish the writes in flight and return.
+
+    Without ``parse_executor`` the aggregator starts its own parse workers (one per CPU,
+    ``feeds.aggregate.pipeline.parse_pool``) and stops them on the way out.
+    """
     agg_settings = settings.aggregator
     async with Aggregator(
         settings, store, parse_executor=parse_executor, owner=owner, keep_reports=False
@@ -90,6 +81,7 @@ async def run_aggregator(
         added = await asyncio.to_thread(aggregator.sync_config)
         if added:
             log.info("registered %d source(s) from the config file", added)
+        await aggregator.workers_started()
         daemon = Daemon(aggregator, stop)
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         scheduler.add_job(

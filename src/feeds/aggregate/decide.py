@@ -415,16 +415,19 @@ def plan_unreadable(
     )
 
 
-def plan_crashed(state: PollState, now: datetime, jitter: float, error: str) -> PollPlan:
-    """Our own failure while handling a poll (a bug, a database error): nothing of the poll
-    was written. Back off like any error, so a source that keeps failing is not retried at
-    once, and keep the stored validators, so the next poll fetches the whole feed again."""
+def plan_crashed(
+    state: PollState, now: datetime, jitter: float, error: str, *, what: str = "internal error"
+) -> PollPlan:
+    """Our own failure while handling a poll (a bug, a database error; ``what`` names it, e.g.
+    a parse stopped at its time limit): nothing of the poll was written. Back off like any
+    error, so a source that keeps failing is not retried at once, and keep the stored
+    validators, so the next poll fetches the whole feed again."""
     errors = state.consecutive_errors + 1
     seconds = _backoff(state, errors)
     return PollPlan(
         health=SourceHealth.ERROR,
         next_poll=_jittered(now, seconds, jitter),
-        reason=f"internal error, {errors} in a row, backing off {seconds}s",
+        reason=f"{what}, {errors} in a row, backing off {seconds}s",
         parse=False,
         consecutive_errors=errors,
         etag=state.etag,

@@ -1,11 +1,13 @@
 """Apply the decider's intents: claim sources, fetch, parse in a worker, write, release.
 
 One ``Aggregator`` per process. The network work runs on the event loop; parsing runs in
-an executor (processes by default for the daemon, threads for tests); database work runs
-in a small thread pool so it never blocks the fetches in flight. Each source's new state,
-entry records and articles are written in one transaction, guarded by its lease: a poll
-is written completely or not at all, and article ids are derived from the entry identity,
-so a poll repeated after a crash rewrites the same rows instead of adding new ones.
+worker processes (``feeds.aggregate.workerpool``: each document's parse is stopped at
+``parse_timeout``, its worker killed and replaced, and the poll recorded as an error);
+database work runs in a small thread pool so it never blocks the fetches in flight. Each
+source's new state, entry records and articles are written in one transaction, guarded by
+its lease: a poll is written completely or not at all, and article ids are derived from
+the entry identity, so a poll repeated after a crash rewrites the same rows instead of
+adding new ones.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from feeds.aggregate.decide import (
 from feeds.aggregate.fetch import Fetcher
 from feeds.aggregate.prepare import ParseJob, Prepared, prepare
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
+from feeds.aggregate.workerpool import JobTimeoutError, WorkerDiedError, WorkerPool
 from feeds.articlerows import NewArticle
 from feeds.config import Settings, SourceConfig
 from feeds.model import Article
@@ -55,7 +58,14 @@ from feeds.store.sources import (
     sync_config_sources,
 )
 
-__all__ = ["Aggregator", "CycleSummary", "PollReport", "owner_id", "spec_from_config"]
+__all__ = [
+    "Aggregator",
+    "CycleSummary",
+    "PollReport",
+    "owner_id",
+    "parse_pool",
+    "spec_from_config",
+]
 
 log = logging.getLogger("feeds.aggregate")
 
@@ -63,6 +73,14 @@ log = logging.getLogger("feeds.aggregate")
 def owner_id() -> str:
     """Who holds a lease: host, process and a random part (pids get reused)."""
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def parse_pool(workers: int | None, time_limit: float) -> WorkerPool:
+    """The parse workers: ``workers`` processes (default one per CPU), each document's parse
+    limited to ``time_limit`` seconds. They start with the parsing modules imported."""
+    return WorkerPool(
+        workers or os.cpu_count() or 1, time_limit, preload=("feeds.aggregate.prepare",)
+    )
 
 
 def spec_from_config(source: SourceConfig) -> SourceSpec:
@@ -163,7 +181,7 @@ class Aggregator:
         self.keep_reports = keep_reports
         self._rng = rng or random.Random()
         self._own_parse_executor = parse_executor is None
-        self._parse_executor = parse_executor or ThreadPoolExecutor(2, "feeds-parse")
+        self._parse_executor = parse_executor or parse_pool(None, self.agg.parse_timeout)
         db_threads = 1 if store.backend == "sqlite" else 4
         self._db = ThreadPoolExecutor(db_threads, "feeds-db")
         self._fetcher = Fetcher(self.agg)
@@ -179,7 +197,15 @@ class Aggregator:
         await self._fetcher.close()
         self._db.shutdown(wait=True)
         if self._own_parse_executor:
-            self._parse_executor.shutdown(wait=True)
+            # Off the loop: a worker busy with a parse finishes it (at most parse_timeout).
+            await asyncio.to_thread(self._parse_executor.shutdown, wait=True)
+
+    async def workers_started(self) -> None:
+        """Wait until the parse workers run. A daemon waits before its first claim, so that
+        no lease is spent waiting for them; ``feeds poll`` does not: its first fetches
+        overlap the workers' start."""
+        if isinstance(self._parse_executor, WorkerPool):
+            await asyncio.to_thread(self._parse_executor.wait_started)
 
     async def _in_db(self, fn: Callable[..., object], *args: object) -> object:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -379,9 +405,10 @@ class Aggregator:
                     content_language=result.content_language,
                     content_location=result.content_location,
                 )
-                loop = asyncio.get_running_loop()
-                prepared = await loop.run_in_executor(self._parse_executor, prepare, job)
-                if prepared.error is not None:
+                prepared, unfinished = await self._prepare(job)
+                if unfinished is not None:
+                    plan = plan_crashed(state, now, jitter, unfinished, what="parse not finished")
+                elif prepared.error is not None:
                     plan = plan_unreadable(state, result, now, jitter, prepared.error)
                 else:
                     plan = plan_poll(state, result, now, jitter, prepared.hints)
@@ -443,6 +470,18 @@ class Aggregator:
             f"; charset: {prepared.charset_note}" if prepared.charset_note else "",
         )
         return report
+
+    async def _prepare(self, job: ParseJob) -> tuple[Prepared, str | None]:
+        """Parse in a worker; with why when the parse did not finish (the worker was stopped
+        at the time limit, or died), in which case nothing of the document is kept."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._parse_executor, prepare, job), None
+        except JobTimeoutError as exc:
+            why = f"parse took longer than {exc.limit:g} s ([aggregator] parse_timeout); stopped"
+        except WorkerDiedError as exc:
+            why = f"parse did not finish: {exc}"
+        return Prepared(error=why), why
 
     def _known(self, source_id: int) -> dict[str, EntryRecord]:
         with self.store.reading() as conn:
