@@ -154,10 +154,7 @@ class _Slot(threading.Thread):
 
     def run(self) -> None:
         try:
-            self._start_worker()
-        except Exception:  # retried with the first job, which then gets the error
-            log.exception("could not start a worker process")
-            self._kill_worker()
+            self._try_start_worker()
         finally:
             self.started.set()
         try:
@@ -165,6 +162,13 @@ class _Slot(threading.Thread):
                 self._run(*item)
         finally:
             self._stop_worker()
+
+    def _try_start_worker(self) -> None:
+        try:
+            self._start_worker()
+        except Exception:  # tried again with the next job, which then gets the error
+            log.exception("could not start a worker process")
+            self._kill_worker()
 
     def _start_worker(self) -> None:
         ours, theirs = multiprocessing.Pipe(duplex=True)
@@ -201,11 +205,13 @@ class _Slot(threading.Thread):
             if not self._conn.poll(limit):
                 self._kill_worker()
                 future.set_exception(JobTimeoutError(limit))
+                self._try_start_worker()
                 return
             ok, value = self._conn.recv()
         except (EOFError, OSError):
             code = self._kill_worker()
             future.set_exception(WorkerDiedError(f"the worker process died (exit code {code})"))
+            self._try_start_worker()
             return
         if ok:
             future.set_result(value)
