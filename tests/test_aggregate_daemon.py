@@ -71,7 +71,7 @@ def write_config(tmp_path: Path, database_url: str, **aggregator: object) -> Pat
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "feeds.cli", "aggregate", "--workers", "1", "--config", str(config)],
+        [sys.executable, "-m", "feeds", "aggregate", "--workers", "1", "--config", str(config)],
         cwd=REPO,
         env=env,
         stdout=log.open("ab"),

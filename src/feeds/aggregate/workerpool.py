@@ -30,7 +30,6 @@ import os
 import pickle
 import queue
 import signal
-import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -88,7 +87,9 @@ class WorkerPool(Executor):
         self._context = multiprocessing.get_context("forkserver")
         if preload:
             # Only the first pool of a process starts the fork server; later ones share it.
-            self._context.set_forkserver_preload([*_main_modules(), *preload])
+            # "__main__": a program's main script runs again in each worker, unless the
+            # fork server has it already (so the ``feeds`` command is a small launcher).
+            self._context.set_forkserver_preload(["__main__", *preload])
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
@@ -249,18 +250,6 @@ class _Slot(threading.Thread):
             pass
         process.join(_EXIT_GRACE_SECONDS)
         self._kill_worker()
-
-
-def _main_modules() -> list[str]:
-    """What the fork server should import for the workers to find ``__main__`` ready.
-
-    Every worker re-runs the parent's main module (as ``__mp_main__``) before its first
-    job. Imported once in the fork server, the script (``"__main__"``) or the module run
-    with ``python -m`` costs each worker nothing but running its top level again.
-    """
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    name = getattr(spec, "name", None)
-    return ["__main__", name] if isinstance(name, str) and name != "__main__" else ["__main__"]
 
 
 def _worker_main(conn: Connection, lifeline: Connection) -> None:
