@@ -110,7 +110,7 @@ def test_poll_stops_a_runaway_parse_and_the_replaced_worker_serves_the_next_cycl
         return first, second
 
     first, second = asyncio.run(go())
-    assert (first.polled, first.errors, first.new) == (4, 1, 6)
+    assert (first.polled, first.errors, first.new) == (4, 1, 6), first.reports
     [failed] = [r for r in first.reports if r.error]
     assert failed.url == deep.url and TIME_LIMIT_ERROR in failed.error
     assert "parse not finished" in failed.reason

@@ -45,6 +45,8 @@ log = logging.getLogger("feeds.aggregate")
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# A worker that has not even read its job after this long is taken for hung.
+_READ_JOB_SECONDS = 120.0
 # A worker asked to stop gets this long to exit before it is killed.
 _EXIT_GRACE_SECONDS = 5.0
 
@@ -203,7 +205,10 @@ class _Slot(threading.Thread):
             return
         limit = self._pool.time_limit
         try:
-            if not self._conn.poll(limit):
+            # First the worker reads the job, importing what it names (not the job's own
+            # time, and bounded apart); then the job runs, within the limit.
+            running = self._conn.poll(_READ_JOB_SECONDS) and self._conn.recv_bytes() == b""
+            if not running or not self._conn.poll(limit):
                 self._kill_worker()
                 future.set_exception(JobTimeoutError(limit))
                 self._try_start_worker()
@@ -260,14 +265,22 @@ def _worker_main(conn: Connection, lifeline: Connection) -> None:
     conn.send_bytes(b"ready")
     while True:
         try:
-            job = conn.recv()
+            job = conn.recv_bytes()
         except EOFError:
             return
-        if job is None:
-            return
-        fn, args, kwargs = job
+        answer: tuple[bool, Any]
         try:
-            answer: tuple[bool, Any] = (True, fn(*args, **kwargs))
+            message = pickle.loads(job)  # noqa: S301 (from our parent)
+        except Exception as exc:  # e.g. the function's module does not import here
+            conn.send_bytes(b"")
+            conn.send((False, (_portable(exc), "".join(traceback.format_exception(exc)))))
+            continue
+        if message is None:
+            return
+        fn, args, kwargs = message
+        conn.send_bytes(b"")  # running: the time limit counts from now
+        try:
+            answer = (True, fn(*args, **kwargs))
         except BaseException as exc:
             answer = (False, (_portable(exc), "".join(traceback.format_exception(exc))))
         try:
