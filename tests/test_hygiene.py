@@ -255,3 +255,33 @@ def test_a_huge_body_is_cut_between_tags_and_stays_well_formed() -> None:
     assert len(html) <= CAPS["body_html"] + 100
     assert html.endswith("…</p>") or html.endswith("…</b></p>")
     assert html.count("<b>") == html.count("</b>")
+
+
+def test_huge_feed_source_author_and_tag_texts_are_cut_to_their_caps() -> None:
+    huge = "Լուր " * 200_000  # a megabyte of Armenian words
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": huge,
+        "items": [
+            {
+                "id": "urn:1",
+                "url": "https://h.example/1",
+                "title": huge,
+                "summary": huge,
+                "authors": [{"name": huge}],
+                "tags": [huge],
+            }
+        ],
+    }
+    job = ParseJob(1, SOURCE, huge, "hy", None, None, json.dumps(doc).encode(), None, {}, NOW)
+    prepared = prepare(job)
+    assert prepared.feed_title is not None and len(prepared.feed_title) <= CAPS["feed_title"]
+    [entry] = prepared.entries
+    assert entry.new is not None
+    doc_out = json.loads(entry.new.document)
+    translation = doc_out["translations"]["hy"]
+    assert translation["title"].endswith("Լուր…") and len(translation["title"]) <= CAPS["title"]
+    assert len(translation["summary"]) <= CAPS["summary"]
+    assert len(doc_out["source"]["title"]) <= CAPS["source_title"]
+    assert [len(a["name"]) <= CAPS["author"] for a in doc_out["authors"]] == [True]
+    assert [len(t) <= CAPS["tag"] for t in doc_out["tags"]] == [True]
