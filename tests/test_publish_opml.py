@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from feeds.publish import render_opml
+from feeds.publish.opml import OpmlFeed
 
 GROUPS = [
     (
@@ -39,6 +40,16 @@ def test_opml_lists_every_feed_under_its_language() -> None:
         for folder in folders
     ]
     assert listed == [[("rss", *feed) for feed in feeds] for _, feeds in GROUPS]
+
+
+def test_folders_carry_only_text_and_feeds_their_language() -> None:
+    feed = OpmlFeed("Wire (Atom)", "https://n.example/en/atom.xml", "https://n.example/en/", "en")
+    root = etree.fromstring(render_opml("t", [("English", [feed])]))
+    (folder,) = root.findall("body/outline")
+    # OPML 2.0: an outline with more than a text attribute must say its type.
+    assert dict(folder.attrib) == {"text": "English"}
+    (outline,) = folder.findall("outline")
+    assert outline.get("type") == "rss" and outline.get("language") == "en"
 
 
 def test_an_empty_list_still_parses() -> None:
