@@ -24,6 +24,13 @@ HOSTILE_BODY = (
     'the table</a>.</p><pre>if (a[b[0]]>1) { x = "]]>"; }</pre><p>]]&gt; and <![CDATA[ '
     "literally: ]]></p>"
 )
+# HOSTILE_BODY as every feed carries it: sanitised at render time (feeds.safehtml), so
+# links gain rel, a ">" in text is escaped and the CDATA section (a comment to HTML) goes.
+PUBLISHED_BODY = (
+    '<p>Fares rise from 100 to 200 &amp; more; see <a href="https://x.example/?a=1&amp;b=2" '
+    'rel="noopener noreferrer">the table</a>.</p><pre>if (a[b[0]]&gt;1) { x = "]]&gt;"; }'
+    "</pre><p>]]&gt; and </p>"
+)
 
 
 def _t(lang: str, slug: str, title: str, summary: str = "", body: str = "") -> Translation:

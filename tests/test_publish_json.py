@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from feeds.publish import Format, Kind, Selection, entry_id, render
-from tests.publish_fixtures import BASE, HOSTILE_BODY, HUB, SELECTIONS, chosen, describe
+from tests.publish_fixtures import BASE, HUB, PUBLISHED_BODY, SELECTIONS, chosen, describe
 
 
 def json_feed(selection: Selection, *, full_text: bool = True) -> tuple[bytes, dict[str, Any]]:
@@ -84,7 +84,7 @@ def test_text_is_utf8_not_escaped_and_hostile_html_survives() -> None:
     assert "Կովկաս Լուր".encode() in data
     assert b"\\u" not in data
     metro = next(i for i in doc["items"] if i["id"] == entry_id("yerevan-metro-fares", "hy"))
-    assert metro["content_html"] == HOSTILE_BODY
+    assert metro["content_html"] == PUBLISHED_BODY
     _, en = json_feed(Selection("en"))
     metro = next(i for i in en["items"] if i["id"] == entry_id("yerevan-metro-fares", "en"))
     assert metro["title"] == "Metro fares & <tickets> double ]]> overnight"

@@ -16,8 +16,8 @@ from feeds.model import Article
 from feeds.publish import Format, Kind, Selection, entry_id, render
 from tests.publish_fixtures import (
     BASE,
-    HOSTILE_BODY,
     HUB,
+    PUBLISHED_BODY,
     SELECTIONS,
     aggregated,
     all_articles,
@@ -181,7 +181,7 @@ def test_full_text_is_escaped_so_cdata_terminators_cannot_break_the_document() -
     data = rss(Selection("en"))
     channel = channel_of(data)
     item = item_for(channel, "yerevan-metro-fares", "en")
-    assert item.findtext("content:encoded", namespaces=NS) == HOSTILE_BODY
+    assert item.findtext("content:encoded", namespaces=NS) == PUBLISHED_BODY
     assert item.findtext("title") == "Metro fares & <tickets> double ]]> overnight"
     assert (
         b"<![CDATA["

@@ -16,6 +16,7 @@ Environment variables win over the file:
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,8 @@ class SiteSettings:
     cache_max_age: int = 300
     # RFC 6721: days a retracted story's tombstone stays in the Atom feeds (0: none).
     tombstone_days: int = 7
+    # Hosts whose https pages a story may embed (<iframe>), e.g. www.youtube-nocookie.com.
+    embed_hosts: tuple[str, ...] = ()
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or next(iter(self.titles.values()), self.publisher)
@@ -331,6 +334,14 @@ def _check_url(table: _Table, key: str, value: str) -> str:
     return value
 
 
+def _embed_hosts(table: _Table) -> tuple[str, ...]:
+    hosts = table.strings("embed_hosts")
+    for host in hosts:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)*", host):
+            raise table.error("embed_hosts", f"{host!r} is not a host name (no scheme, no path)")
+    return tuple(h.lower() for h in hosts)
+
+
 def _check_link(table: _Table, key: str, value: str) -> str:
     """A path on the site (``/static/logo.png``) or an absolute http(s) URL."""
     if value.startswith("/") and not value.startswith("//"):
@@ -380,6 +391,7 @@ def _parse_site(site_t: _Table) -> SiteSettings:
         max_items=site_t.whole("max_items", site_d.max_items),
         cache_max_age=site_t.whole("cache_max_age", site_d.cache_max_age, minimum=0),
         tombstone_days=site_t.whole("tombstone_days", site_d.tombstone_days, minimum=0),
+        embed_hosts=_embed_hosts(site_t),
     )
 
 

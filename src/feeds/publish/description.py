@@ -32,6 +32,8 @@ class FeedDescription:
       ``("prev-archive", url)`` for RFC 5005 archives.
     - ``full_text``: False publishes summaries only (no RSS content:encoded, no Atom
       content, JSON content_text instead of content_html).
+    - ``embed_hosts``: hosts whose https ``<iframe>`` embeds the newsroom's HTML may keep
+      (``[site] embed_hosts``); every other frame is removed (``feeds.safehtml``).
     """
 
     selection: Selection
@@ -50,6 +52,7 @@ class FeedDescription:
     generator: str = "feeds"
     full_text: bool = True
     updated_fallback: datetime = EPOCH
+    embed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         fallback = self.updated_fallback

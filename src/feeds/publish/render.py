@@ -12,10 +12,11 @@ from datetime import UTC
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
 from feeds.publish.extension import Extension, RenderContext
-from feeds.publish.items import order_items
+from feeds.publish.items import Item, order_items
 from feeds.publish.jsonfeed import render_json
 from feeds.publish.selection import Format
 from feeds.publish.xmlfeed import render_xml
+from feeds.safehtml import safe_translation
 
 __all__ = ["render"]
 
@@ -34,11 +35,22 @@ def render(
     without a version in the feed's language are left out. The feed-level date is the
     newest ``article.updated``, or ``description.updated_fallback`` for an empty feed.
     Serve with ``fmt.media_type`` (plus ``; charset=utf-8``).
+
+    Every body is sanitised here, whatever the store holds (``feeds.safehtml``): no
+    stored HTML reaches a feed with active content, rows written before a policy
+    change included.
     """
     ctx = RenderContext(description, fmt)
-    items = order_items(articles, ctx.lang)
+    items = _safe(order_items(articles, ctx.lang), description.embed_hosts)
     updated = max((item.updated for item in items), default=description.updated_fallback)
     updated = updated.astimezone(UTC)
     if fmt is Format.JSON:
         return render_json(ctx, items, updated, extensions)
     return render_xml(ctx, items, updated, extensions)
+
+
+def _safe(items: Sequence[Item], embed_hosts: tuple[str, ...]) -> list[Item]:
+    return [
+        item._replace(translation=safe_translation(item.article, item.translation, embed_hosts))
+        for item in items
+    ]

@@ -224,6 +224,26 @@ def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]
     return result
 
 
+def source_languages(conn: Connection, now: datetime) -> dict[int, dict[str, int]]:
+    """For each source with visible aggregated stories: how many there are per language."""
+    a = articles.c
+    rows = conn.execute(
+        select(a.source_id, article_languages.c.lang, func.count())
+        .join(article_languages, article_languages.c.article_id == a.id)
+        .where(
+            a.aggregated.is_(True),
+            a.source_id.is_not(None),
+            a.status.in_(_VISIBLE),
+            a.published <= now,
+        )
+        .group_by(a.source_id, article_languages.c.lang)
+    ).all()
+    result: dict[int, dict[str, int]] = {}
+    for source_id, lang, count in rows:
+        result.setdefault(int(source_id), {})[str(lang)] = int(count)
+    return result
+
+
 def list_articles(
     conn: Connection, *, statuses: Sequence[Status] | None = None, limit: int = 1000
 ) -> list[Article]:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from feeds.config import Settings
 from feeds.store import Store
@@ -35,6 +36,7 @@ from feeds.web.html import Pages
 from feeds.web.images import ImageGate, StaticWithImages
 from feeds.web.newsfeed import newsfeed_routes
 from feeds.web.pages import page_routes
+from feeds.web.security import SecurityHeaders
 
 __all__ = ["BackgroundJob", "create_app"]
 
@@ -104,9 +106,13 @@ def create_app(
 
         background.append(notifier_job(settings, store).run)
 
-    app = Starlette(
+    app = _App(
+        embed_hosts=settings.site.embed_hosts,
         routes=routes,
-        exception_handlers={HTTPException: http_error_handler(settings), 500: server_error},
+        exception_handlers={
+            HTTPException: http_error_handler(settings),
+            500: server_error(settings),
+        },
         lifespan=_lifespan(background),
     )
     app.state.settings = settings
@@ -114,6 +120,18 @@ def create_app(
     app.state.freshness = freshness
     app.state.feed_cache = cache
     return app
+
+
+class _App(Starlette):
+    """Starlette with ``SecurityHeaders`` outside everything, the 500 page included
+    (Starlette's own error middleware sits outside any middleware it is given)."""
+
+    def __init__(self, *, embed_hosts: tuple[str, ...], **options: Any) -> None:
+        self.embed_hosts = embed_hosts
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), embed_hosts=self.embed_hosts)
 
 
 def _optional_routes(module: str, settings: Settings, store: Store) -> list[BaseRoute]:

@@ -152,6 +152,7 @@ class ArchiveEndpoint:
             # A month whose every story was retracted still dates itself by its stories'
             # month, never by the clock: same data, same bytes.
             updated_fallback=queries.month_bounds(*month)[0],
+            embed_hosts=site.embed_hosts,
         )
 
 

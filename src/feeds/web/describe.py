@@ -171,4 +171,5 @@ def describe(
         # RFC 5005: the main feed links to its newest complete month (feeds.web.archive).
         extra_links=tuple((rel, site.absolute(path)) for rel, path in archive_links),
         copyright=site.copyright,
+        embed_hosts=site.embed_hosts,
     )

@@ -1,23 +1,56 @@
-"""Short, helpful answers for what went wrong: 404 says where the feeds are; 500 says little.
+"""Short, helpful answers for what went wrong, in the form the client reads.
 
-Feed readers show these bodies to people, so they are plain text, name the address that
-was asked for, and point at the pages that list every feed.
+- A browser (``Sec-Fetch-Dest: document``, or an ``Accept`` that lists HTML first) gets a
+  small HTML page in the site's style that says what happened and links to the feeds.
+  It never repeats the address asked for: a page that echoes its URL is a page anyone
+  can write on with a crafted link.
+- An API client (``Accept`` naming JSON) gets an RFC 9457 problem document.
+- Everyone else, feed readers above all, gets plain text: readers show these bodies to
+  people, so the 404 names the address that was asked for and where the feeds are.
+
+The choice is made when the answer is sent (``ErrorResponse``), so the helpers below
+need only the settings, and every such answer says ``Vary`` for the headers it read.
+A 500 says little and never shows a traceback; the log has the details.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from functools import cache
+from pathlib import Path
 
+import jinja2
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
+from feeds.web.describe import language_name
 
-__all__ = ["http_error_handler", "not_found", "not_found_text", "server_error"]
+__all__ = [
+    "ErrorResponse",
+    "http_error_handler",
+    "method_not_allowed",
+    "not_found",
+    "not_found_text",
+    "server_error",
+    "wants_html",
+]
 
 log = logging.getLogger("feeds.web")
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_VARY = "Accept, Sec-Fetch-Dest"
+_TITLES = {404: "Page not found", 405: "Method not allowed", 500: "Something went wrong"}
+_HTML_LEAD = {
+    404: "There is nothing at this address. The story or feed may have moved, or the "
+    "link may be mistyped.",
+    405: "This address cannot be used that way.",
+    500: "The page could not be shown. The error has been logged; please try again later.",
+}
 
 
 def not_found_text(settings: Settings, path: str) -> str:
@@ -31,10 +64,96 @@ def not_found_text(settings: Settings, path: str) -> str:
     )
 
 
-def not_found(settings: Settings, path: str) -> Response:
-    return PlainTextResponse(
-        not_found_text(settings, path), status_code=404, headers={"Cache-Control": "no-cache"}
+def wants_html(scope: Scope) -> bool:
+    """Whether the request comes from a browser showing a page (not a reader or a script)."""
+    accept = ""
+    for name, value in scope.get("headers", ()):
+        if name == b"sec-fetch-dest":
+            return bool(value == b"document")
+        if name == b"accept":
+            accept = value.decode("latin-1")
+    first = accept.split(",", 1)[0].strip().lower()
+    return first.startswith(("text/html", "application/xhtml+xml"))
+
+
+def _wants_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            return b"json" in value.lower()
+    return False
+
+
+class ErrorResponse(Response):
+    """An error answer that is HTML, a problem document or plain text, per request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        status_code: int,
+        text: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.text = text
+        self.extra_headers = {"Cache-Control": "no-cache", "Vary": _VARY, **(headers or {})}
+        super().__init__(text, status_code, self.extra_headers, media_type="text/plain")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if wants_html(scope):
+            body = _html_page(self.settings, self.status_code)
+            media_type = "text/html"
+        elif _wants_json(scope):
+            problem = {"status": self.status_code, "title": self.text.strip().splitlines()[0]}
+            body = json.dumps(problem).encode()
+            media_type = "application/problem+json"
+        else:
+            await super().__call__(scope, receive, send)
+            return
+        answer = Response(body, self.status_code, self.extra_headers, media_type=media_type)
+        await answer(scope, receive, send)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
     )
+    env.globals.update(language_name=language_name)
+    return env
+
+
+def _html_page(settings: Settings, status: int) -> bytes:
+    site = settings.site
+    return (
+        _environment()
+        .get_template("error.html")
+        .render(
+            site=site,
+            icon=site.icon,
+            css="/static/site.css",
+            opml=site.absolute("/feeds.opml"),
+            home=site.absolute("/"),
+            discovery=[],
+            status=status,
+            title=_TITLES.get(status, "Error"),
+            lead=_HTML_LEAD.get(status, ""),
+        )
+        .encode("utf-8")
+    )
+
+
+def not_found(settings: Settings, path: str) -> Response:
+    """The site's 404: ``path`` appears only in the plain-text answer for readers."""
+    return ErrorResponse(settings, 404, not_found_text(settings, path))
+
+
+def method_not_allowed(settings: Settings, text: str, allow: str) -> Response:
+    return ErrorResponse(settings, 405, text, headers={"Allow": allow})
 
 
 def http_error_handler(settings: Settings) -> Callable[[Request, Exception], Awaitable[Response]]:
@@ -43,13 +162,20 @@ def http_error_handler(settings: Settings) -> Callable[[Request, Exception], Awa
         if exc.status_code == 404:
             return not_found(settings, request.url.path)
         headers = dict(exc.headers or {})
-        return PlainTextResponse(f"{exc.detail}\n", status_code=exc.status_code, headers=headers)
+        if exc.status_code in _TITLES:
+            return ErrorResponse(settings, exc.status_code, f"{exc.detail}\n", headers=headers)
+        return Response(
+            f"{exc.detail}\n", status_code=exc.status_code, headers=headers, media_type="text/plain"
+        )
 
     return handle
 
 
-async def server_error(request: Request, exc: Exception) -> Response:
-    log.error("500 for %s %s: %r", request.method, request.url.path, exc)
-    return PlainTextResponse(
-        "Internal server error. It has been logged; please try again later.\n", status_code=500
-    )
+def server_error(settings: Settings) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
+        log.error("500 for %s %s: %r", request.method, request.url.path, exc)
+        return ErrorResponse(
+            settings, 500, "Internal server error. It has been logged; please try again later.\n"
+        )
+
+    return handle

@@ -4,8 +4,13 @@ A reader's "river of news": own and external stories merged newest first (at mos
 ``LIMIT``), each with its time in UTC and summary. Own stories link to their page on
 this server (``/{lang}/articles/{id}``); external ones to the original, credited "via"
 their source. ``?source=<id>`` narrows the page to one source's stories (so own stories
-drop out); a filter bar lists every registered source, and the page links to itself in
-the site's other languages.
+drop out), and the page links to itself in the site's other languages.
+
+This page is public: the filter bar lists only what a reader can use, the sources that
+have visible stories in the page's language, by their title (never a feed URL, never a
+source that is blocked, gone or switched off, never one with nothing to show). A source
+asked for in a language it does not publish in says so, linking to the languages it
+does publish in, rather than looking empty.
 
 Every piece of text is escaped by the template, aggregated summaries too: they were
 sanitized on the way in, but this page shows them as text, never as markup.
@@ -27,8 +32,8 @@ from feeds.config import Settings
 from feeds.model import Article
 from feeds.publish.selection import Selection
 from feeds.store import Store
-from feeds.store.articles import FeedQuery
-from feeds.store.sources import list_sources
+from feeds.store.articles import FeedQuery, source_languages
+from feeds.store.sources import SourceRecord, list_sources
 from feeds.web.articles import article_path
 from feeds.web.errors import not_found
 from feeds.web.freshness import Freshness
@@ -48,7 +53,15 @@ _PHRASES: dict[str, dict[str, str]] = {
     "sources": {"en": "Sources", "hy": "Աղբյուրներ", "ru": "Источники"},
     "all": {"en": "All stories", "hy": "Բոլորը", "ru": "Все новости"},
     "empty": {"en": "No stories yet.", "hy": "Լուրեր դեռ չկան։", "ru": "Новостей пока нет."},
+    "elsewhere": {
+        "en": "This source publishes in another language:",
+        "hy": "Այս աղբյուրը հրապարակում է այլ լեզվով՝",
+        "ru": "Этот источник публикует новости на другом языке:",
+    },
+    "source": {"en": "Source", "hy": "Աղբյուր", "ru": "Источник"},
 }
+# A source in one of these states is an operator's business, not a reader's.
+_HIDDEN_HEALTH = frozenset({"blocked", "gone", "not-found"})
 
 
 def news_phrase(key: str, lang: str) -> str:
@@ -154,15 +167,24 @@ class NewsEndpoint:
             else self.store.visible_articles(FeedQuery(lang, limit=LIMIT), now)
         )
         with self.store.reading() as conn:
-            registered = list_sources(conn)
+            published_in = source_languages(conn, now)
+            registered = list_sources(conn, sorted(published_in))
         items = [item for a in merge(own, external) if (item := _item(a, lang)) is not None]
         sources = [SourceLink(news_phrase("all", lang), news_path(lang), source_id is None)]
         sources += [
-            SourceLink(s.display_title, news_path(lang, s.id), s.id == source_id)
+            SourceLink(_label(s, lang), news_path(lang, s.id), s.id == source_id)
             for s in registered
+            if lang in published_in[s.id] and s.enabled and s.health not in _HIDDEN_HEALTH
         ]
         site = self.settings.site
         languages = [(other, news_path(other, source_id)) for other in site.languages]
+        elsewhere = []
+        if source_id is not None and not items:
+            elsewhere = [
+                (other, news_path(other, source_id))
+                for other in site.languages
+                if other in published_in.get(source_id, {})
+            ]
         body = (
             self.pages.env.get_template("newsfeed.html")
             .render(
@@ -176,6 +198,7 @@ class NewsEndpoint:
                 items=items,
                 sources=sources,
                 languages=languages,
+                elsewhere=elsewhere,
                 phrase=news_phrase,
             )
             .encode("utf-8")
@@ -185,6 +208,11 @@ class NewsEndpoint:
         return Variant(
             body, HTML, last_modified=self.freshness.changed_at, cache_control=self.cache_control
         )
+
+
+def _label(source: SourceRecord, lang: str) -> str:
+    """What the filter bar calls a source: its title, never its URL."""
+    return source.title or source.feed_title or f"{news_phrase('source', lang)} {source.id}"
 
 
 def newsfeed_routes(

@@ -126,6 +126,7 @@ def partner_description(
         logo=site.absolute(site.logo),
         publisher=site.publisher,
         copyright=site.copyright,
+        embed_hosts=site.embed_hosts,
     )
 
 
