@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 from lxml import html
+from sqlalchemy import update
 
 from feeds.model import Article, SourceRef, Status, Translation
 from feeds.store import Store
-from feeds.store.sources import SourceSpec, add_source
+from feeds.store.sources import SourceSpec, add_source, sources
 from tests.web_support import NOW, fetch, served, story
 
 HTML = "text/html; charset=utf-8"
@@ -138,3 +139,97 @@ def test_index_links_to_the_news_feed(news: tuple[str, int, int]) -> None:
     base, _, _ = news
     links = html.fromstring(fetch(base + "/").body).xpath("//a")
     assert {"/en/news", "/hy/news", "/ru/news"} <= {a.get("href") for a in links}
+
+
+@pytest.fixture
+def public(store: Store) -> Iterator[tuple[str, dict[str, int]]]:
+    """Sources in every state an operator sees; yields (base, {name: id})."""
+    ids: dict[str, int] = {}
+    with store.transaction() as conn:
+        for name, url in [
+            ("monitor", "https://monitor.example/feed"),
+            ("armenian", "https://hy.example/feed"),
+            ("ghost", "http://10.0.0.5/feed.xml"),
+            ("blocked", "http://10.0.0.6/feed.xml"),
+            ("untitled", "https://untitled.example/feed"),
+        ]:
+            title = None if name == "untitled" else f"{name.title()} Feed"
+            ids[name] = add_source(conn, SourceSpec(url=url, title=title)).id
+        # A source the safety policy refused, with stories from before: an operator's matter.
+        conn.execute(update(sources).where(sources.c.id == ids["blocked"]).values(health="blocked"))
+    refs = {
+        name: SourceRef(
+            f"{name.title()} Feed",
+            f"https://{name}.example/feed",
+            f"https://{name}.example",
+            "en",
+            ids[name],
+        )
+        for name in ids
+    }
+    store.upsert_articles(
+        [
+            external("mon-1", refs["monitor"], hours_ago=1, title="Monitor story"),
+            external("arm-1", refs["armenian"], hours_ago=2, lang="hy", title="Armenian story"),
+            external("blk-1", refs["blocked"], hours_ago=3, title="Blocked story"),
+            external("unt-1", refs["untitled"], hours_ago=4, title="Untitled story"),
+        ]
+    )
+    with served(store, revision_interval=0) as base:
+        yield base, ids
+
+
+def source_bar(base: str, path: str) -> list[html.HtmlElement]:
+    page = html.fromstring(fetch(base + path).body)
+    return list(page.xpath("//nav[@class='sources']/a | //nav[@class='sources']/strong"))
+
+
+def test_the_filter_lists_only_sources_with_stories_in_the_language_and_no_urls(
+    public: tuple[str, dict[str, int]],
+) -> None:
+    base, ids = public
+    en = source_bar(base, "/en/news")
+    assert [e.text_content() for e in en] == [
+        "All stories",
+        "Monitor Feed",
+        f"Source {ids['untitled']}",
+    ]
+    assert [e.get("href") for e in en[1:]] == [
+        f"/en/news?source={ids['monitor']}",
+        f"/en/news?source={ids['untitled']}",
+    ]
+    hy = source_bar(base, "/hy/news")
+    assert [e.text_content() for e in hy] == ["Բոլորը", "Armenian Feed"]
+    for path in ("/en/news", "/hy/news", "/ru/news"):
+        text = (
+            html.fromstring(fetch(base + path).body)
+            .xpath("//nav[@class='sources']")[0]
+            .text_content()
+        )
+        assert "http" not in text and "10.0.0" not in text and "Ghost" not in text, path
+        assert "Blocked" not in text, path
+
+
+def test_a_source_of_another_language_says_where_it_publishes(
+    public: tuple[str, dict[str, int]],
+) -> None:
+    base, ids = public
+    answer = fetch(base + f"/en/news?source={ids['armenian']}")
+    assert answer.status == 200
+    page = html.fromstring(answer.body)
+    assert b"No stories yet" not in answer.body
+    note = page.xpath("//p[@class='elsewhere']")[0]
+    assert note.text_content().startswith("This source publishes in another language:")
+    assert note.xpath("a/@href") == [f"/hy/news?source={ids['armenian']}"]
+    assert titles(rows(base, f"/hy/news?source={ids['armenian']}")) == ["Armenian story"]
+    # A source with no stories anywhere is simply empty.
+    assert b"No stories yet" in fetch(base + f"/en/news?source={ids['ghost']}").body
+
+
+def test_the_source_and_the_time_are_apart(public: tuple[str, dict[str, int]]) -> None:
+    base, _ = public
+    item = rows(base, "/en/news")[0]
+    meta = " ".join(item.xpath(".//p[@class='meta']")[0].text_content().split())
+    when = item.xpath(".//time")[0].text_content()
+    assert meta == f"via Monitor Feed · {when}"
+    assert "Feed2" not in item.text_content()
