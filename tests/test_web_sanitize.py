@@ -82,7 +82,8 @@ def document(article_id: str, body: str, hours_ago: int = 1) -> dict[str, Any]:
             lang: {
                 "title": f"Story {article_id}",
                 "url": f"{BASE}/{lang}/articles/{article_id}",
-                "summary": f"Summary of {article_id}.",
+                # Plain text, but hostile too: RSS readers take <description> for HTML.
+                "summary": f"Summary of {article_id}: {body[:300]}",
                 "body_html": f"<p>marker-{article_id}</p>{body}",
             }
             for lang in ("en", "hy")

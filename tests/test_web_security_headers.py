@@ -207,3 +207,21 @@ def test_500_is_a_short_page_without_a_traceback_for_everyone(base: str) -> None
     for answer in (browser, reader):
         assert b"secret internals" not in answer.body and b"Traceback" not in answer.body
         assert b"app.py" not in answer.body
+
+
+def test_a_missing_image_is_an_html_404_for_a_browser_and_stays_out_of_caches(base: str) -> None:
+    answer = fetch(base + "/static/images/no-such-picture.jpg", BROWSER)
+    assert answer.status == 404
+    assert (answer.header("Content-Type") or "").startswith("text/html")
+    assert answer.header("Cache-Control") == "no-store"
+    assert b"no-such-picture" not in answer.body
+
+
+def test_a_browser_posting_to_a_feed_gets_an_html_405(base: str) -> None:
+    answer = fetch(base + "/en/rss.xml", BROWSER, method="POST")
+    assert answer.status == 405
+    assert answer.header("Allow") == "GET, HEAD"
+    assert (answer.header("Content-Type") or "").startswith("text/html")
+    reader = fetch(base + "/en/rss.xml", READER, method="POST")
+    assert reader.status == 405
+    assert reader.body == b"POST is not allowed here: feeds are read with GET or HEAD.\n"

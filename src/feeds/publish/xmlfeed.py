@@ -18,6 +18,7 @@ Partner ``Extension`` hooks run inside the same feedgen extension, after the cor
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,7 +103,10 @@ def render_xml(
             # validation costs more than the element.
             fe.link(href=t.url, rel="alternate")
         if t.summary:
-            fe.summary(t.summary)
+            # The summary is plain text. Atom says so (type="text"); an RSS reader takes
+            # <description> for entity-encoded HTML (RSS Best Practices Profile, 4.1.1.3),
+            # so there a "<" in the text is escaped, or a reader would run it as markup.
+            fe.summary(t.summary if atom else html.escape(t.summary, quote=False))
         if atom:  # RSS items carry atom:updated from _EntryHook instead
             fe.updated(item.updated.astimezone(UTC))
 

@@ -96,8 +96,8 @@ class ErrorResponse(Response):
     ) -> None:
         self.settings = settings
         self.text = text
-        self.extra_headers = {"Cache-Control": "no-cache", "Vary": _VARY, **(headers or {})}
-        super().__init__(text, status_code, self.extra_headers, media_type="text/plain")
+        extra = {"Cache-Control": "no-cache", "Vary": _VARY, **(headers or {})}
+        super().__init__(text, status_code, extra, media_type="text/plain")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if wants_html(scope):
@@ -110,7 +110,13 @@ class ErrorResponse(Response):
         else:
             await super().__call__(scope, receive, send)
             return
-        answer = Response(body, self.status_code, self.extra_headers, media_type=media_type)
+        # The headers as they are now: a caller may have changed them (images: no-store).
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in self.raw_headers
+            if name not in (b"content-type", b"content-length")
+        }
+        answer = Response(body, self.status_code, headers, media_type=media_type)
         await answer(scope, receive, send)
 
 

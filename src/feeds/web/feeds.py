@@ -27,13 +27,12 @@ from time import monotonic
 from typing import Any
 
 from starlette.datastructures import URLPath
-from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
 from feeds.publish.selection import parse_feed_path
-from feeds.web.errors import not_found
+from feeds.web.errors import method_not_allowed, not_found
 from feeds.web.feedcache import FeedCache
 from feeds.web.freshness import Freshness
 from feeds.web.variant import read_headers, send_variant
@@ -52,7 +51,8 @@ class FeedEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         if method != "GET" and method != "HEAD":
-            await _method_not_allowed(scope, receive, send)
+            text = f"{method} is not allowed here: feeds are read with GET or HEAD.\n"
+            await method_not_allowed(self.settings, text, "GET, HEAD")(scope, receive, send)
             return
         freshness = self.freshness
         if monotonic() >= freshness.next_check:
@@ -71,15 +71,6 @@ class FeedEndpoint:
         if headers.fetch_dest == "document" and not _wants_raw(scope["query_string"]):
             variant = await self.cache.preview(entry)
         await send_variant(scope, send, variant, headers)
-
-
-async def _method_not_allowed(scope: Scope, receive: Receive, send: Send) -> None:
-    response = PlainTextResponse(
-        f"{scope['method']} is not allowed here: feeds are read with GET or HEAD.\n",
-        status_code=405,
-        headers={"Allow": "GET, HEAD"},
-    )
-    await response(scope, receive, send)
 
 
 class FeedRoute(BaseRoute):
