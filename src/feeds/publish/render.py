@@ -6,6 +6,7 @@ so the web layer may hash them for an ETag or cache them by store revision.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC
 
@@ -50,7 +51,15 @@ def render(
 
 
 def _safe(items: Sequence[Item], embed_hosts: tuple[str, ...]) -> list[Item]:
-    return [
-        item._replace(translation=safe_translation(item.article, item.translation, embed_hosts))
-        for item in items
-    ]
+    """``items`` with sanitised bodies. A changed translation replaces the original in
+    its article too: the formats tell "this language" from the others by identity."""
+    safe = []
+    for item in items:
+        original = item.translation
+        cleaned = safe_translation(item.article, original, embed_hosts)
+        if cleaned is not original:
+            translations = tuple(cleaned if t is original else t for t in item.article.translations)
+            article = dataclasses.replace(item.article, translations=translations)
+            item = item._replace(article=article, translation=cleaned)
+        safe.append(item)
+    return safe
