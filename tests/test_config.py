@@ -121,7 +121,7 @@ def test_environment_overrides_the_file() -> None:
         ),
         (
             "[[sources]]\nurl = 'ftp://x'",
-            "sources[0].url: 'ftp://x' is not an absolute http(s) URL",
+            "sources[0].url: 'ftp://x' is neither a path starting with '/' nor an http(s) URL",
         ),
         ("[[sources]]\ntitle = 'x'", "sources[0].url: every source needs a url"),
         ("[websub]\nhubs = ['ftp://x']", "websub.hubs: 'ftp://x' is not an absolute http(s) URL"),

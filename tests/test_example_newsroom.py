@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import feedparser
 import httpx
 import pytest
+from lxml import etree
 
 from tests.live import free_port
 
@@ -145,3 +147,74 @@ def test_the_demo_sources_are_served_for_the_aggregator(newsroom: str) -> None:
         response = httpx.get(f"{newsroom}/examples/feeds/{name}", timeout=10)
         assert response.status_code == 200
         assert len(response.content) > 200
+
+
+TOMBSTONES = "http://purl.org/atompub/tombstones/1.0"
+_ABSOLUTE = re.compile(r"""https?://[^\s"'<>\\]+""")
+
+
+def _site_links(text: str, base: str) -> set[str]:
+    """Every absolute URL in ``text`` that names this machine; each must be under ``base``."""
+    found = set()
+    for raw in _ABSOLUTE.findall(text):
+        url = html.unescape(raw)
+        if urlsplit(url).hostname == "127.0.0.1":
+            assert url.startswith(base + "/"), f"{url} is not under {base}"
+            found.add(url)
+    return found
+
+
+def test_every_link_to_the_site_follows_its_base_url_and_resolves(newsroom: str) -> None:
+    # The fixture serves on a free port: nothing may still point at `make run`'s :8000.
+    assert urlsplit(newsroom).port != 8000
+    links: set[str] = set()
+    pages: set[str] = set()
+    retracted: set[str] = set()  # RFC 6721 tombstones link to a story that is gone
+    for lang in ("en", "hy", "ru"):
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            body = httpx.get(f"{newsroom}/{lang}/{name}", timeout=10).text
+            links |= _site_links(body, newsroom)
+        atom = httpx.get(f"{newsroom}/{lang}/atom.xml", timeout=10).content
+        tombstones = etree.fromstring(atom).iter(f"{{{TOMBSTONES}}}deleted-entry")
+        retracted |= {link.get("href") for t in tombstones for link in t}
+        parsed = feedparser.parse(atom)
+        pages |= {entry.link for entry in parsed.entries}
+        for entry in parsed.entries:
+            assert entry.link == f"{newsroom}/{lang}/articles/{entry.link.rsplit('/', 1)[1]}"
+            alternates = [x for x in entry.links if x.get("hreflang")]
+            enclosures = [x for x in entry.links if x.get("rel") == "enclosure"]
+            assert alternates and all(x.href.startswith(newsroom + "/") for x in alternates)
+            assert all(x.href.startswith(f"{newsroom}/static/images/") for x in enclosures)
+        rss = feedparser.parse(httpx.get(f"{newsroom}/{lang}/rss.xml", timeout=10).content)
+        # RSS carries the lead image as media:content (Media RSS).
+        assert any(e.get("media_content") for e in rss.entries)
+        for entry in rss.entries:
+            assert entry.link.startswith(f"{newsroom}/{lang}/articles/")
+            for media in entry.get("media_content", []):
+                assert media["url"].startswith(f"{newsroom}/static/images/")
+        items = httpx.get(f"{newsroom}/{lang}/feed.json", timeout=10).json()["items"]
+        assert all(i["url"].startswith(f"{newsroom}/{lang}/articles/") for i in items)
+        assert all(i["image"].startswith(f"{newsroom}/static/") for i in items if "image" in i)
+    assert len(pages) >= 15 and retracted
+    for page in sorted(pages):
+        text = httpx.get(page, timeout=10).text
+        assert f'<link rel="canonical" href="{page}">' in text
+        links |= _site_links(text, newsroom)
+    images = {u for u in links if "/static/images/" in u}
+    assert len(images) >= 10
+    for url in sorted(links - retracted):
+        assert httpx.get(url, timeout=10).status_code == 200, url
+
+
+def test_the_demo_sources_are_polled_from_the_sites_own_base_url(newsroom: str) -> None:
+    # [[sources]] in examples/feeds.toml are paths: registered under base_url, they are read.
+    deadline = time.monotonic() + 30
+    while True:
+        parsed = feedparser.parse(
+            httpx.get(f"{newsroom}/hy/aggregated/atom.xml", timeout=10).content
+        )
+        if parsed.entries:
+            break
+        assert time.monotonic() < deadline, "no demo source was polled within 30 s"
+        time.sleep(0.5)
+    assert ":8000" not in httpx.get(f"{newsroom}/hy/news", timeout=10).text

@@ -67,7 +67,7 @@ def test_naive_dates_are_refused_not_guessed() -> None:
 def test_every_problem_is_reported_at_once_with_the_article_id() -> None:
     bad = doc(status="live", image={"url": "img.jpg", "width": 0, "height": 10})
     bad["translations"]["en"]["title"] = "   "
-    bad["translations"]["ru"]["url"] = "/ru/apricots"
+    bad["translations"]["ru"]["url"] = "ru/apricots"
     bad["translations"]["english"] = {"title": "x", "url": "https://n.example/x"}
     with pytest.raises(InvalidArticleError) as caught:
         article_from_dict(bad)
@@ -191,3 +191,47 @@ def test_error_messages_escape_what_they_quote() -> None:
     message = str(caught.value)
     message.encode("utf-8")  # printable: no lone surrogate survives into the message
     assert len(message) < 400
+
+
+def test_an_own_story_names_its_pages_by_path_and_the_site_supplies_the_host() -> None:
+    data = doc(
+        image={"url": "/static/images/a.jpg", "width": 10, "height": 10, "mime_type": "image/jpeg"}
+    )
+    del data["translations"]["en"]["url"]
+    data["translations"]["ru"]["body_html"] = (
+        '<p><a href="/en/articles/b">b</a> <a href="//x.example/">x</a></p>'
+    )
+    article = article_from_dict(data)
+    # Stored as written: nothing in the document depends on where the site is served.
+    assert article.translation("en").url == "/en/articles/2026-11-apricots"  # type: ignore[union-attr]
+    assert article_from_dict(article_to_dict(article)) == article
+    served = article.on_site("https://wire.example/news/")
+    assert served.translation("en").url == "https://wire.example/news/en/articles/2026-11-apricots"  # type: ignore[union-attr]
+    assert served.translation("ru").url == "https://n.example/ru/apricots"  # type: ignore[union-attr]
+    assert (
+        served.image is not None
+        and served.image.url == "https://wire.example/news/static/images/a.jpg"
+    )
+    body = served.translation("ru").body_html  # type: ignore[union-attr]
+    assert (
+        'href="https://wire.example/news/en/articles/b"' in body and 'href="//x.example/"' in body
+    )
+    # Already absolute: the same object comes back.
+    absolute = article_from_dict(doc())
+    assert absolute.on_site("https://wire.example") is absolute
+
+
+def test_an_aggregated_story_needs_absolute_urls() -> None:
+    data = doc(
+        source={
+            "title": "A",
+            "feed_url": "https://a.example/rss",
+            "link": "https://a.example/1",
+            "lang": "ru",
+        }
+    )
+    del data["translations"]["en"]["url"]
+    data["translations"]["ru"]["url"] = "/ru/x"
+    found = errors_of(data)
+    assert found["translations.en.url"] == "is required"
+    assert "not an absolute http(s) URL" in found["translations.ru.url"]

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
 from feeds.cli_common import ConfigOption, fail, settings_from, store_from
 from feeds.config import Settings
-from feeds.model import check_language_tag
+from feeds.model import check_language_tag, is_site_path
 from feeds.store.sources import (
     SourceError,
     SourceRecord,
@@ -74,7 +74,10 @@ def _known_urls(conn: Connection, settings: Settings) -> dict[str, tuple[str, st
     """Every source URL already known, normalised: the store's, then the config file's
     ``[[sources]]`` (registered at the next poll or daemon start)."""
     stored = [(f"source {sid}", url) for sid, url in source_urls(conn)]
-    declared = [("a [[sources]] entry of the config file", s.url) for s in settings.sources]
+    declared = [
+        ("a [[sources]] entry of the config file", settings.site.absolute(s.url))
+        for s in settings.sources
+    ]
     return by_normal_form([*stored, *declared])
 
 
@@ -330,8 +333,10 @@ def import_opml(
     problems: list[str] = []
     specs: list[SourceSpec] = []
     for spec in outlines:
+        # An xmlUrl that is a path (examples/sources/demo.opml) is a feed of this site.
+        url = settings.site.absolute(spec.url) if is_site_path(spec.url) else spec.url
         try:
-            specs.append(replace(spec, url=normalize_source_url(spec.url)))
+            specs.append(replace(spec, url=normalize_source_url(url)))
         except SourceURLError as exc:
             problems.append(f"outline {spec.title or spec.url!r}: {exc}")
     found: dict[int, CheckedFeed] = {}

@@ -435,7 +435,9 @@ def _parse_source(t: _Table) -> SourceConfig:
     if lang is not None:
         _check_language(t, "lang", lang)
     source = SourceConfig(
-        url=t.url("url", ""),
+        # A path (``/examples/feeds/x.xml``) is a feed the site serves itself: the
+        # aggregator registers it under ``[site] base_url`` (``spec_from_config``).
+        url=_check_link(t, "url", t.get("url", str, "")),
         title=t.get("title", str, None),
         lang=lang,
         section=t.get("section", str, None),

@@ -15,7 +15,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,7 +35,9 @@ __all__ = [
     "article_to_dict",
     "check_language_tag",
     "ensure_utc",
+    "is_site_path",
     "load_document",
+    "own_page_path",
     "slugify",
 ]
 
@@ -91,6 +93,7 @@ MAX_ID_CHARS = 200  # articles.id VARCHAR(200)
 MAX_NAME_CHARS = 200  # section, tag and author names: their slugs are VARCHAR(200)
 MAX_LANG_CHARS = 35  # article_languages.lang VARCHAR(35) (RFC 5646 §4.4.1 suggests 35)
 MAX_URL_CHARS = 2048  # sources.url VARCHAR(2048); what browsers and proxies reliably pass
+MAX_SITE_PATH_CHARS = 1024  # a site path ("/static/x.jpg"), leaving room for the base URL
 MAX_EMAIL_CHARS = 254  # RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its <>
 MAX_MIME_CHARS = 127  # RFC 6838 §4.2: type and subtype names are at most 127 characters
 MAX_TAGS = 50
@@ -249,6 +252,49 @@ class Article:
     def tag_slugs(self) -> tuple[str, ...]:
         return tuple(slugify(t) for t in self.tags)
 
+    def on_site(self, base_url: str) -> Article:
+        """This story as the site at ``base_url`` serves it: site-relative URLs made absolute.
+
+        The stored document keeps ``/en/articles/x`` and ``/static/images/x.jpg`` (and
+        ``href="/…"`` in the body) as written, so moving the site to another ``base_url``
+        needs no re-import; every reader of the store for the web applies this.
+        """
+        root = base_url.rstrip("/")
+        translations = tuple(
+            replace(t, url=_on_site(root, t.url), body_html=_links_on_site(root, t.body_html))
+            for t in self.translations
+        )
+        image = self.image
+        if image is not None and is_site_path(image.url):
+            image = replace(image, url=root + image.url)
+        if translations == self.translations and image is self.image:
+            return self
+        return replace(self, translations=translations, image=image)
+
+
+def is_site_path(url: str) -> bool:
+    """``/en/articles/x``: a path on the site itself (not ``//host/…``, which names a host)."""
+    return url.startswith("/") and not url.startswith("//")
+
+
+def own_page_path(lang: str, article_id: str) -> str:
+    """Where the site serves a story in one language (``feeds.web.articles``)."""
+    return f"/{lang}/articles/{article_id}"
+
+
+def _on_site(root: str, url: str) -> str:
+    return root + url if is_site_path(url) else url
+
+
+# href="/…" and src="/…" in a body: links to the site's own pages and images.
+_SITE_LINK = re.compile(r"""(\s(?:href|src)\s*=\s*["'])/(?!/)""", re.IGNORECASE)
+
+
+def _links_on_site(root: str, body_html: str) -> str:
+    if "/" not in body_html:
+        return body_html
+    return _SITE_LINK.sub(lambda m: m.group(1) + root + "/", body_html)
+
 
 def _validate(article: Article) -> list[FieldError]:
     errors: list[FieldError] = []
@@ -286,14 +332,20 @@ def _validate(article: Article) -> list[FieldError]:
         if need_line(name, value, MAX_NAME_CHARS) and len(slugify(value)) > MAX_NAME_CHARS:
             fail(name, f"its slug is longer than {MAX_NAME_CHARS} characters")
 
-    def need_url(name: str, value: str | None) -> None:
+    def need_url(name: str, value: str | None, *, site_path: bool = False) -> None:
+        """An absolute http(s) URL; with ``site_path``, a path on the site (``/x``) too."""
         if value is None:
             return
-        if len(value) > MAX_URL_CHARS:
-            fail(name, f"is {len(value)} characters long, at most {MAX_URL_CHARS} are allowed")
+        on_site = site_path and is_site_path(value)
+        # A site path leaves room for the base URL in front of it, within the same limit.
+        limit = MAX_SITE_PATH_CHARS if on_site else MAX_URL_CHARS
+        if len(value) > limit:
+            fail(name, f"is {len(value)} characters long, at most {limit} are allowed")
             return
         if _URL_FORBIDDEN.search(value):
             fail(name, f"{_shown(value)} contains spaces or control characters")
+            return
+        if on_site:
             return
         try:
             parts = urlsplit(value)
@@ -303,7 +355,10 @@ def _validate(article: Article) -> list[FieldError]:
         except ValueError:  # a bad port, a malformed IPv6 host
             absolute = False
         if not absolute:
-            fail(name, f"{_shown(value)} is not an absolute http(s) URL")
+            wanted = "an absolute http(s) URL" + (
+                " or a path starting with '/'" if site_path else ""
+            )
+            fail(name, f"{_shown(value)} is not {wanted}")
 
     def need_time(name: str, value: datetime) -> None:
         if value.tzinfo is None or value.utcoffset() is None:
@@ -325,6 +380,7 @@ def _validate(article: Article) -> list[FieldError]:
     if not article.translations:
         fail("translations", "an article needs at least one language")
     need_count("translations", article.translations, MAX_TRANSLATIONS)
+    own = article.source is None  # the newsroom's own story: its URLs may be site paths
     seen: set[str] = set()
     for t in article.translations[:MAX_TRANSLATIONS]:
         where = f"translations.{_key(t.lang)}"
@@ -336,7 +392,7 @@ def _validate(article: Article) -> list[FieldError]:
             if problem and not (t.lang == UNDETERMINED and article.source is not None):
                 fail(f"{where}.lang", problem)
         need_text(f"{where}.title", t.title)
-        need_url(f"{where}.url", t.url)
+        need_url(f"{where}.url", t.url, site_path=own)
         need_text(f"{where}.summary", t.summary, required=False)
         need_text(f"{where}.body_html", t.body_html, required=False)
     if article.section is not None:
@@ -359,7 +415,7 @@ def _validate(article: Article) -> list[FieldError]:
             fail(f"authors[{i}].email", f"{_shown(email)} is not an email")
     if article.image is not None:
         image = article.image
-        need_url("image.url", image.url)
+        need_url("image.url", image.url, site_path=own)
         for key, pixels in (("width", image.width), ("height", image.height)):
             if not _is_int(pixels) or not 0 < pixels <= MAX_PIXELS:
                 fail(f"image.{key}", f"must be a whole number of pixels from 1 to {MAX_PIXELS}")
@@ -652,6 +708,7 @@ class _Reader:
         if len(raw) > MAX_TRANSLATIONS:
             self.fail("translations", f"has {len(raw)} languages, at most {MAX_TRANSLATIONS}")
             return ()
+        own = self.data.get("source") is None
         out = []
         for lang, item in raw.items():
             where = f"translations.{_key(lang)}"
@@ -659,7 +716,10 @@ class _Reader:
                 self.fail(where, "must be an object")
                 continue
             title = self.text(item, "title", f"{where}.title", required=True)
-            url = self.text(item, "url", f"{where}.url", required=True)
+            # The newsroom's own story is served by the site: without a url, it is that page.
+            url = self.text(item, "url", f"{where}.url", required=not own)
+            if url is None and own:
+                url = own_page_path(str(lang), self.article_id)
             summary = self.text(item, "summary", f"{where}.summary", required=False) or ""
             body = self.text(item, "body_html", f"{where}.body_html", required=False) or ""
             if title is not None and url is not None:

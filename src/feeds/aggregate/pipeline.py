@@ -39,7 +39,7 @@ from feeds.aggregate.prepare import ParseJob, Prepared, prepare
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
 from feeds.aggregate.workerpool import JobTimeoutError, WorkerDiedError, WorkerPool
 from feeds.articlerows import NewArticle
-from feeds.config import Settings, SourceConfig
+from feeds.config import Settings, SiteSettings, SourceConfig
 from feeds.model import Article
 from feeds.store import Store
 from feeds.store.articles import bump_revision, write_article
@@ -83,10 +83,14 @@ def parse_pool(workers: int | None, time_limit: float) -> WorkerPool:
     )
 
 
-def spec_from_config(source: SourceConfig) -> SourceSpec:
-    """The store's spec of a ``[[sources]]`` entry, its URL normalised (or SourceURLError)."""
+def spec_from_config(source: SourceConfig, site: SiteSettings | None = None) -> SourceSpec:
+    """The store's spec of a ``[[sources]]`` entry, its URL normalised (or SourceURLError).
+
+    A URL given as a path is a feed of the site itself, under ``site.base_url``.
+    """
+    url = site.absolute(source.url) if site is not None else source.url
     return SourceSpec(
-        url=normalize_source_url(source.url),
+        url=normalize_source_url(url),
         title=source.title,
         lang=source.lang,
         section=source.section,
@@ -223,7 +227,7 @@ class Aggregator:
         specs: list[SourceSpec] = []
         for source in self.settings.sources:
             try:
-                specs.append(spec_from_config(source))
+                specs.append(spec_from_config(source, self.settings.site))
             except SourceURLError as exc:
                 log.error("config [[sources]]: %s; source not registered", exc)
         if not specs:

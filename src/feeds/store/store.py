@@ -25,10 +25,25 @@ class Revision:
 
 
 class Store:
-    """Articles in SQLite or PostgreSQL. Every write is one transaction and one revision."""
+    """Articles in SQLite or PostgreSQL. Every write is one transaction and one revision.
 
-    def __init__(self, engine: Engine) -> None:
+    Stored documents may name the site's own pages and images by path (``/en/articles/x``,
+    ``/static/images/x.jpg``). A store opened ``for_site(base_url)`` returns articles with
+    those made absolute (``Article.on_site``); the documents themselves never depend on
+    ``base_url``.
+    """
+
+    def __init__(self, engine: Engine, *, site_url: str | None = None) -> None:
         self.engine = engine
+        self.site_url = site_url
+
+    def for_site(self, base_url: str) -> Store:
+        """The same database, its articles read as the site at ``base_url`` serves them."""
+        return Store(self.engine, site_url=base_url)
+
+    def on_site(self, article: Article) -> Article:
+        """``article`` as this store's site serves it (unchanged without a site)."""
+        return article.on_site(self.site_url) if self.site_url is not None else article
 
     @property
     def backend(self) -> str:
@@ -82,7 +97,8 @@ class Store:
 
     def get_article(self, article_id: str) -> Article | None:
         with self.reading() as conn:
-            return queries.load_article(conn, article_id)
+            found = queries.load_article(conn, article_id)
+        return self.on_site(found) if found is not None else None
 
     def revision(self) -> Revision:
         with self.reading() as conn:
@@ -91,7 +107,8 @@ class Store:
 
     def visible_articles(self, query: queries.FeedQuery, now: datetime) -> list[Article]:
         with self.reading() as conn:
-            return queries.list_visible(conn, query, now)
+            found = queries.list_visible(conn, query, now)
+        return [self.on_site(a) for a in found]
 
     def next_publication(self, now: datetime) -> datetime | None:
         with self.reading() as conn:
@@ -103,7 +120,8 @@ class Store:
 
     def all_articles(self, limit: int = 1000) -> list[Article]:
         with self.reading() as conn:
-            return queries.list_articles(conn, limit=limit)
+            found = queries.list_articles(conn, limit=limit)
+        return [self.on_site(a) for a in found]
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

@@ -68,6 +68,7 @@ def create_app(
     ``jobs`` run for the life of the server; ``run_aggregator`` adds the aggregator's.
     ``revision_interval`` is how often, at most, the store's revision is read.
     """
+    store = store.for_site(settings.site.base_url)  # site paths in documents become URLs
     freshness = Freshness(store, interval=revision_interval)
     catalog = Catalog(settings, store, freshness)
     pages = Pages(settings, catalog)

@@ -103,6 +103,8 @@ class ArchiveEndpoint:
                 return None
             stories = queries.stories_in_month(conn, lang, month[0], month[1], now)
             gone = retracted(conn, published=queries.month_bounds(*month))
+        stories = [self.store.on_site(a) for a in stories]
+        gone = [(self.store.on_site(a), when) for a, when in gone]
         closed = is_closed(month, now)
         # Archives link only to archives: complete months.
         complete = [m for m in months if is_closed(m, now)]

@@ -155,7 +155,7 @@ def routes(settings: Settings, store: Store) -> list[Route]:
         log.info("ingest: %s article %s", "created" if created else "replaced", article_id)
         location = str(request.url_for("ingest_article", article_id=article_id).path)
         return JSONResponse(
-            article_to_dict(article),
+            article_to_dict(store.on_site(article)),
             status_code=201 if created else 200,
             headers={"Location": location},
         )
@@ -173,7 +173,7 @@ def routes(settings: Settings, store: Store) -> list[Route]:
         if retracted is None:
             return _problem(404, f"no article {article_id}")
         log.info("ingest: retracted article %s", article_id)
-        return JSONResponse(article_to_dict(retracted))
+        return JSONResponse(article_to_dict(store.on_site(retracted)))
 
     async def dispatch(request: Request) -> Response:
         handler = {"PUT": put_article, "GET": get_article, "DELETE": delete_article}

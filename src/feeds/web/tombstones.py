@@ -51,5 +51,6 @@ def tombstone_extensions(
         return []
     with store.reading() as conn:
         retracted = retracted_since(conn, now - timedelta(days=days))
+    retracted = [(store.on_site(article), when) for article, when in retracted]
     retractions = retractions_in(selection, retracted, keep)
     return [TombstoneExtension(retractions)] if retractions else []
