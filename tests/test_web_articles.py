@@ -47,7 +47,8 @@ def example_articles() -> list[Article]:
     return found
 
 
-ARTICLES = {a.id: a for a in example_articles()}
+# As the site at examples/feeds.toml's base_url serves them (the files name paths).
+ARTICLES = {a.id: a.on_site(f"http://{SITE}") for a in example_articles()}
 
 
 def example_settings() -> Settings:

@@ -95,7 +95,7 @@ def test_a_bad_payload_is_422_with_every_field_error_and_writes_nothing(
     api: httpx.Client, store: Store
 ) -> None:
     bad = document(published="2026-11-26T09:30:00")
-    bad["translations"]["en"]["url"] = "/en/sevan"
+    bad["translations"]["en"]["url"] = "en/sevan"
     bad["translations"]["hy"]["title"] = ""
     before = store.revision().number
     response = api.put("/api/articles/2026-11-sevan-level", json=bad, headers=AUTH)
