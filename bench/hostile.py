@@ -313,13 +313,15 @@ def run_poll(config: Path) -> dict[str, float]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    peak_total, peaks = 0, {}
+    peak_total, peaks, roles = 0, {}, {}
     while process.poll() is None:
         total = 0
         for pid in tree(process.pid):
             now, peak = rss_kb(pid)
             total += now
             peaks[pid] = max(peaks.get(pid, 0), peak)
+            if pid not in roles:
+                roles[pid] = role(pid, process.pid)
         peak_total = max(peak_total, total)
         time.sleep(0.02)
     out, err = process.communicate()
@@ -331,7 +333,32 @@ def run_poll(config: Path) -> dict[str, float]:
         "peak_rss_mb_sum_sampled": round(peak_total / 1024, 1),
         "sum_of_process_peaks_mb": round(sum(peaks.values()) / 1024, 1),
         "processes_seen": len(peaks),
+        "peak_mb_by_role": {
+            name: round(max((kb for p, kb in peaks.items() if roles[p] == name), default=0) / 1024)
+            for name in ("parent", "fork server", "resource tracker", "worker")
+        },
     }
+
+
+def role(pid: int, parent: int) -> str:
+    if pid == parent:
+        return "parent"
+    try:
+        line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "worker"
+    if b"resource_tracker" in line:
+        return "resource tracker"
+    if b"forkserver" in line and _parent_of(pid) == parent:
+        return "fork server"
+    return "worker"
+
+
+def _parent_of(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
 
 
 def main() -> None:
