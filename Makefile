@@ -9,7 +9,7 @@ CONFIG ?= examples/feeds.toml
 
 help:
 	@echo "make run    serve the example newsroom at http://127.0.0.1:8000 (SQLite, aggregator included)"
-	@echo "make test   ruff, mypy --strict and pytest (PostgreSQL tests skip if no server answers)"
+	@echo "make test   ruff, import-linter, mypy --strict and pytest (PostgreSQL tests skip if no server answers)"
 	@echo "make bench  benchmarks; results go to docs/benchmarks.md"
 
 $(STAMP): pyproject.toml
@@ -28,6 +28,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 types: install
 	$(BIN)/mypy
