@@ -70,7 +70,7 @@ from datetime import UTC, datetime
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from feeds.publish.selection import Format
-from feeds.web.partner_registry import PartnerRegistry
+from feeds.syndicate.registry import PartnerRegistry
 from feeds.web.partners import partner_feed
 
 registry = PartnerRegistry(store, settings.partners)
@@ -279,8 +279,8 @@ def partner_costs() -> list[str]:
 
     from feeds.config import load_settings
     from feeds.store import open_store
+    from feeds.syndicate.registry import PartnerRegistry
     from feeds.web.freshness import Freshness
-    from feeds.web.partner_registry import PartnerRegistry
     from feeds.web.partnercache import PartnerFeedCache
     from feeds.web.partners import partner_feed
     from feeds.web.variant import Variant

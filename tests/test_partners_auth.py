@@ -17,8 +17,8 @@ from feeds.publish.items import entry_id
 from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
+from feeds.syndicate.registry import sign_path
 from feeds.web import partners
-from feeds.web.partner_registry import sign_path
 from tests.live import live_server
 from tests.partners_stories import story
 

@@ -10,7 +10,7 @@ import pytest
 
 from feeds.store import Store, open_store
 from feeds.store.partners import hash_token, partner_tokens
-from feeds.web.partner_registry import PartnerRegistry
+from feeds.syndicate.registry import PartnerRegistry
 from tests.partners_stories import story
 
 

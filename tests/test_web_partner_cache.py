@@ -28,9 +28,9 @@ from feeds.publish.selection import Format, Selection
 from feeds.store import Store, open_store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
+from feeds.syndicate.registry import sign_path
 from feeds.web import partners
 from feeds.web.freshness import Freshness
-from feeds.web.partner_registry import sign_path
 from feeds.web.partnercache import PartnerFeedCache
 from tests.partners_stories import story
 from tests.web_support import Answer, fetch, served, settings

@@ -17,8 +17,8 @@ from feeds.model import Article, SourceRef, Status, article_to_dict
 from feeds.store import Store, open_store
 from feeds.store import websub as outbox
 from feeds.store.articles import bump_revision, write_article
+from feeds.syndicate.notifier import Notifier, topics
 from feeds.web.app import create_app
-from feeds.web.websub import Notifier, topics
 from tests.hub import Hub, recording_hub
 from tests.live import free_port, live_server
 from tests.partners_stories import story

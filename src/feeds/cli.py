@@ -23,7 +23,7 @@ from feeds.config import ConfigError, Settings
 from feeds.hostnames import check_hostname
 from feeds.importing import expand_paths, read_file
 from feeds.store import Store
-from feeds.web.partner_registry import PartnerRegistry
+from feeds.syndicate.registry import PartnerRegistry
 
 app = typer.Typer(
     help="Publish and read news feeds for a multilingual newsroom.",

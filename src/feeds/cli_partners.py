@@ -19,7 +19,7 @@ from feeds.partner_settings import check_profile, option_from_text, option_probl
 from feeds.publish.profiles import PROFILES, Profile, get_profile
 from feeds.store import partners as table
 from feeds.store.partners import PartnerError, PartnerRecord
-from feeds.web.partner_registry import PartnerRegistry, sign_path
+from feeds.syndicate.registry import PartnerRegistry, sign_path
 from feeds.web.partners import partner_feed
 
 partners_app = typer.Typer(help="Partners: tokens, profiles and checks.", no_args_is_help=True)

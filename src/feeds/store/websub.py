@@ -6,7 +6,7 @@ notification of its feeds, and a notification never survives a rolled-back write
 
 A row names one *feed key*, a feed independent of format and host:
 ``en``, ``en/section/politics``, ``en/tag/elections``, ``en/author/anna-petrosyan``,
-``en/aggregated``. The notifier (``feeds.web.websub``) turns a key into topic URLs (one
+``en/aggregated``. The notifier (``feeds.syndicate.notifier``) turns a key into topic URLs (one
 per format) and posts them to every configured hub, recording in ``done`` which
 ``hub topic`` pairs succeeded, so a retry only repeats what failed.
 """

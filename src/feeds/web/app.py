@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 
 from feeds.config import Settings
 from feeds.store import Store
+from feeds.syndicate.notifier import Notifier
 from feeds.web.articles import article_routes
 from feeds.web.catalog import Catalog
 from feeds.web.errors import http_error_handler, server_error
@@ -45,7 +46,6 @@ log = logging.getLogger("feeds.web")
 STATIC = Path(__file__).parent / "static"
 OPTIONAL_ROUTES = (
     "feeds.web.partners",
-    "feeds.web.websub",
     "feeds.web.ingest",
     "feeds.web.archive",
     "feeds.web.sitemaps",
@@ -102,10 +102,8 @@ def create_app(
         if job is not None:
             background.append(job)
     if settings.websub_hubs:
-        # WebSub pings from the store's outbox (partners room, feeds.web.websub).
-        from feeds.web.websub import notifier_job
-
-        background.append(notifier_job(settings, store).run)
+        # WebSub pings from the store's outbox (feeds.syndicate.notifier).
+        background.append(Notifier(settings, store).run)
 
     app = _App(
         embed_hosts=settings.site.embed_hosts,

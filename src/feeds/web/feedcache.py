@@ -31,13 +31,13 @@ from feeds.publish.description import FeedDescription
 from feeds.publish.render import render
 from feeds.publish.selection import Format, Kind, Selection
 from feeds.store import Store
+from feeds.syndicate.notifier import link_header
 from feeds.web.catalog import Catalog
 from feeds.web.describe import describe, feed_query
 from feeds.web.freshness import Freshness
 from feeds.web.singleflight import SingleFlight
 from feeds.web.tombstones import tombstone_extensions
 from feeds.web.variant import Variant
-from feeds.web.websub import link_header
 
 __all__ = ["FEED_VARY", "Entry", "FeedCache", "last_modified"]
 

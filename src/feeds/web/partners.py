@@ -1,17 +1,12 @@
 """Partner feeds: ``/partners/{partner}/{lang}/{format}`` and ``.../section/{slug}/{format}``.
 
-Credentials, in the order they are looked at:
-
-- ``Authorization: Bearer <token>``;
-- ``Authorization: Basic`` with the partner name as user and the token as password
-  (some partner crawlers only do Basic);
-- ``?key=<hex HMAC-SHA256 of the path, keyed by SHA-256(token)>`` for readers that
-  cannot send headers (see ``partner_registry.sign_path``).
-
-Missing or bad: 401 with ``WWW-Authenticate``. A valid partner asking for another
-partner's feed, a language, section or format outside its profile: 403. Over its rate
-limit: 429 with ``Retry-After``. Responses are ``Cache-Control: private``: a shared cache
-must never hand one partner's feed to someone else.
+Credentials (Bearer, Basic, signed ``?key=``) are checked by
+``feeds.syndicate.credentials``, a partner's scope by ``feeds.syndicate.scope``; this
+module answers over HTTP. Missing or bad credential: 401 with ``WWW-Authenticate``. A
+valid partner asking for another partner's feed, a language, section or format outside
+its profile: 403. Over its rate limit: 429 with ``Retry-After``. Responses are
+``Cache-Control: private``: a shared cache must never hand one partner's feed to
+someone else.
 
 Every request is authenticated, rate-limited and authorised against the store first;
 only then is the feed taken from ``PartnerFeedCache`` (rendered once per store
@@ -23,8 +18,6 @@ public feeds). The cache follows the app's ``Freshness`` (``app.state.freshness`
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import math
 import threading
@@ -44,15 +37,16 @@ from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
 from feeds.store import Store
 from feeds.store.partners import PartnerRecord
+from feeds.syndicate.credentials import Refused, authenticate
+from feeds.syndicate.registry import PartnerRegistry
+from feeds.syndicate.scope import candidates, in_scope, scope_refusal
 from feeds.web.freshness import Freshness
-from feeds.web.partner_registry import PartnerRegistry, candidates, in_scope
 from feeds.web.partnercache import DEFAULT_MAX_BYTES, PartnerFeedCache
 from feeds.web.tombstones import tombstone_extensions
 from feeds.web.variant import VariantResponse, is_fresh, read_headers
 
 __all__ = [
     "RateLimiter",
-    "allowed_formats",
     "partner_description",
     "partner_feed",
     "routes",
@@ -99,15 +93,6 @@ class RateLimiter:
                 return 0.0
             self.buckets[key] = (tokens, now)
             return (1 - tokens) / refill
-
-
-def allowed_formats(record: PartnerRecord) -> tuple[Format, ...]:
-    """The profile's formats, narrowed by the partner's ``formats`` option if it has one."""
-    formats = get_profile(record.profile).formats
-    wanted = record.options.get("formats")
-    if isinstance(wanted, list):
-        return tuple(f for f in formats if f.value in wanted)
-    return formats
 
 
 def partner_description(
@@ -205,31 +190,15 @@ def routes(
             )
         return cache
 
-    def authenticate(request: Request, wanted: str) -> PartnerRecord | Response:
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        value = value.strip()
-        record: PartnerRecord | None
-        if scheme.lower() == "bearer" and value:
-            record = registry.by_token(value)
-        elif scheme.lower() == "basic" and value:
-            try:
-                user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return _unauthorized("malformed Basic credentials")
-            if not sep:
-                return _unauthorized("malformed Basic credentials")
-            record = registry.verify_password(user, password)
-        elif key := request.query_params.get("key"):
-            record = registry.verify_signature(wanted, _raw_path(request), key)
-        else:
-            return _unauthorized(
-                "partner feeds need a token: Authorization: Bearer <token>, HTTP Basic "
-                "(partner name, token) or a signed ?key="
-            )
-        if record is None:
-            return _unauthorized("this credential is not valid (unknown, wrong or revoked)")
-        return record
+    def credential(request: Request, wanted: str) -> PartnerRecord | Response:
+        found = authenticate(
+            registry,
+            request.headers.get("authorization", ""),
+            request.query_params.get("key"),
+            wanted,
+            _raw_path(request),
+        )
+        return _unauthorized(found.message) if isinstance(found, Refused) else found
 
     def authorize(
         record: PartnerRecord, wanted: str, lang: str, section: str | None, fmt_name: str
@@ -249,16 +218,8 @@ def routes(
             return PlainTextResponse(
                 f"no language {lang!r}; this site publishes {languages}\n", status_code=404
             )
-        profile = get_profile(record.profile)
-        if record.languages and lang not in record.languages:
-            return _forbidden(f"{lang!r} is not in your profile ({', '.join(record.languages)})")
-        if section is not None and record.sections and section not in record.sections:
-            return _forbidden(f"section {section!r} is not in your profile")
-        formats = allowed_formats(record)
-        if fmt not in formats:
-            allowed = ", ".join(f.value for f in formats)
-            return _forbidden(f"profile {profile.name!r} has no {fmt.value} feed; use {allowed}")
-        return fmt
+        refusal = scope_refusal(record, lang, section, fmt)
+        return fmt if refusal is None else _forbidden(refusal)
 
     async def endpoint(request: Request) -> Response | VariantResponse:
         params = request.path_params
@@ -266,7 +227,7 @@ def routes(
         lang = params["lang"]
         section = params.get("section")
         async with auth_slots:
-            auth = await run_in_threadpool(authenticate, request, wanted)
+            auth = await run_in_threadpool(credential, request, wanted)
         if isinstance(auth, Response):
             return auth
         record = auth

@@ -64,7 +64,7 @@ class Variant:
             (b"cache-control", cache_control.encode()),
             (b"vary", vary.encode()),
         ]
-        if link:  # WebSub discovery (rel=hub, rel=self), see feeds.web.websub
+        if link:  # WebSub discovery (rel=hub, rel=self), see feeds.syndicate.notifier
             common.append((b"link", link.encode()))
         self.ok_headers: dict[str | None, Headers] = {}
         self.not_modified_headers: dict[str | None, Headers] = {}

@@ -23,15 +23,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
 
 from feeds.config import Settings, SiteSettings
 from feeds.publish.selection import Format, Kind, Selection
 from feeds.store import Store
 from feeds.store import websub as outbox
 
-__all__ = ["Notifier", "link_header", "notifier_job", "routes", "topics"]
+__all__ = ["Notifier", "link_header", "topics"]
 
 log = logging.getLogger("feeds.websub")
 
@@ -62,7 +60,7 @@ def topics(site: SiteSettings, key: str, *, republish: bool = False) -> list[str
     """The topic URLs of a feed key: the feed in every format, on this site.
 
     With ``[aggregator] republish`` the main feed of a language carries other outlets'
-    stories too (``feeds.web.describe``), so an ``{lang}/aggregated`` key also names the
+    stories too, so an ``{lang}/aggregated`` key also names the
     main ``{lang}`` feed: the store queues only the aggregated key for such a story, and
     the hubs would otherwise never hear that ``/{lang}/rss.xml`` changed.
     """
@@ -76,7 +74,10 @@ def topics(site: SiteSettings, key: str, *, republish: bool = False) -> list[str
 
 
 class Notifier:
-    """Delivers the outbox. ``run_once`` is one pass; ``run`` loops until cancelled."""
+    """Delivers the outbox. ``run_once`` is one pass; ``run`` loops until cancelled.
+
+    ``feeds serve`` runs it as a background job when ``[websub] hubs`` are configured.
+    """
 
     def __init__(
         self,
@@ -158,7 +159,7 @@ class Notifier:
         hubs = self.settings.websub_hubs
         if not hubs:
             return 0
-        rows = await run_in_threadpool(self._claim, now)
+        rows = await asyncio.to_thread(self._claim, now)
         if not rows:
             return 0
         delivered = 0
@@ -178,7 +179,7 @@ class Notifier:
                             done.add(pair)
                         else:
                             errors.append(error)
-                await run_in_threadpool(self._settle, row, done, errors, now)
+                await asyncio.to_thread(self._settle, row, done, errors, now)
                 delivered += not errors
         finally:
             if self.client is None:
@@ -192,13 +193,3 @@ class Notifier:
             except Exception:
                 log.exception("websub: delivery pass failed; trying again")
             await asyncio.sleep(interval)
-
-
-def notifier_job(settings: Settings, store: Store) -> Notifier:
-    """The notifier ``create_app`` runs as a background job when hubs are configured."""
-    return Notifier(settings, store)
-
-
-def routes(settings: Settings, store: Store) -> list[Route]:
-    """No routes: a publisher only pings hubs. Present so ``create_app`` finds the module."""
-    return []

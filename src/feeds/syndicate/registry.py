@@ -1,4 +1,4 @@
-"""Who a partner is and whether a credential is theirs: config partners plus the store.
+"""Who a partner is and whether a token is theirs: config partners plus the store.
 
 Every check reads the store, so a token revoked by ``feeds partners revoke`` in any
 process stops working on the very next request in every process. Token hashes are
@@ -11,15 +11,13 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from feeds.config import PartnerConfig
-from feeds.model import Article
-from feeds.store import FeedQuery, Store
+from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
 
-__all__ = ["Known", "PartnerRegistry", "candidates", "in_scope", "sign_path"]
+__all__ = ["Known", "PartnerRegistry", "sign_path"]
 
 
 def sign_path(token_hash: str, path: str) -> str:
@@ -52,6 +50,8 @@ def _from_config(config: PartnerConfig) -> PartnerRecord:
 
 
 class PartnerRegistry:
+    """Looks partners up by name or token, reading the store on every call."""
+
     def __init__(self, store: Store, configured: Sequence[PartnerConfig] = ()) -> None:
         self.store = store
         self.configured = {p.name: p for p in configured}
@@ -121,26 +121,3 @@ class PartnerRegistry:
             hmac.compare_digest(given, sign_path(h, path).encode()) for h in known.token_hashes
         ]
         return known.record if any(matches) else None
-
-
-def in_scope(record: PartnerRecord, article: Article) -> bool:
-    """Whether ``record``'s sections/tags allow ``article`` (no restriction: all do)."""
-    if not record.sections and not record.tags:
-        return True
-    if article.section_slug is not None and article.section_slug in record.sections:
-        return True
-    return any(slug in record.tags for slug in article.tag_slugs)
-
-
-def candidates(
-    store: Store, record: PartnerRecord, lang: str, section: str | None, now: datetime, limit: int
-) -> list[Article]:
-    """Visible stories of ``lang`` (and ``section``) that ``record`` may read, newest first.
-
-    Only ``FeedQuery`` results are used, so drafts, embargoed and retracted stories can
-    never reach a partner, whatever its profile.
-    """
-    restricted = bool(record.sections or record.tags)
-    query = FeedQuery(lang=lang, section=section, limit=limit * 4 if restricted else limit)
-    stories = store.visible_articles(query, now)
-    return [a for a in stories if in_scope(record, a)][:limit]
