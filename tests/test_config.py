@@ -98,6 +98,10 @@ def test_environment_overrides_the_file() -> None:
         ),
         ("[aggregator]\nuser_agent = ' '", "aggregator.user_agent: must not be empty"),
         (
+            "[aggregator]\nmax_entries = 0",
+            "aggregator.max_entries: must be a whole number of at least 1, got 0",
+        ),
+        (
             "[aggregator]\nmin_interval = 900\nmax_interval = 60",
             "aggregator.min_interval: must not exceed max_interval",
         ),

@@ -122,6 +122,8 @@ class AggregatorSettings:
     republish: bool = False
     # Seconds one document may take to parse; a parse past it is stopped (its worker killed).
     parse_timeout: float = 10.0
+    # Entries read from one document, the newest; the others are refused with a reason.
+    max_entries: int = 500
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,7 @@ def _parse_aggregator(agg_t: _Table) -> AggregatorSettings:
         user_agent=user_agent,
         republish=agg_t.get("republish", bool, agg_d.republish),
         parse_timeout=float(agg_t.positive("parse_timeout", agg_d.parse_timeout)),
+        max_entries=agg_t.whole("max_entries", agg_d.max_entries),
     )
     if aggregator.min_interval > aggregator.max_interval:
         raise agg_t.error("min_interval", "must not exceed max_interval")

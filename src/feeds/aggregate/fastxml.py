@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from feeds.aggregate.document import FeedDocument
+from feeds.aggregate.entrycap import element_date, newest
 from feeds.aggregate.parse import (
     ParsedEntry,
     ParsedFeed,
@@ -87,16 +88,17 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_fast(document: FeedDocument) -> ParsedFeed:
+def parse_fast(document: FeedDocument, max_entries: int | None = None) -> ParsedFeed:
+    """``document`` read, of its entries at most the ``max_entries`` newest (``entrycap``)."""
     try:
         # The base is Content-Location when the server sent one, as feedparser has it.
         root = etree.fromstring(document.body, _parser(), base_url=document.base)
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise NotFastError(str(exc)) from None
     if root.tag == "rss":
-        return _rss(root, document)
+        return _rss(root, document, max_entries)
     if root.tag == f"{ATOM}feed":
-        return _atom(root, document)
+        return _atom(root, document, max_entries)
     raise NotFastError(f"root element {root.tag}")
 
 
@@ -187,7 +189,7 @@ def _iso(value: str) -> datetime | None:
 # --- RSS 2.0 / 0.9x ----------------------------------------------------------------------
 
 
-def _rss(root: etree._Element, document: FeedDocument) -> ParsedFeed:
+def _rss(root: etree._Element, document: FeedDocument, max_entries: int | None) -> ParsedFeed:
     channel = _single(root, "channel")
     if channel is None:
         raise NotFastError("no channel")
@@ -195,7 +197,8 @@ def _rss(root: etree._Element, document: FeedDocument) -> ParsedFeed:
     link = _text(_single(channel, "link"))
     # feedparser's default language for everything is Content-Language (its "baselang").
     scope_lang = channel.get(XML_LANG) or root.get(XML_LANG) or document.content_language
-    entries = tuple(_rss_item(item, scope_lang) for item in channel.iterfind("item"))
+    items, left_out = newest(channel.findall("item"), max_entries, element_date)
+    entries = tuple(_rss_item(item, scope_lang) for item in items)
     title = _title(channel.findall("title"), channel.findall(f"{DC}title"))
     return ParsedFeed(
         title=html_to_text(title),
@@ -209,6 +212,7 @@ def _rss(root: etree._Element, document: FeedDocument) -> ParsedFeed:
         ),
         parser="fast",
         charset_note=document.charset_note,
+        left_out=left_out,
     )
 
 
@@ -292,10 +296,11 @@ def _alternate(parent: etree._Element) -> str | None:
     return _join(links[0].base or "", links[0].get("href", "").strip())
 
 
-def _atom(root: etree._Element, document: FeedDocument) -> ParsedFeed:
+def _atom(root: etree._Element, document: FeedDocument, max_entries: int | None) -> ParsedFeed:
     title, _ = _atom_text(_single(root, f"{ATOM}title"), document.base)
     scope_lang = root.get(XML_LANG) or document.content_language
-    entries = tuple(_atom_entry(e, scope_lang) for e in root.iterfind(f"{ATOM}entry"))
+    chosen, left_out = newest(root.findall(f"{ATOM}entry"), max_entries, element_date)
+    entries = tuple(_atom_entry(e, scope_lang) for e in chosen)
     return ParsedFeed(
         title=html_to_text(title),
         link=_alternate(root),
@@ -303,6 +308,7 @@ def _atom(root: etree._Element, document: FeedDocument) -> ParsedFeed:
         entries=entries,
         parser="fast",
         charset_note=document.charset_note,
+        left_out=left_out,
     )
 
 

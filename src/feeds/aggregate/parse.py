@@ -41,6 +41,7 @@ from feeds.aggregate.document import (
     read_xml_document,
     sniff,
 )
+from feeds.aggregate.entrycap import lenient_date, newest, trim_document
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
 from feeds.aggregate.xmlguard import check_no_entity_declarations
 
@@ -86,6 +87,7 @@ class ParsedFeed:
     update_period_seconds: int | None = None
     parser: str = "feedparser"
     charset_note: str | None = None  # why the declared charset was overridden, if it was
+    left_out: int = 0  # entries beyond max_entries, not read (feeds.aggregate.entrycap)
 
 
 def parse_feed(
@@ -95,11 +97,14 @@ def parse_feed(
     *,
     content_language: str | None = None,
     content_location: str | None = None,
+    max_entries: int | None = None,
 ) -> ParsedFeed:
     """Parse ``body`` fetched from ``url``; raise FeedParseError when it is not a feed.
 
     ``content_type``, ``content_language`` and ``content_location`` are the HTTP headers
     that came with it: the first only for its charset, the others as feedparser uses them.
+    Of more than ``max_entries`` entries only the newest are read; ``left_out`` counts the
+    others.
     """
     kind = sniff(body)
     if kind is BodyKind.HTML:
@@ -108,7 +113,11 @@ def parse_feed(
         decoded = decode_json(body, declared_charset(content_type))
         assert decoded.text is not None
         return parse_json_feed(
-            decoded.text, url, content_language=content_language, charset_note=decoded.note
+            decoded.text,
+            url,
+            content_language=content_language,
+            charset_note=decoded.note,
+            max_entries=max_entries,
         )
     document = read_xml_document(
         body,
@@ -118,26 +127,26 @@ def parse_feed(
         content_location=content_location,
         verify=False,
     )
-    return parse_xml_document(document)
+    return parse_xml_document(document, max_entries)
 
 
-def parse_xml_document(document: FeedDocument) -> ParsedFeed:
+def parse_xml_document(document: FeedDocument, max_entries: int | None = None) -> ParsedFeed:
     """The fast path if it can read ``document``, else feedparser."""
     from feeds.aggregate.fastxml import NotFastError, parse_fast
 
     check_no_entity_declarations(document.body)
     try:
-        return parse_fast(document)
+        return parse_fast(document, max_entries)
     except NotFastError:
         pass
     checked = document.verified_copy()
     if checked.body is not document.body:  # it was not UTF-8 after all: read it again
         check_no_entity_declarations(checked.body)
         try:
-            return parse_fast(checked)
+            return parse_fast(checked, max_entries)
         except NotFastError:
             pass
-    return parse_with_feedparser(checked)
+    return parse_with_feedparser(checked, max_entries)
 
 
 # --- shared mapping helpers --------------------------------------------------------------
@@ -190,7 +199,7 @@ def _struct_to_utc(value: time.struct_time | None) -> datetime | None:
 # --- feedparser, the reference -----------------------------------------------------------
 
 
-def parse_with_feedparser(document: FeedDocument) -> ParsedFeed:
+def parse_with_feedparser(document: FeedDocument, max_entries: int | None = None) -> ParsedFeed:
     """The reference reader: any RSS or Atom version, broken XML."""
     from feeds.aggregate.fastxml import raw_entry_ids
 
@@ -198,8 +207,11 @@ def parse_with_feedparser(document: FeedDocument) -> ParsedFeed:
     headers = {"content-location": document.base, "content-type": "application/xml; charset=utf-8"}
     if document.content_language:
         headers["content-language"] = document.content_language
+    body, trimmed = document.body, 0
+    if max_entries is not None:  # feedparser reads only the entries that will be kept
+        body, trimmed = trim_document(body, max_entries)
     parsed = feedparser.parse(
-        document.body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
     )
     feed = parsed.get("feed", {})
     entries = parsed.get("entries", [])
@@ -207,21 +219,30 @@ def parse_with_feedparser(document: FeedDocument) -> ParsedFeed:
         reason = parsed.get("bozo_exception")
         why = f": {reason}" if reason else ""
         raise FeedParseError(f"{document.url}: not an RSS, Atom or JSON feed{why}")
-    written = raw_entry_ids(document.body)
+    written = raw_entry_ids(body)
     if written is None or len(written) != len(entries):
         written = [None] * len(entries)
+    # Trimmed already when the XML is well-formed; broken XML is chosen from here.
+    chosen, left_out = newest(list(zip(entries, written, strict=True)), max_entries, _entry_date)
+    left_out += trimmed
     return ParsedFeed(
         title=html_to_text(feed.get("title", "")),
         link=feed.get("link") or None,
         lang=clean_lang(feed.get("language")),
-        entries=tuple(_feedparser_entry(e, w) for e, w in zip(entries, written, strict=True)),
+        entries=tuple(_feedparser_entry(e, w) for e, w in chosen),
         ttl_minutes=positive_int(feed.get("ttl")),
         update_period_seconds=update_period(
             feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
         ),
         parser="feedparser",
         charset_note=document.charset_note,
+        left_out=left_out,
     )
+
+
+def _entry_date(pair: tuple[Any, str | None]) -> datetime | None:
+    entry = pair[0]
+    return _struct_to_utc(dict.get(entry, "updated_parsed") or dict.get(entry, "published_parsed"))
 
 
 def _as_written(resolved: str, written: str | None) -> str:
@@ -279,6 +300,7 @@ def parse_json_feed(
     *,
     content_language: str | None = None,
     charset_note: str | None = None,
+    max_entries: int | None = None,
 ) -> ParsedFeed:
     """A JSON Feed: only a JSON object with a JSON Feed ``version`` is one."""
     try:
@@ -292,7 +314,10 @@ def parse_json_feed(
         raise FeedParseError(f"{url}: JSON Feed without an 'items' list")
     home = _string(doc.get("home_page_url"))
     base = urljoin(url, home) if home else url
-    entries = tuple(_json_entry(item, base) for item in items if isinstance(item, dict))
+    chosen, left_out = newest(
+        [i for i in items if isinstance(i, dict)], max_entries, _json_item_date
+    )
+    entries = tuple(_json_entry(item, base) for item in chosen)
     return ParsedFeed(
         title=html_to_text(_string(doc.get("title")) or ""),
         link=home,
@@ -300,7 +325,12 @@ def parse_json_feed(
         entries=entries,
         parser="json",
         charset_note=charset_note,
+        left_out=left_out,
     )
+
+
+def _json_item_date(item: dict[str, Any]) -> datetime | None:
+    return lenient_date(_string(item.get("date_modified")) or _string(item.get("date_published")))
 
 
 # A JSON "\ud800" escape decodes to a lone surrogate, which no UTF-8 encoder accepts.

@@ -408,6 +408,7 @@ class Aggregator:
                     now=now,
                     content_language=result.content_language,
                     content_location=result.content_location,
+                    max_entries=self.agg.max_entries,
                 )
                 prepared, unfinished = await self._prepare(job)
                 if unfinished is not None:

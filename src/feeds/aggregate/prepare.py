@@ -20,8 +20,9 @@ from feeds.aggregate.decide import (
     feed_hints,
     plan_entries,
 )
+from feeds.aggregate.entrycap import refusal_reason
 from feeds.aggregate.lang import UNDETERMINED, EntryLanguages
-from feeds.aggregate.parse import FeedParseError, ParsedEntry, parse_feed
+from feeds.aggregate.parse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
 from feeds.aggregate.xmlguard import UnsafeXMLError
 from feeds.articlerows import NewArticle, new_article
@@ -61,6 +62,7 @@ class ParseJob:
     now: datetime
     content_language: str | None = None  # HTTP headers the parsers honour
     content_location: str | None = None
+    max_entries: int | None = None  # read only this many, the newest ([aggregator] max_entries)
 
 
 class PreparedEntry(NamedTuple):
@@ -223,6 +225,7 @@ def prepare(job: ParseJob) -> Prepared:
             job.content_type,
             content_language=job.content_language,
             content_location=job.content_location,
+            max_entries=job.max_entries,
         )
     except (FeedParseError, UnsafeXMLError) as exc:
         return Prepared(error=str(exc))
@@ -271,12 +274,19 @@ def prepare(job: ParseJob) -> Prepared:
         hints=feed_hints(feed),
         entries=tuple(prepared),
         unchanged=plan.unchanged,
-        skipped=len(refused),
-        skip_reasons=tuple(refused[:MAX_SKIP_REASONS]),
+        skipped=feed.left_out + len(refused),
+        skip_reasons=tuple((_cap_reasons(feed, job) + refused)[:MAX_SKIP_REASONS]),
         undetermined=undetermined,
         parser=feed.parser,
         charset_note=feed.charset_note,
     )
+
+
+def _cap_reasons(feed: ParsedFeed, job: ParseJob) -> list[str]:
+    """The one reason for the entries past ``max_entries`` (first: it explains the most)."""
+    if not feed.left_out or job.max_entries is None:
+        return []
+    return [refusal_reason(feed.left_out, job.max_entries)]
 
 
 def _detection_text(title: str, summary_text: str) -> str:
