@@ -12,6 +12,7 @@ import typer
 
 from feeds.cli_common import (
     ConfigOption,
+    FeedsGroup,
     fail,
     remember_root_config,
     settings_from,
@@ -19,13 +20,14 @@ from feeds.cli_common import (
 )
 from feeds.cli_partners import partners_app
 from feeds.cli_sources import register as register_sources
-from feeds.config import ConfigError, Settings
+from feeds.config import Settings
 from feeds.hostnames import check_hostname
 from feeds.importing import expand_paths, read_file
 from feeds.store import Store
 from feeds.syndicate.registry import PartnerRegistry
 
 app = typer.Typer(
+    cls=FeedsGroup,
     help="Publish and read news feeds for a multilingual newsroom.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -150,9 +152,6 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except ConfigError as exc:  # settings_from says it already; this catches any other path
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """What every ``feeds`` sub-command shares: the --config option, settings, store, errors.
 
+Errors: a sub-command lets a ``FeedsError`` rise; ``FeedsGroup`` prints it once.
+
 ``--config`` may come before the sub-command (``feeds --config f.toml serve``, read by
 the root callback in ``feeds.cli``) or after it (``feeds serve --config f.toml``); the
 one after wins. Without either, ``$FEEDS_CONFIG``.
@@ -9,12 +11,14 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from feeds.config import ConfigError, Settings, load_settings
-from feeds.store import Store, StoreError, open_store
+from feeds.config import Settings, load_settings
+from feeds.errors import FeedsError
+from feeds.store import Store, open_store
 
 ConfigOption = Annotated[
     Path | None,
@@ -40,14 +44,19 @@ def remember_root_config(config: Path | None) -> None:
 
 
 def settings_from(config: Path | None) -> Settings:
-    try:
-        return load_settings(config if config is not None else _root_config.get())
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
+    return load_settings(config if config is not None else _root_config.get())
 
 
 def store_from(settings: Settings, *, migrate: bool = True) -> Store:
-    try:
-        return open_store(settings.database_url, migrate=migrate)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
+    return open_store(settings.database_url, migrate=migrate)
+
+
+class FeedsGroup(TyperGroup):
+    """The ``feeds`` command group: a ``FeedsError`` from any sub-command, wherever it
+    is raised, becomes one red ``error:`` line and exit status 2, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
+        try:
+            return super().invoke(ctx)
+        except FeedsError as exc:
+            raise fail(str(exc)) from None

@@ -18,7 +18,7 @@ from feeds.cli_common import ConfigOption, fail, settings_from, store_from
 from feeds.partner_settings import check_profile, option_from_text, option_problem, scope_problem
 from feeds.publish.profiles import PROFILES, Profile, get_profile
 from feeds.store import partners as table
-from feeds.store.partners import PartnerError, PartnerRecord
+from feeds.store.partners import PartnerRecord
 from feeds.syndicate.registry import PartnerRegistry, sign_path
 from feeds.web.partners import partner_feed
 
@@ -92,8 +92,6 @@ def add(
     try:
         with store.transaction() as conn:
             token = table.add_partner(conn, record, datetime.now(UTC))
-    except PartnerError as exc:
-        raise fail(str(exc)) from None
     finally:
         store.close()
     typer.echo(f"added partner {name} (profile {profile}); its token, shown only now:")
@@ -133,8 +131,6 @@ def set_settings(
             options = _options(chosen, option or [], kept)
             changed = dataclasses.replace(record, profile=chosen.name, options=options)
             table.update_settings(conn, changed)
-    except PartnerError as exc:
-        raise fail(str(exc)) from None
     finally:
         store.close()
     typer.echo(f"updated partner {name} (profile {chosen.name})")
@@ -177,8 +173,6 @@ def revoke(name: str, config: ConfigOption = None) -> None:
             count = table.revoke_partner(
                 conn, name, datetime.now(UTC), registry.config_hashes(name)
             )
-    except PartnerError as exc:
-        raise fail(str(exc)) from None
     finally:
         store.close()
     typer.echo(f"revoked partner {name} ({count} token(s))")
@@ -193,8 +187,6 @@ def rotate(name: str, config: ConfigOption = None) -> None:
     try:
         with store.transaction() as conn:
             token = table.rotate_token(conn, name, datetime.now(UTC), registry.config_hashes(name))
-    except PartnerError as exc:
-        raise fail(str(exc)) from None
     finally:
         store.close()
     typer.echo(f"new token for {name}; the old ones no longer work. Shown only now:")

@@ -63,13 +63,6 @@ def _ago(value: datetime | None, now: datetime) -> str:
 FAILED_HEALTH = frozenset({"error", "blocked", "not-found", "gone"})
 
 
-def _normalized(url: str) -> str:
-    try:
-        return normalize_source_url(url)
-    except SourceURLError as exc:
-        raise fail(str(exc)) from None
-
-
 def _known_urls(conn: Connection, settings: Settings) -> dict[str, tuple[str, str]]:
     """Every source URL already known, normalised: the store's, then the config file's
     ``[[sources]]`` (registered at the next poll or daemon start)."""
@@ -96,17 +89,14 @@ def _check_options(lang: str | None, interval: int | None) -> None:
 
 
 def _fetch_once(settings: Settings, url: str, pick: int) -> CheckedFeed:
-    from feeds.aggregate.discover import DiscoveryError, check_source
+    from feeds.aggregate.discover import check_source
     from feeds.aggregate.fetch import Fetcher
 
     async def go() -> CheckedFeed:
         async with Fetcher(settings.aggregator) as fetcher:
             return await check_source(fetcher, url, pick)
 
-    try:
-        return asyncio.run(go())
-    except DiscoveryError as exc:
-        raise fail(str(exc)) from None
+    return asyncio.run(go())
 
 
 def _describe(checked: CheckedFeed) -> str:
@@ -144,7 +134,7 @@ def add(
 ) -> None:
     """Register a source after fetching it once; it is polled at the next tick."""
     settings = settings_from(config)
-    normal = _normalized(url)
+    normal = normalize_source_url(url)
     _check_options(lang, interval)
     store = store_from(settings)
     try:
@@ -174,8 +164,6 @@ def add(
                 feed_title=checked.title if checked else None,
                 feed_lang=checked.lang if checked else None,
             )
-    except SourceError as exc:
-        raise fail(str(exc)) from None
     finally:
         store.close()
     about = f" ({_describe(checked)})" if checked else " (not fetched: --no-check)"
@@ -321,14 +309,12 @@ def import_opml(
     config: ConfigOption = None,
 ) -> None:
     """Add every feed of an OPML subscription list (already known URLs are skipped)."""
-    from feeds.aggregate.opml import OPMLError, read_opml
+    from feeds.aggregate.opml import read_opml
 
     try:
         outlines = read_opml(file.read_bytes(), str(file))
     except OSError as exc:
         raise fail(f"{file}: {exc.strerror}") from None
-    except OPMLError as exc:
-        raise fail(str(exc)) from None
     settings = settings_from(config)
     problems: list[str] = []
     specs: list[SourceSpec] = []

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
 from feeds.model import check_language_tag
 from feeds.partner_settings import (
@@ -53,7 +54,7 @@ __all__ = [
 DEFAULT_DATABASE_URL = "sqlite:///var/feeds.db"
 
 
-class ConfigError(ValueError):
+class ConfigError(FeedsError, ValueError):
     """The configuration cannot be used. The message says where and why."""
 
 

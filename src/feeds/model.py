@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from feeds.errors import FeedsError
+
 __all__ = [
     "UNDETERMINED",
     "Article",
@@ -34,7 +36,6 @@ __all__ = [
     "article_from_dict",
     "article_to_dict",
     "check_language_tag",
-    "ensure_utc",
     "is_site_path",
     "load_document",
     "own_page_path",
@@ -119,7 +120,7 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
-class InvalidArticleError(ValueError):
+class InvalidArticleError(FeedsError, ValueError):
     """An article that would make an invalid feed. Names the article and every bad field."""
 
     def __init__(self, article_id: str, errors: Iterable[FieldError]) -> None:
@@ -128,13 +129,6 @@ class InvalidArticleError(ValueError):
         listed = "; ".join(str(e) for e in self.errors)
         shown = article_id if _ID.fullmatch(article_id) else _shown(article_id)
         super().__init__(f"article {shown if article_id else '(no id)'} is invalid: {listed}")
-
-
-def ensure_utc(value: datetime) -> datetime:
-    """Return ``value`` in UTC; a naive datetime is an error, never silently local time."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("datetime must be timezone-aware")
-    return value.astimezone(UTC)
 
 
 def check_language_tag(tag: str) -> str | None:
@@ -490,7 +484,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
     return doc
 
 
-class DocumentError(ValueError):
+class DocumentError(FeedsError, ValueError):
     """Text that is not one JSON document this model can read (bad JSON, nested too deeply)."""
 
 

@@ -25,6 +25,7 @@ from feeds.aggregate.lang import choose_language
 from feeds.aggregate.parse import FeedParseError, ParsedFeed, parse_feed
 from feeds.aggregate.urls import SourceURLError, normalize_source_url
 from feeds.aggregate.xmlguard import UnsafeXMLError
+from feeds.errors import FeedsError
 
 __all__ = ["CheckedFeed", "DiscoveryError", "FeedLink", "check_source", "find_feed_links"]
 
@@ -41,7 +42,7 @@ _FIRST_ELEMENT = re.compile(
 )
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(FeedsError):
     """The URL cannot be added as a source; the message says why, in one line."""
 
 

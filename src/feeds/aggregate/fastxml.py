@@ -28,6 +28,7 @@ from feeds.aggregate.parse import (
     update_period,
 )
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
+from feeds.errors import FeedsError
 
 __all__ = ["NotFastError", "parse_fast", "raw_entry_ids"]
 
@@ -72,7 +73,7 @@ _ATOM_ENTRY_CHILDREN = frozenset(
 )
 
 
-class NotFastError(Exception):
+class NotFastError(FeedsError):
     """This document needs feedparser."""
 
 

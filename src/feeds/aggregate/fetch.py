@@ -35,6 +35,7 @@ from aiohttp.resolver import DefaultResolver
 from feeds.aggregate.challenge import CHALLENGE_STATUSES, challenge_vendor
 from feeds.aggregate.policy import AddressPolicy, BlockedError
 from feeds.config import AggregatorSettings
+from feeds.errors import FeedsError
 
 __all__ = ["FetchOutcome", "FetchResult", "Fetcher", "parse_http_date", "parse_retry_after"]
 
@@ -133,7 +134,7 @@ def _max_age(cache_control: str | None) -> int | None:
     return None
 
 
-class _ForbiddenAddressError(OSError):
+class _ForbiddenAddressError(FeedsError, OSError):
     """Raised from the resolver, so aiohttp reports it as a connection error with this cause."""
 
 

@@ -14,13 +14,14 @@ from email.utils import format_datetime
 from lxml import etree
 
 from feeds.aggregate.xmlguard import UnsafeXMLError, check_no_entity_declarations
+from feeds.errors import FeedsError
 from feeds.model import check_language_tag
 from feeds.store.sources import SourceRecord, SourceSpec
 
 __all__ = ["OPMLError", "read_opml", "write_opml"]
 
 
-class OPMLError(ValueError):
+class OPMLError(FeedsError, ValueError):
     """The file is not an OPML subscription list; the message says why."""
 
 

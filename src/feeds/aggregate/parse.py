@@ -44,6 +44,7 @@ from feeds.aggregate.document import (
 from feeds.aggregate.entrycap import lenient_date, newest, trim_document
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
 from feeds.aggregate.xmlguard import check_no_entity_declarations
+from feeds.errors import FeedsError
 
 __all__ = [
     "FeedParseError",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 
-class FeedParseError(ValueError):
+class FeedParseError(FeedsError, ValueError):
     """The body is not a feed we can read; the message says why."""
 
 

@@ -40,6 +40,7 @@ from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_sourc
 from feeds.aggregate.workerpool import JobTimeoutError, WorkerDiedError, WorkerPool
 from feeds.articlerows import NewArticle
 from feeds.config import Settings, SiteSettings, SourceConfig
+from feeds.errors import FeedsError
 from feeds.model import Article
 from feeds.store import Store
 from feeds.store.articles import bump_revision, write_article
@@ -141,7 +142,7 @@ class CycleSummary:
         self.reports.append(report)
 
 
-class _LeaseLostError(Exception):
+class _LeaseLostError(FeedsError):
     """Our lease on a source expired mid-poll: another daemon may own it, so do not write."""
 
 

@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
 
 __all__ = ["AddressPolicy", "BlockedError", "forbidden_reason"]
@@ -53,7 +54,7 @@ _FORBIDDEN: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...
 )
 
 
-class BlockedError(Exception):
+class BlockedError(FeedsError):
     """The URL or the address it resolves to is not one the aggregator may fetch."""
 
 

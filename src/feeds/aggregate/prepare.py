@@ -26,6 +26,7 @@ from feeds.aggregate.parse import FeedParseError, ParsedEntry, ParsedFeed, parse
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
 from feeds.aggregate.xmlguard import UnsafeXMLError
 from feeds.articlerows import NewArticle, new_article
+from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, MAX_AUTHORS, MAX_TAGS, clean_text, cut
 from feeds.model import (
     Article,
@@ -111,7 +112,7 @@ def article_id_for(source_id: int, key: str) -> str:
     return f"src-{source_id}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}"
 
 
-class _EntryRefusedError(ValueError):
+class _EntryRefusedError(FeedsError, ValueError):
     """This entry cannot be stored; the message says why."""
 
 

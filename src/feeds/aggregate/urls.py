@@ -23,6 +23,8 @@ from typing import TypeVar
 
 from yarl import URL
 
+from feeds.errors import FeedsError
+
 __all__ = ["MAX_URL_LENGTH", "SourceURLError", "by_normal_form", "normalize_source_url"]
 
 T = TypeVar("T")
@@ -46,7 +48,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-class SourceURLError(ValueError):
+class SourceURLError(FeedsError, ValueError):
     """The URL cannot be a source; the message says why, in one line."""
 
 

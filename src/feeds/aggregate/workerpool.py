@@ -38,6 +38,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, ParamSpec, TypeVar
 
+from feeds.errors import FeedsError
+
 __all__ = ["JobTimeoutError", "WorkerDiedError", "WorkerPool"]
 
 log = logging.getLogger("feeds.aggregate")
@@ -51,7 +53,7 @@ _READ_JOB_SECONDS = 120.0
 _EXIT_GRACE_SECONDS = 5.0
 
 
-class JobTimeoutError(TimeoutError):
+class JobTimeoutError(FeedsError, TimeoutError):
     """The job ran past the pool's time limit; its worker was killed and replaced."""
 
     def __init__(self, limit: float) -> None:
@@ -59,11 +61,11 @@ class JobTimeoutError(TimeoutError):
         self.limit = limit
 
 
-class WorkerDiedError(RuntimeError):
+class WorkerDiedError(FeedsError, RuntimeError):
     """The worker running the job died (killed from outside, or crashed); it was replaced."""
 
 
-class _RemoteTracebackError(Exception):
+class _RemoteTracebackError(FeedsError):
     """Carries a worker's traceback as the ``__cause__`` of the exception it raised."""
 
     def __str__(self) -> str:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import codecs
 
+from feeds.errors import FeedsError
+
 __all__ = ["UnsafeXMLError", "check_no_entity_declarations"]
 
 
-class UnsafeXMLError(ValueError):
+class UnsafeXMLError(FeedsError, ValueError):
     """The document declares entities; it is refused instead of parsed."""
 
 

@@ -1,9 +1,9 @@
 """Which stories a feed holds and where it lives: a ``Selection`` plus a ``Format``.
 
 A feed is one language, optionally narrowed to a section, tag or author, or the
-aggregated stories from external sources; each is served at one stable path per format
-(ARCHITECTURE.md, "Names"): ``/en/rss.xml``, ``/hy/section/politics/atom.xml``,
-``/ru/tag/выборы/feed.json``, ``/en/author/anna-petrosyan/rss.xml``, ``/en/aggregated/rss.xml``.
+aggregated stories from external sources; each is served at one stable path per format:
+``/en/rss.xml``, ``/hy/section/politics/atom.xml``, ``/ru/tag/выборы/feed.json``,
+``/en/author/anna-petrosyan/rss.xml``, ``/en/aggregated/rss.xml``.
 
 ``Selection.path`` writes a path with non-ASCII slugs percent-encoded, ready for an href;
 ``parse_feed_path`` reads either that form or the decoded one a router hands over.

@@ -83,7 +83,8 @@ def write_article(conn: Connection, article: Article, revision: int) -> bool:
             articles.c.id == article.id
         )
     ).first()
-    # WebSub (partners room): queue the feeds this write changes, in this transaction.
+    # WebSub: queue the feeds this write changes, in this transaction
+    # (feeds.syndicate.notifier pings the hubs).
     websub.record_change(conn, _decode(existing.document) if existing else None, article, now)
     retracted_at = None
     if article.status is Status.RETRACTED:

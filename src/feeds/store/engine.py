@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from feeds.errors import FeedsError
 
-class StoreError(RuntimeError):
+
+class StoreError(FeedsError, RuntimeError):
     """The database cannot be used (bad URL, unreachable server, failed migration)."""
 
 

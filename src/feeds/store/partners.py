@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Index, String, Table, Text, insert, select, update
 
+from feeds.errors import FeedsError
 from feeds.partner_settings import check_partner_name, partner_problems
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
@@ -63,7 +64,7 @@ partner_tokens = Table(
 )
 
 
-class PartnerError(ValueError):
+class PartnerError(FeedsError, ValueError):
     """A partner command that cannot be done (unknown name, name taken, bad name)."""
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, clean_text, cut
 from feeds.model import check_language_tag
 from feeds.store.bulk import insert_many, update_many
@@ -121,7 +122,7 @@ MAX_SKIP_REASONS = 5
 MAX_SKIP_REASON_CHARS = 300
 
 
-class SourceError(ValueError):
+class SourceError(FeedsError, ValueError):
     """A source command that cannot be done: bad URL or language, duplicate, unknown."""
 
 

@@ -96,7 +96,7 @@ def preferred_language(accept_language: str | None, offered: tuple[str, ...]) ->
     """The offered language the browser ranks highest, or None when it ranks none.
 
     Used only to *suggest* a language on the HTML pages; a feed's language always comes
-    from its URL (ARCHITECTURE.md, "Names").
+    from its URL: feed fetchers don't send ``Accept-Language`` and caches would split.
     """
     if not accept_language:
         return None
