@@ -8,7 +8,6 @@ are in use, by whom.
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from feeds.web.freshness import Freshness
 from feeds.web.images import ImageGate, StaticWithImages, image_name
 from tests.conftest import REPO
 from tests.live import live_server
-from tests.web_support import BASE, Answer, fetch, served, settings, story
+from tests.web_support import BASE, Answer, MovingClock, fetch, served, settings, story
 
 IMAGES = REPO / "src" / "feeds" / "web" / "static" / "images"
 EMBARGOED = "2026-11-street-music-festival-2027.jpg"
@@ -56,15 +55,18 @@ def assert_missing(answer: Answer, base: str, path: str, method: str = "GET") ->
 
 
 def test_an_embargoed_storys_image_is_404_until_its_time_then_served(store: Store) -> None:
-    opens = datetime.now(UTC) + timedelta(seconds=4)
+    clock = MovingClock()
+    opens = clock.now + timedelta(hours=2)
     store.upsert_article(
         with_image(story("festival", status="scheduled", published=opens), EMBARGOED)
     )
     path = f"/static/images/{EMBARGOED}"
-    with served(store) as base:
+    with served(store, clock=clock, revision_interval=0) as base:
         assert_missing(fetch(base + path), base, path)
         assert_missing(fetch(base + path, method="HEAD"), base, path, "HEAD")
-        time.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()) + 0.1)
+        clock.now = opens - timedelta(seconds=1)
+        assert_missing(fetch(base + path), base, path)
+        clock.now = opens
         assert_image(fetch(base + path), EMBARGOED)
 
 

@@ -78,6 +78,16 @@ def story(
     )
 
 
+class MovingClock:
+    """The app's clock in a test: set ``now`` to pass an embargo instead of sleeping."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @dataclass
 class Answer:
     status: int

@@ -26,12 +26,13 @@ from starlette.types import ASGIApp
 from feeds.config import Settings
 from feeds.store import Store
 from feeds.syndicate.notifier import Notifier
+from feeds.web import archive, ingest, partners, sitemaps
 from feeds.web.articles import article_routes
 from feeds.web.catalog import Catalog
 from feeds.web.errors import http_error_handler, server_error
 from feeds.web.feedcache import FeedCache
 from feeds.web.feeds import FeedEndpoint, FeedRoute
-from feeds.web.freshness import Freshness
+from feeds.web.freshness import Clock, Freshness, utc_now
 from feeds.web.health import health_route
 from feeds.web.html import Pages
 from feeds.web.images import ImageGate, StaticWithImages
@@ -44,12 +45,6 @@ __all__ = ["BackgroundJob", "create_app"]
 log = logging.getLogger("feeds.web")
 
 STATIC = Path(__file__).parent / "static"
-OPTIONAL_ROUTES = (
-    "feeds.web.partners",
-    "feeds.web.ingest",
-    "feeds.web.archive",
-    "feeds.web.sitemaps",
-)
 
 # A coroutine function that runs until cancelled (e.g. the aggregator's loop).
 BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
@@ -62,28 +57,31 @@ def create_app(
     *,
     jobs: Sequence[BackgroundJob] = (),
     revision_interval: float = 0.5,
+    clock: Clock = utc_now,
 ) -> Starlette:
     """The Starlette app serving ``settings``' feeds from ``store``.
 
     ``jobs`` run for the life of the server; ``run_aggregator`` adds the aggregator's.
-    ``revision_interval`` is how often, at most, the store's revision is read.
+    ``revision_interval`` is how often, at most, the store's revision is read; ``clock``
+    is what time the app thinks it is (embargoes, month ends), moved by tests.
     """
     store = store.for_site(settings.site.base_url)  # site paths in documents become URLs
-    freshness = Freshness(store, interval=revision_interval)
+    freshness = Freshness(store, interval=revision_interval, clock=clock)
     catalog = Catalog(settings, store, freshness)
     pages = Pages(settings, catalog)
     cache = FeedCache(settings, store, freshness, catalog, preview=pages.preview)
     endpoint = FeedEndpoint(settings, freshness, cache)
     images = ImageGate(settings, store, freshness)  # drafts' and embargoed lead images stay 404
 
-    # The public feeds first (the hot path: one regex), then the modules written alongside
-    # this one, each with ``routes(settings, store)``. FeedRoute only takes paths that
-    # parse as public feeds, so it never hides theirs.
-    routes: list[BaseRoute] = [FeedRoute(endpoint)]
-    for module in OPTIONAL_ROUTES:
-        routes += _optional_routes(module, settings, store)
-    routes += [health_route(store)]
-    routes += [
+    # The public feeds first: the hot path, one regex. FeedRoute only takes paths that
+    # parse as public feeds, so it never hides the routes after it.
+    routes: list[BaseRoute] = [
+        FeedRoute(endpoint),
+        *partners.routes(settings, store, freshness=freshness),
+        *ingest.routes(settings, store),
+        *archive.routes(settings, store, clock),
+        *sitemaps.routes(settings, store, clock),
+        health_route(store),
         Mount(
             "/static",
             StaticWithImages(directory=STATIC, gate=images, settings=settings),
@@ -105,7 +103,7 @@ def create_app(
         # WebSub pings from the store's outbox (feeds.syndicate.notifier).
         background.append(Notifier(settings, store).run)
 
-    app = _App(
+    return _App(
         embed_hosts=settings.site.embed_hosts,
         routes=routes,
         exception_handlers={
@@ -114,11 +112,6 @@ def create_app(
         },
         lifespan=_lifespan(background),
     )
-    app.state.settings = settings
-    app.state.store = store
-    app.state.freshness = freshness
-    app.state.feed_cache = cache
-    return app
 
 
 class _App(Starlette):
@@ -133,20 +126,9 @@ class _App(Starlette):
         return SecurityHeaders(super().build_middleware_stack(), embed_hosts=self.embed_hosts)
 
 
-def _optional_routes(module: str, settings: Settings, store: Store) -> list[BaseRoute]:
-    """Routes from a sibling module with ``routes(settings, store)``, if it is there."""
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        log.info("%s is not in this build: its routes are not served", module)
-        return []
-    return list(found.routes(settings, store))
-
-
 def _aggregator_job(settings: Settings, store: Store) -> BackgroundJob | None:
-    """The aggregator's loop, once ``feeds.aggregate`` offers one to run in the server."""
+    """The aggregator's loop. Imported by name: ``web`` does not depend on ``aggregate``;
+    a build without it serves feeds only."""
     try:
         daemon = importlib.import_module("feeds.aggregate.daemon")
     except ModuleNotFoundError as exc:

@@ -16,8 +16,7 @@ live feed links to it as an archive. See ``feeds.publish.archive`` for the docum
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
@@ -43,6 +42,7 @@ from feeds.store import Store
 from feeds.store import archive as queries
 from feeds.store.tombstones import retracted
 from feeds.web.errors import not_found
+from feeds.web.freshness import Clock, utc_now
 from feeds.web.tombstones import retractions_in
 from feeds.web.variant import Variant, read_headers, send_variant
 
@@ -50,19 +50,13 @@ __all__ = ["CLOSED_MONTH_MAX_AGE", "ArchiveEndpoint", "routes"]
 
 CLOSED_MONTH_MAX_AGE = 86_400
 
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 class ArchiveEndpoint:
     """Renders an archive once per store state: the store's revision, the time of the
     next embargoed story (which becomes visible without a write) and the current month
     (which decides what is complete and what the neighbours are)."""
 
-    def __init__(self, settings: Settings, store: Store, clock: Clock = _utc_now) -> None:
+    def __init__(self, settings: Settings, store: Store, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
@@ -162,6 +156,6 @@ def _last_modified(stories: list[Article], retractions: list[datetime]) -> datet
     return max([*(a.updated for a in stories), *retractions], default=EPOCH)
 
 
-def routes(settings: Settings, store: Store, clock: Clock = _utc_now) -> list[Route]:
+def routes(settings: Settings, store: Store, clock: Clock = utc_now) -> list[Route]:
     endpoint = ArchiveEndpoint(settings, store, clock)
     return [Route("/{lang}/archive/{year}/{month}/{file}", endpoint, methods=["GET", "HEAD"])]

@@ -22,7 +22,7 @@ least recently used first out, so a crawler walking every story cannot fill the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -240,7 +240,7 @@ class ArticleEndpoint:
         self, lang: str, article_id: str, path: str, previous: Variant | None
     ) -> Variant | Response:
         """The page or the 404 for one request (blocking: reads the store, renders)."""
-        now = datetime.now(UTC)
+        now = self.freshness.clock()
         article = self.store.get_article(article_id)
         if article is None or not article.is_visible(now):
             return not_found(self.settings, path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from feeds.config import Settings
@@ -26,22 +26,17 @@ Facets = dict[str, list[Facet]]
 T = TypeVar("T")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Catalog:
     def __init__(
         self,
         settings: Settings,
         store: Store,
         freshness: Freshness,
-        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.languages = settings.site.languages
         self.store = store
         self.freshness = freshness
-        self.clock = clock
+        self.clock = freshness.clock
         self._lock = threading.Lock()
         self._generation = -1
         self._cache: dict[tuple[str, str], Any] = {}

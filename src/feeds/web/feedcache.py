@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
@@ -121,7 +121,7 @@ class FeedCache:
         generation = self.freshness.generation
         if not self.catalog.exists(selection):
             return None
-        now = datetime.now(UTC)
+        now = self.freshness.clock()
         articles = self.store.visible_articles(feed_query(self.settings, selection), now)
         if not articles and selection.kind not in (Kind.ALL, Kind.AGGREGATED):
             return None  # its last story left between the facet read and this one

@@ -7,6 +7,10 @@ counts a new *generation* when it moved, when a scheduled story's time has come
 when a month (UTC) ends, so the main feeds link to the month that just became an archive.
 Cached things remember the generation they were made in; an older one is re-rendered.
 
+"Now" comes from the injected ``clock`` (``utc_now`` by default), so a test moves time to
+pass an embargo or end a month without sleeping; ``interval`` is measured on the
+monotonic clock, since it only paces the store reads.
+
 The check runs on the request that finds it due, in a worker thread; requests arriving
 while it runs keep answering from the cache. A failing database is logged and the cache
 keeps serving what it has (a stale feed beats an error page for a feed reader).
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -23,15 +28,23 @@ from starlette.concurrency import run_in_threadpool
 from feeds.publish.archive import next_month_start
 from feeds.store import Store
 
-__all__ = ["Freshness"]
+__all__ = ["Clock", "Freshness", "utc_now"]
 
 log = logging.getLogger("feeds.web")
 
+# What time it is: an aware UTC datetime.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 class Freshness:
-    def __init__(self, store: Store, *, interval: float = 0.5) -> None:
+    def __init__(self, store: Store, *, interval: float = 0.5, clock: Clock = utc_now) -> None:
         self.store = store
         self.interval = interval
+        self.clock = clock
         self.generation = 0
         self.revision: int | None = None
         self.changed_at = datetime(2000, 1, 1, tzinfo=UTC)
@@ -59,7 +72,7 @@ class Freshness:
 
     def _check(self) -> None:
         current = self.store.revision()
-        now = datetime.now(UTC)
+        now = self.clock()
         due = self.next_publication is not None and now >= self.next_publication
         # A month ending changes the live feed's prev-archive link (feeds.web.archive).
         due = due or now >= self.month_ends

@@ -24,7 +24,7 @@ import asyncio
 import os
 import posixpath
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -39,7 +39,7 @@ from feeds.config import Settings
 from feeds.store import Store
 from feeds.store.images import hidden_images, visible_own_images
 from feeds.web.errors import not_found
-from feeds.web.freshness import Freshness
+from feeds.web.freshness import Clock, Freshness
 
 __all__ = ["ImageGate", "StaticWithImages", "image_name"]
 
@@ -79,10 +79,19 @@ class _Uses:
 class ImageGate:
     """Decides whether the file ``static/images/<name>`` may be served now."""
 
-    def __init__(self, settings: Settings, store: Store, freshness: Freshness) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        freshness: Freshness,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self.base_url = settings.site.base_url
         self.store = store
         self.freshness = freshness
+        # By default ``freshness``'s clock: the gate and the feeds agree on when an embargo ends.
+        self.clock = clock or freshness.clock
         self._uses: _Uses | None = None
         self._lock = asyncio.Lock()
 
@@ -91,7 +100,7 @@ class ImageGate:
         if name not in uses.hidden:
             return True  # a visible story's image, or a file no story uses
         opens_at = uses.hidden[name]
-        if opens_at is not None and datetime.now(UTC) >= opens_at:
+        if opens_at is not None and self.clock() >= opens_at:
             return True  # the embargo passed since the generation was read
         return name in await self._shown(uses)
 
@@ -114,7 +123,7 @@ class ImageGate:
 
     def _read_hidden(self) -> dict[str, datetime | None]:
         with self.store.reading() as conn:
-            found = hidden_images(conn, datetime.now(UTC))
+            found = hidden_images(conn, self.clock())
         hidden: dict[str, datetime | None] = {}
         for image in found:
             name = image_name(image.url, self.base_url)
@@ -125,7 +134,7 @@ class ImageGate:
 
     def _read_shown(self) -> set[str]:
         with self.store.reading() as conn:
-            urls = visible_own_images(conn, datetime.now(UTC))
+            urls = visible_own_images(conn, self.clock())
         return {name for url in urls if (name := image_name(url, self.base_url)) is not None}
 
 

@@ -22,7 +22,7 @@ Pages are cached one ``Variant`` per (language, source) for one generation of th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -157,7 +157,7 @@ class NewsEndpoint:
 
     def _build(self, lang: str, source_id: int | None, previous: Variant | None) -> Variant:
         """Read the store and render (blocking: run in a worker thread)."""
-        now = datetime.now(UTC)
+        now = self.freshness.clock()
         external = self.store.visible_articles(
             FeedQuery(lang, aggregated=True, source_id=source_id, limit=LIMIT), now
         )

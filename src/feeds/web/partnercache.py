@@ -28,7 +28,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from feeds.publish.partners import PartnerFeed
 from feeds.publish.selection import Format, Selection
@@ -138,7 +138,7 @@ class PartnerFeedCache:
         generation: int,
         previous: PartnerEntry | None,
     ) -> PartnerEntry:
-        now = datetime.now(UTC)
+        now = self.freshness.clock()
         feed = self.render(record, selection, fmt, now)
         if previous is not None and previous.feed.body == feed.body:
             return PartnerEntry(generation, previous.feed, len(feed.included))

@@ -11,8 +11,8 @@ someone else.
 Every request is authenticated, rate-limited and authorised against the store first;
 only then is the feed taken from ``PartnerFeedCache`` (rendered once per store
 generation and partner settings, with ETags, Last-Modified, gzip and brotli like the
-public feeds). The cache follows the app's ``Freshness`` (``app.state.freshness``, set by
-``create_app``), so partner and public feeds change together.
+public feeds). ``create_app`` gives it the app's ``Freshness``, so partner and public
+feeds change together.
 """
 
 from __future__ import annotations
@@ -165,11 +165,10 @@ def routes(
     freshness: Freshness | None = None,
     cache_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[Route]:
-    """The partner feed routes. ``freshness`` defaults to the app's (``app.state``), or
-    one of their own when the app has none; ``cache_bytes`` bounds the feed cache."""
+    """The partner feed routes. ``freshness`` is the app's (one of their own when none is
+    given); ``cache_bytes`` bounds the feed cache."""
     registry = PartnerRegistry(store, settings.partners)
     limiter = limiter or RateLimiter()
-    cache: PartnerFeedCache | None = None  # made on the first request, once the app is known
     auth_slots = asyncio.Semaphore(AUTH_CONCURRENCY)
 
     def render(
@@ -178,17 +177,12 @@ def routes(
         section = selection.slug if selection.kind is Kind.SECTION else None
         return partner_feed(settings, store, record, selection.lang, section, fmt, now)
 
-    def feed_cache(request: Request) -> PartnerFeedCache:
-        nonlocal cache
-        if cache is None:
-            shared = freshness or getattr(request.app.state, "freshness", None)
-            cache = PartnerFeedCache(
-                shared if isinstance(shared, Freshness) else Freshness(store),
-                render,
-                cache_control=f"private, max-age={settings.site.cache_max_age}",
-                max_bytes=cache_bytes,
-            )
-        return cache
+    cache = PartnerFeedCache(
+        freshness or Freshness(store),
+        render,
+        cache_control=f"private, max-age={settings.site.cache_max_age}",
+        max_bytes=cache_bytes,
+    )
 
     def credential(request: Request, wanted: str) -> PartnerRecord | Response:
         found = authenticate(
@@ -252,7 +246,7 @@ def routes(
             return allowed
         fmt = allowed
         selection = Selection(lang, Kind.SECTION, section) if section else Selection(lang)
-        entry = await feed_cache(request).get(record, selection, fmt)
+        entry = await cache.get(record, selection, fmt)
         if not is_fresh(entry.feed, read_headers(request.scope)):
             log.info(
                 "partner %s fetched %s (%d stories)", record.name, request.url.path, entry.stories

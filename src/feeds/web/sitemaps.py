@@ -5,7 +5,7 @@ days of stories) and crawled far less often than feeds."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
@@ -23,6 +23,7 @@ from feeds.publish.sitemap import (
 )
 from feeds.store import FeedQuery, Store
 from feeds.web.errors import not_found
+from feeds.web.freshness import Clock, utc_now
 from feeds.web.variant import Variant, read_headers, send_variant
 
 __all__ = ["routes"]
@@ -30,7 +31,7 @@ __all__ = ["routes"]
 _XML = "application/xml; charset=utf-8"
 
 
-def routes(settings: Settings, store: Store) -> list[Route]:
+def routes(settings: Settings, store: Store, clock: Clock = utc_now) -> list[Route]:
     site = settings.site
     cache_control = f"public, max-age={site.cache_max_age}"
 
@@ -39,7 +40,7 @@ def routes(settings: Settings, store: Store) -> list[Route]:
         return [a for a in stories if a.published >= now - NEWS_WINDOW]
 
     def news_variant(lang: str) -> Variant:
-        now = datetime.now(UTC)
+        now = clock()
         stories = recent(lang, now)
         front_page = site.absolute(f"/{lang}/")
         body = render_news_sitemap(stories, lang, site.publisher, now, front_page=front_page)
@@ -47,7 +48,7 @@ def routes(settings: Settings, store: Store) -> list[Route]:
         return Variant(body, _XML, last_modified=newest, cache_control=cache_control)
 
     def index_variant() -> Variant:
-        now = datetime.now(UTC)
+        now = clock()
         refs = []
         for lang in site.languages:
             stories = recent(lang, now)
