@@ -21,11 +21,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feeds.model import Article, Author
+from feeds.publish.phrases import translated
 
 __all__ = ["credited", "join_names"]
-
-# The word a byline puts before its last name, per language (BCP 47 primary subtag).
-_AND = {"en": "and", "hy": "և", "ru": "и"}
 
 
 def credited(article: Article) -> tuple[Author, ...]:
@@ -42,7 +40,7 @@ def join_names(names: Sequence[str], lang: str) -> str:
     """``["A", "B", "C"]`` -> ``"A, B and C"`` in English (no serial comma)."""
     if len(names) <= 1:
         return "".join(names)
-    word = _AND.get(lang.split("-")[0].lower())
+    word = translated("and", lang)  # the word before the last name
     if word is None:
         return ", ".join(names)
     return f"{', '.join(names[:-1])} {word} {names[-1]}"

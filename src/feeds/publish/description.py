@@ -1,7 +1,7 @@
-"""What a feed says about itself, declared once, rendered in every format.
+"""What a feed says about itself in one format: the values ``render`` writes.
 
-Like Django's syndication ``Feed`` class, a feed is a small declaration; ``render`` does
-the rest. Every URL here is absolute: feeds are read far from the site that wrote them.
+Built by ``Feed.describe`` (``feeds.publish.feed``), where each kind of feed is declared.
+Every URL here is absolute: feeds are read far from the site that wrote them.
 """
 
 from __future__ import annotations

@@ -24,17 +24,10 @@ from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
 from feeds.model import Article
-from feeds.publish.archive import (
-    ArchiveExtension,
-    Month,
-    archive_path,
-    current_month,
-    is_closed,
-    neighbours,
-    parse_month,
-)
-from feeds.publish.description import EPOCH, FeedDescription
+from feeds.publish.archive import Month, current_month, is_closed, neighbours, parse_month
+from feeds.publish.description import EPOCH
 from feeds.publish.extension import Extension
+from feeds.publish.feed import ArchiveFeed
 from feeds.publish.render import render
 from feeds.publish.selection import Format, Selection
 from feeds.publish.tombstone import TombstoneExtension
@@ -103,52 +96,22 @@ class ArchiveEndpoint:
         # Archives link only to archives: complete months.
         complete = [m for m in months if is_closed(m, now)]
         older, newer = neighbours(complete, month)
-        extensions: list[Extension] = []
-        if closed:
-            extensions.append(ArchiveExtension(self._url(lang, older, fmt)))
+        feed = ArchiveFeed(
+            selection=Selection(lang), month=month, older=older, newer=newer, closed=closed
+        )
+        site = self.settings.site
+        extensions: list[Extension] = feed.extensions(site, fmt)
         if fmt is Format.ATOM:
             retractions = retractions_in(Selection(lang), gone)
             if retractions:
                 extensions.append(TombstoneExtension(retractions))
-        body = render(
-            self.description(lang, month, fmt, older, newer), fmt, stories, extensions=extensions
-        )
+        body = render(feed.describe(site, fmt), fmt, stories, extensions=extensions)
         max_age = CLOSED_MONTH_MAX_AGE if closed else self.settings.site.cache_max_age
         return Variant(
             body,
             f"{fmt.media_type}; charset=utf-8",
             last_modified=_last_modified(stories, [when for _, when in gone]),
             cache_control=f"public, max-age={max_age}",
-        )
-
-    def _url(self, lang: str, month: Month | None, fmt: Format) -> str | None:
-        return self.settings.site.absolute(archive_path(lang, month, fmt)) if month else None
-
-    def description(
-        self, lang: str, month: Month, fmt: Format, older: Month | None, newer: Month | None
-    ) -> FeedDescription:
-        site = self.settings.site
-        links = [("current", site.absolute(Selection(lang).path(fmt)))]
-        if older:
-            links.append(("prev-archive", site.absolute(archive_path(lang, older, fmt))))
-        if newer:
-            links.append(("next-archive", site.absolute(archive_path(lang, newer, fmt))))
-        label = f"{month[0]:04d}-{month[1]:02d}"
-        return FeedDescription(
-            selection=Selection(lang),
-            title=f"{site.title(lang)} ({label})",
-            description=f"{site.description(lang)} ({label})",
-            home_url=site.absolute(f"/{lang}/"),
-            self_url=site.absolute(archive_path(lang, month, fmt)),
-            icon=site.absolute(site.icon),
-            logo=site.absolute(site.logo),
-            publisher=site.publisher,
-            extra_links=tuple(links),
-            copyright=site.copyright,
-            # A month whose every story was retracted still dates itself by its stories'
-            # month, never by the clock: same data, same bytes.
-            updated_fallback=queries.month_bounds(*month)[0],
-            embed_hosts=site.embed_hosts,
         )
 
 

@@ -48,32 +48,10 @@ __all__ = [
     "article_path",
     "article_routes",
     "build_view",
-    "phrase",
 ]
 
 
 HTML = "text/html; charset=utf-8"
-
-# The few words the article page adds around the newsroom's text, per language.
-_PHRASES: dict[str, dict[str, str]] = {
-    "other_languages": {"en": "Other languages", "hy": "Այլ լեզուներով", "ru": "На других языках"},
-    "updated": {"en": "Updated", "hy": "Թարմացվել է", "ru": "Обновлено"},
-    "section": {"en": "Section", "hy": "Բաժին", "ru": "Раздел"},
-    "tags": {"en": "Tags", "hy": "Պիտակներ", "ru": "Теги"},
-    "subscribe": {"en": "Subscribe", "hy": "Բաժանորդագրվել", "ru": "Подписаться"},
-    "source": {"en": "Source", "hy": "Աղբյուր", "ru": "Источник"},
-    "read_original": {
-        "en": "Read the full story at",
-        "hy": "Կարդալ ամբողջությամբ՝",
-        "ru": "Читать полностью на сайте",
-    },
-}
-
-
-def phrase(key: str, lang: str) -> str:
-    """A page word in ``lang``; English when we have no translation."""
-    words = _PHRASES[key]
-    return words.get(lang.split("-")[0], words["en"])
 
 
 def article_path(lang: str, article_id: str) -> str:
@@ -267,17 +245,7 @@ class ArticleEndpoint:
         return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-cache"})
 
     def _render(self, **context: object) -> bytes:
-        site = self.settings.site
-        template = self.pages.env.get_template("article.html")
-        return template.render(
-            site=site,
-            icon=site.icon,
-            css="/static/site.css",
-            opml=site.absolute("/feeds.opml"),
-            home=site.absolute("/"),
-            phrase=phrase,
-            **context,
-        ).encode("utf-8")
+        return self.pages.render("article.html", **context)
 
 
 def article_routes(

@@ -19,7 +19,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cache
-from pathlib import Path
 
 import jinja2
 from starlette.exceptions import HTTPException
@@ -28,7 +27,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
-from feeds.web.describe import language_name
+from feeds.web.html import environment, page_context
 
 __all__ = [
     "ErrorResponse",
@@ -42,7 +41,6 @@ __all__ = [
 
 log = logging.getLogger("feeds.web")
 
-_TEMPLATES = Path(__file__).parent / "templates"
 _VARY = "Accept, Sec-Fetch-Dest"
 _TITLES = {404: "Page not found", 405: "Method not allowed", 500: "Something went wrong"}
 _HTML_LEAD = {
@@ -122,35 +120,18 @@ class ErrorResponse(Response):
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.globals.update(language_name=language_name)
-    return env
+    return environment()
 
 
 def _html_page(settings: Settings, status: int) -> bytes:
-    site = settings.site
-    return (
-        _environment()
-        .get_template("error.html")
-        .render(
-            site=site,
-            icon=site.icon,
-            css="/static/site.css",
-            opml=site.absolute("/feeds.opml"),
-            home=site.absolute("/"),
-            discovery=[],
-            status=status,
-            title=_TITLES.get(status, "Error"),
-            lead=_HTML_LEAD.get(status, ""),
-        )
-        .encode("utf-8")
+    context = page_context(
+        settings.site,
+        discovery=[],
+        status=status,
+        title=_TITLES.get(status, "Error"),
+        lead=_HTML_LEAD.get(status, ""),
     )
+    return _environment().get_template("error.html").render(context).encode("utf-8")
 
 
 def not_found(settings: Settings, path: str) -> Response:

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import jinja2
 
-from feeds.config import Settings
+from feeds.config import Settings, SiteSettings
 from feeds.model import Article
+from feeds.publish.phrases import format_name, language_name, phrase
 from feeds.publish.selection import Format, Kind, Selection
 from feeds.web.catalog import Catalog
-from feeds.web.describe import feed_label, language_name, word
+from feeds.web.describe import feed_of
 from feeds.web.feedcache import Entry
 
-__all__ = ["FeedLink", "Pages"]
+__all__ = ["FeedLink", "Pages", "environment", "page_context"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-_FORMAT_NAMES = {Format.RSS: "RSS", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
 _A_FORMAT = {Format.RSS: "an RSS", Format.ATOM: "an Atom", Format.JSON: "a JSON Feed"}
 
 
@@ -40,7 +40,7 @@ class FeedLink:
 
     @property
     def format_name(self) -> str:
-        return _FORMAT_NAMES[self.fmt]
+        return format_name(self.fmt)
 
     @property
     def a_format(self) -> str:
@@ -72,29 +72,42 @@ class Story:
     section: str | None
 
 
+def environment() -> jinja2.Environment:
+    """The templates of web/templates/, with the phrase table (``feeds.publish.phrases``)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals.update(language_name=language_name, phrase=phrase, utc=_utc)
+    return env
+
+
+def page_context(site: SiteSettings, **context: object) -> dict[str, object]:
+    """What every page template is given (base.html's needs), plus the page's own
+    ``context``."""
+    return {
+        "site": site,
+        "icon": site.icon,
+        "css": "/static/site.css",
+        "opml": site.absolute("/feeds.opml"),
+        "home": site.absolute("/"),
+        **context,
+    }
+
+
 class Pages:
     def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self.settings = settings
         self.catalog = catalog
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        self.env.globals.update(language_name=language_name, word=word, utc=_utc)
+        self.env = environment()
 
-    def _render(self, template: str, **context: object) -> bytes:
-        site = self.settings.site
-        base = {
-            "site": site,
-            "icon": site.icon,
-            "css": "/static/site.css",
-            "opml": site.absolute("/feeds.opml"),
-            "home": site.absolute("/"),
-        }
-        return self.env.get_template(template).render(**base, **context).encode("utf-8")
+    def render(self, template: str, **context: object) -> bytes:
+        """Page ``template`` with the common context and ``context``, as UTF-8 bytes."""
+        page = page_context(self.settings.site, **context)
+        return self.env.get_template(template).render(page).encode("utf-8")
 
     def links(self, selection: Selection, title: str) -> tuple[FeedLink, ...]:
         site = self.settings.site
@@ -107,8 +120,8 @@ class Pages:
         """Every feed of ``lang``, main feed first."""
         groups = []
         for selection, facet in self.catalog.selections(lang):
-            label = feed_label(selection, self.catalog)
-            title = self.settings.site.title(lang) + (f": {label}" if label else "")
+            feed = feed_of(self.catalog, selection)
+            label, title = feed.label(), feed.title(self.settings.site)
             count = facet.count if facet else None
             groups.append(FeedGroup(selection.kind, label, count, self.links(selection, title)))
         return groups
@@ -117,13 +130,13 @@ class Pages:
         site = self.settings.site
         languages = [(lang, self.groups(lang)) for lang in site.languages]
         discovery = [link for _, groups in languages for link in groups[0].links]
-        return self._render(
+        return self.render(
             "index.html", languages=languages, discovery=discovery, suggested=suggested
         )
 
     def language(self, lang: str, articles: Sequence[Article], suggested: str | None) -> bytes:
         groups = self.groups(lang)
-        return self._render(
+        return self.render(
             "language.html",
             lang=lang,
             stories=_stories(articles, lang),
@@ -144,7 +157,7 @@ class Pages:
             FeedLink(language_name(other), other, entry.fmt, url)
             for other, url in description.language_alternates
         ]
-        return self._render(
+        return self.render(
             "preview.html",
             lang=lang,
             feed=description,

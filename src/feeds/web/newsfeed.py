@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from feeds.config import Settings
 from feeds.model import Article
+from feeds.publish.phrases import phrase
 from feeds.publish.selection import Selection
 from feeds.store import Store
 from feeds.store.articles import FeedQuery, source_languages
@@ -47,26 +48,8 @@ __all__ = ["LIMIT", "NewsEndpoint", "NewsItem", "SourceLink", "merge", "newsfeed
 HTML = "text/html; charset=utf-8"
 LIMIT = 50
 
-_PHRASES: dict[str, dict[str, str]] = {
-    "title": {"en": "News feed", "hy": "Լրահոս", "ru": "Лента новостей"},
-    "via": {"en": "via", "hy": "աղբյուր՝", "ru": "через"},
-    "sources": {"en": "Sources", "hy": "Աղբյուրներ", "ru": "Источники"},
-    "all": {"en": "All stories", "hy": "Բոլորը", "ru": "Все новости"},
-    "empty": {"en": "No stories yet.", "hy": "Լուրեր դեռ չկան։", "ru": "Новостей пока нет."},
-    "elsewhere": {
-        "en": "This source publishes in another language:",
-        "hy": "Այս աղբյուրը հրապարակում է այլ լեզվով՝",
-        "ru": "Этот источник публикует новости на другом языке:",
-    },
-    "source": {"en": "Source", "hy": "Աղբյուր", "ru": "Источник"},
-}
 # A source in one of these states is an operator's business, not a reader's.
 _HIDDEN_HEALTH = frozenset({"blocked", "gone", "not-found"})
-
-
-def news_phrase(key: str, lang: str) -> str:
-    words = _PHRASES[key]
-    return words.get(lang.split("-")[0], words["en"])
 
 
 def news_path(lang: str, source_id: int | None = None) -> str:
@@ -170,7 +153,7 @@ class NewsEndpoint:
             published_in = source_languages(conn, now)
             registered = list_sources(conn, sorted(published_in))
         items = [item for a in merge(own, external) if (item := _item(a, lang)) is not None]
-        sources = [SourceLink(news_phrase("all", lang), news_path(lang), source_id is None)]
+        sources = [SourceLink(phrase("all_stories", lang), news_path(lang), source_id is None)]
         sources += [
             SourceLink(_label(s, lang), news_path(lang, s.id), s.id == source_id)
             for s in registered
@@ -185,23 +168,14 @@ class NewsEndpoint:
                 for other in site.languages
                 if other in published_in.get(source_id, {})
             ]
-        body = (
-            self.pages.env.get_template("newsfeed.html")
-            .render(
-                site=site,
-                icon=site.icon,
-                css="/static/site.css",
-                opml=site.absolute("/feeds.opml"),
-                home=site.absolute("/"),
-                discovery=self.pages.links(Selection(lang), site.title(lang)),
-                lang=lang,
-                items=items,
-                sources=sources,
-                languages=languages,
-                elsewhere=elsewhere,
-                phrase=news_phrase,
-            )
-            .encode("utf-8")
+        body = self.pages.render(
+            "newsfeed.html",
+            discovery=self.pages.links(Selection(lang), site.title(lang)),
+            lang=lang,
+            items=items,
+            sources=sources,
+            languages=languages,
+            elsewhere=elsewhere,
         )
         if previous is not None and previous.body == body:
             return previous
@@ -212,7 +186,7 @@ class NewsEndpoint:
 
 def _label(source: SourceRecord, lang: str) -> str:
     """What the filter bar calls a source: its title, never its URL."""
-    return source.title or source.feed_title or f"{news_phrase('source', lang)} {source.id}"
+    return source.title or source.feed_title or f"{phrase('source', lang)} {source.id}"
 
 
 def newsfeed_routes(

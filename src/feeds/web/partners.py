@@ -33,6 +33,7 @@ from starlette.routing import Route
 from feeds.config import Settings, SiteSettings
 from feeds.model import slugify
 from feeds.publish import FeedDescription, Format, Kind, Selection
+from feeds.publish.feed import PartnerEdition
 from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
 from feeds.store import Store
@@ -99,20 +100,7 @@ def partner_description(
     site: SiteSettings, partner: str, selection: Selection, fmt: Format
 ) -> FeedDescription:
     """What a partner feed says about itself; its self link is the partner URL."""
-    lang = selection.lang
-    middle = f"/section/{selection.slug}" if selection.kind is Kind.SECTION else ""
-    return FeedDescription(
-        selection=selection,
-        title=site.title(lang),
-        description=site.description(lang),
-        home_url=site.absolute(f"/{lang}/"),
-        self_url=site.absolute(f"/partners/{partner}/{lang}{middle}/{fmt.value}"),
-        icon=site.absolute(site.icon),
-        logo=site.absolute(site.logo),
-        publisher=site.publisher,
-        copyright=site.copyright,
-        embed_hosts=site.embed_hosts,
-    )
+    return PartnerEdition(selection=selection, partner=partner).describe(site, fmt)
 
 
 def partner_feed(
