@@ -152,7 +152,10 @@ def test_smartnews_logo_utf8_and_one_megabyte_cap() -> None:
     assert feed.notes == (f"kept the newest {kept} stories to stay under 1000000 bytes",)
     channel = etree.fromstring(feed.body).find("channel")
     assert channel is not None
-    assert channel.findtext(f"{{{SNF_NS}}}logo/url") == "https://news.example/static/logo.png"
+    assert (
+        channel.findtext(f"{{{SNF_NS}}}logo/{{{SNF_NS}}}url")
+        == "https://news.example/static/logo.png"
+    )
 
 
 def test_item_cap_from_partner_options() -> None:
