@@ -14,8 +14,9 @@ from sqlalchemy import func, select, update
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.config import AggregatorSettings, Settings, SourceConfig
+from feeds.feedkeys import FeedScope
 from feeds.model import Article, article_from_dict
-from feeds.store import FeedQuery, Store, open_store
+from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
 from feeds.store.schema import articles
 from feeds.store.sources import (
@@ -123,7 +124,7 @@ def test_example_sources_become_attributed_articles_in_their_languages(
     assert vestnik.source.link.startswith("https://kavkaz-vestnik.example/news/")
     assert vestnik.translations[0].title.startswith(("В Тбилиси", "Железная", "Урожай"))
     visible = sqlite_store.visible_articles(
-        FeedQuery(lang="hy", aggregated=True), datetime(2027, 1, 1, tzinfo=UTC)
+        FeedScope("hy", own=False, aggregated=True), datetime(2027, 1, 1, tzinfo=UTC)
     )
     assert len(visible) == 3
 
@@ -341,7 +342,9 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Sto
     assert len(by_bulk_insert["articles"]) == 2
     assert by_bulk_insert["article_tags"] and by_bulk_insert["websub_outbox"]
     with store.reading() as conn:
-        stored = list_visible(conn, FeedQuery("en", aggregated=True), datetime.now(UTC))
+        stored = list_visible(
+            conn, FeedScope("en", own=False, aggregated=True), datetime.now(UTC), limit=50
+        )
     assert {a.id for a in stored} == {row.id for row in batch}
     assert all(a.published.tzinfo is UTC for a in stored)
 

@@ -25,6 +25,7 @@ from feeds.model import (
     Status,
     article_from_dict,
     article_to_dict,
+    is_visible,
     slugify,
 )
 
@@ -105,9 +106,9 @@ def test_one_draft_one_scheduled_one_retracted_and_the_rest_published() -> None:
 def test_scheduled_story_stays_hidden_until_its_embargo() -> None:
     (scheduled,) = [a for a in _articles() if a.status is Status.SCHEDULED]
     assert scheduled.published == EMBARGO
-    assert not scheduled.is_visible(NEWSROOM_NOW)
-    assert not scheduled.is_visible(EMBARGO - timedelta(seconds=1))
-    assert scheduled.is_visible(EMBARGO)
+    assert not is_visible(scheduled, NEWSROOM_NOW)
+    assert not is_visible(scheduled, EMBARGO - timedelta(seconds=1))
+    assert is_visible(scheduled, EMBARGO)
     assert scheduled.updated < NEWSROOM_NOW
 
 

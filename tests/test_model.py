@@ -18,6 +18,7 @@ from feeds.model import (
     article_from_dict,
     article_to_dict,
     check_language_tag,
+    is_visible,
     load_document,
     slugify,
 )
@@ -104,8 +105,8 @@ def test_visibility_follows_status_and_embargo_time() -> None:
     now = datetime(2026, 11, 27, tzinfo=UTC)
 
     def at(status: Status, when: datetime) -> bool:
-        return article_from_dict(doc(status=status.value, published=when.isoformat())).is_visible(
-            now
+        return is_visible(
+            article_from_dict(doc(status=status.value, published=when.isoformat())), now
         )
 
     past, future = now - timedelta(hours=1), now + timedelta(hours=1)

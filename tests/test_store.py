@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from feeds.feedkeys import FeedScope
 from feeds.model import Article, Author, Status, Translation
-from feeds.store import FeedQuery, Store, StoreError, open_store
+from feeds.store import Store, StoreError, open_store
 from feeds.store.schema import articles as articles_table
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -66,8 +67,8 @@ def test_replacing_an_article_keeps_one_row_and_shows_the_edit(store: Store) -> 
     assert store.upsert_article(edited) is False
     with store.reading() as conn:
         assert conn.execute(select(func.count()).select_from(articles_table)).scalar() == 1
-    assert store.visible_articles(FeedQuery("en", section="economy"), NOW) == []
-    assert ids(store.visible_articles(FeedQuery("en", section="politics"), NOW)) == ["edited"]
+    assert store.visible_articles(FeedScope("en", section="economy"), NOW) == []
+    assert ids(store.visible_articles(FeedScope("en", section="politics"), NOW)) == ["edited"]
 
 
 def test_feeds_show_only_visible_stories_newest_first(store: Store) -> None:
@@ -81,11 +82,11 @@ def test_feeds_show_only_visible_stories_newest_first(store: Store) -> None:
             story("armenian-only", hours_ago=3, langs=("hy",)),
         ]
     )
-    assert ids(store.visible_articles(FeedQuery("en"), NOW)) == ["new", "old"]
-    assert ids(store.visible_articles(FeedQuery("hy"), NOW)) == ["new", "armenian-only", "old"]
+    assert ids(store.visible_articles(FeedScope("en"), NOW)) == ["new", "old"]
+    assert ids(store.visible_articles(FeedScope("hy"), NOW)) == ["new", "armenian-only", "old"]
     # The scheduled story appears at its time, with no write in between.
     later = NOW + timedelta(hours=3)
-    assert ids(store.visible_articles(FeedQuery("en"), later)) == ["embargoed", "new", "old"]
+    assert ids(store.visible_articles(FeedScope("en"), later)) == ["embargoed", "new", "old"]
     assert store.next_publication(NOW) == NOW + timedelta(hours=2)
     assert store.next_publication(later) is None
 
@@ -97,10 +98,10 @@ def test_feeds_select_by_section_tag_and_author_slug(store: Store) -> None:
             story("b", tags=("Ереван",), authors=("Davit Hakobyan",), section="culture"),
         ]
     )
-    assert ids(store.visible_articles(FeedQuery("en", tag="foreign-affairs"), NOW)) == ["a"]
-    assert ids(store.visible_articles(FeedQuery("ru", tag="ереван"), NOW)) == ["b"]
-    assert ids(store.visible_articles(FeedQuery("hy", author="davit-hakobyan"), NOW)) == ["b"]
-    assert ids(store.visible_articles(FeedQuery("en", section="culture"), NOW)) == ["b"]
+    assert ids(store.visible_articles(FeedScope("en", tag="foreign-affairs"), NOW)) == ["a"]
+    assert ids(store.visible_articles(FeedScope("ru", tag="ереван"), NOW)) == ["b"]
+    assert ids(store.visible_articles(FeedScope("hy", author="davit-hakobyan"), NOW)) == ["b"]
+    assert ids(store.visible_articles(FeedScope("en", section="culture"), NOW)) == ["b"]
     facets = store.facets("en", NOW)
     assert [(f.slug, f.label) for f in facets["tag"]] == [
         ("foreign-affairs", "Foreign Affairs"),
@@ -111,7 +112,7 @@ def test_feeds_select_by_section_tag_and_author_slug(store: Store) -> None:
 
 def test_feeds_are_capped(store: Store) -> None:
     store.upsert_articles([story(f"s{i:02d}", hours_ago=i) for i in range(1, 13)])
-    found = store.visible_articles(FeedQuery("en", limit=5), NOW)
+    found = store.visible_articles(FeedScope("en"), NOW, limit=5)
     assert ids(found) == ["s01", "s02", "s03", "s04", "s05"]
 
 
@@ -127,7 +128,7 @@ def test_retraction_removes_the_story_from_feeds(store: Store) -> None:
     store.upsert_article(story("oops"))
     retracted = store.retract_article("oops")
     assert retracted is not None and retracted.status is Status.RETRACTED
-    assert store.visible_articles(FeedQuery("en"), NOW) == []
+    assert store.visible_articles(FeedScope("en"), NOW) == []
     assert store.retract_article("never-existed") is None
 
 
@@ -159,7 +160,7 @@ def test_a_write_from_another_process_is_seen(store: Store, database_url: str) -
     )
     subprocess.run([sys.executable, "-c", code, database_url], check=True, cwd=_repo())
     assert store.revision().number == before + 1
-    assert ids(store.visible_articles(FeedQuery("en"), NOW)) == ["from-elsewhere"]
+    assert ids(store.visible_articles(FeedScope("en"), NOW)) == ["from-elsewhere"]
 
 
 def test_unreachable_database_is_one_clear_error() -> None:

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from feeds.feedkeys import feed_keys
+from feeds.feedkeys import outbox_keys
 from feeds.model import Article, article_to_dict, slugify
 
 __all__ = ["NewArticle", "new_article"]
@@ -47,5 +47,5 @@ def new_article(article: Article) -> NewArticle:
         languages=article.languages,
         tags=tuple({slugify(t): t for t in article.tags}.items()),
         authors=tuple({a.slug: a.name for a in article.authors if a.slug}.items()),
-        feed_keys=tuple(sorted(feed_keys(article))),
+        feed_keys=tuple(sorted(outbox_keys(article))),
     )

@@ -24,6 +24,7 @@ from feeds.errors import FeedsError
 
 __all__ = [
     "UNDETERMINED",
+    "VISIBLE_STATUSES",
     "Article",
     "Author",
     "DocumentError",
@@ -37,6 +38,7 @@ __all__ = [
     "article_to_dict",
     "check_language_tag",
     "is_site_path",
+    "is_visible",
     "load_document",
     "own_page_path",
     "slugify",
@@ -234,10 +236,6 @@ class Article:
     def translation(self, lang: str) -> Translation | None:
         return self._by_lang.get(lang)
 
-    def is_visible(self, now: datetime) -> bool:
-        """Published (or scheduled) and its time has come. Drafts and retractions never are."""
-        return self.status in (Status.PUBLISHED, Status.SCHEDULED) and self.published <= now
-
     @property
     def section_slug(self) -> str | None:
         return slugify(self.section) if self.section else None
@@ -264,6 +262,22 @@ class Article:
         if translations == self.translations and image is self.image:
             return self
         return replace(self, translations=translations, image=image)
+
+
+# The statuses a story may be public in, once its ``published`` time has come.
+VISIBLE_STATUSES = frozenset({Status.PUBLISHED, Status.SCHEDULED})
+
+
+def is_visible(article: Article, now: datetime) -> bool:
+    """Whether the public may see ``article`` at ``now``: the visibility rule, in Python.
+
+    Published (or scheduled) and its time has come: a scheduled story's ``published`` is
+    its embargo. Drafts and retractions never are. ``now`` must be aware (UTC).
+    ``feeds.store.visibility.visible_at`` is the same rule in SQL; change both together.
+    """
+    if now.tzinfo is None:
+        raise ValueError("is_visible needs an aware datetime for now")
+    return article.status in VISIBLE_STATUSES and article.published <= now
 
 
 def is_site_path(url: str) -> bool:

@@ -1,12 +1,11 @@
 """Persistence: one ``Store`` API over SQLite (default) and PostgreSQL (scale-out)."""
 
-from feeds.store.articles import Facet, FeedQuery
+from feeds.store.articles import Facet
 from feeds.store.engine import StoreError, create_store_engine
 from feeds.store.store import Revision, Store, open_store
 
 __all__ = [
     "Facet",
-    "FeedQuery",
     "Revision",
     "Store",
     "StoreError",

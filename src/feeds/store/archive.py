@@ -1,8 +1,8 @@
 """Queries for RFC 5005 archives: which months have stories, and a month's stories.
 
 Only the newsroom's own visible stories, chosen by the rule the live feeds use
-(``feeds.store.articles.visible``): an archive never shows what the current feed would
-hide. A month also stays an archive month once a story in it was retracted after being
+(``feeds.store.visibility.visible_in``): an archive never shows what the current feed
+would hide. A month also stays an archive month once a story in it was retracted after being
 public, so that its archive keeps the story's tombstone (``feeds.store.tombstones``) and
 its URL never turns into a 404.
 """
@@ -13,12 +13,12 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, select
+from sqlalchemy import ColumnElement, Connection, select
 
+from feeds.feedkeys import FeedScope
 from feeds.model import Article, article_from_dict
-from feeds.store.articles import FeedQuery, visible
-from feeds.store.schema import article_languages, articles
-from feeds.store.tombstones import public_retraction
+from feeds.store.schema import articles
+from feeds.store.visibility import in_scope, public_retraction, visible_in
 
 __all__ = ["archive_months", "month_bounds", "months_with_stories", "stories_in_month"]
 
@@ -32,7 +32,7 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 
 def _own_stories(lang: str, now: datetime) -> ColumnElement[bool]:
-    return visible(FeedQuery(lang=lang, aggregated=False), now)
+    return visible_in(FeedScope(lang), now)
 
 
 def _months(dates: Iterable[datetime]) -> set[Month]:
@@ -48,15 +48,8 @@ def months_with_stories(conn: Connection, lang: str, now: datetime) -> list[Mont
 def archive_months(conn: Connection, lang: str, now: datetime) -> list[Month]:
     """Months with a visible own story in ``lang`` or a public retraction of one, oldest
     first: every month that has (or had) an archive."""
-    a = articles.c
     retracted = conn.execute(
-        select(a.published).where(
-            public_retraction(),
-            a.aggregated.is_(False),
-            exists().where(
-                and_(article_languages.c.article_id == a.id, article_languages.c.lang == lang)
-            ),
-        )
+        select(articles.c.published).where(public_retraction(), in_scope(FeedScope(lang)))
     ).scalars()
     return sorted(set(months_with_stories(conn, lang, now)) | _months(retracted))
 

@@ -11,19 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Select,
-    and_,
-    delete,
-    exists,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, delete, func, insert, select, update
 
+from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status, article_from_dict, article_to_dict, slugify
 from feeds.store import websub
 from feeds.store.schema import (
@@ -33,21 +23,7 @@ from feeds.store.schema import (
     articles,
     store_state,
 )
-
-_VISIBLE = (Status.PUBLISHED.value, Status.SCHEDULED.value)
-
-
-@dataclass(frozen=True)
-class FeedQuery:
-    """Which visible articles a feed shows. Slugs are compared, never display names."""
-
-    lang: str
-    section: str | None = None
-    tag: str | None = None
-    author: str | None = None
-    aggregated: bool | None = False  # None: own and aggregated stories together
-    source_id: int | None = None
-    limit: int = 50
+from feeds.store.visibility import embargoed_at, visible_in
 
 
 @dataclass(frozen=True)
@@ -142,66 +118,26 @@ def _decode(document: str) -> Article:
     return article_from_dict(json.loads(document))
 
 
-def visible(query: FeedQuery, now: datetime) -> ColumnElement[bool]:
-    """The one rule for which stored articles ``query`` shows at ``now``: published or
-    scheduled and due, in the query's language, narrowed as it asks. The live feeds,
-    their facets and the monthly archives (``feeds.store.archive``) all use it."""
-    a = articles.c
-    conditions = [
-        a.status.in_(_VISIBLE),
-        a.published <= now,
-        exists().where(
-            and_(article_languages.c.article_id == a.id, article_languages.c.lang == query.lang)
-        ),
-    ]
-    if query.aggregated is not None:
-        conditions.append(a.aggregated == query.aggregated)
-    if query.section is not None:
-        conditions.append(a.section_slug == query.section)
-    if query.tag is not None:
-        conditions.append(
-            exists().where(
-                and_(article_tags.c.article_id == a.id, article_tags.c.slug == query.tag)
-            )
-        )
-    if query.author is not None:
-        conditions.append(
-            exists().where(
-                and_(article_authors.c.article_id == a.id, article_authors.c.slug == query.author)
-            )
-        )
-    if query.source_id is not None:
-        conditions.append(a.source_id == query.source_id)
-    return and_(*conditions)
-
-
-def _visible_select(query: FeedQuery, now: datetime) -> Select[str]:
-    return select(articles.c.document).where(visible(query, now))
-
-
-def list_visible(conn: Connection, query: FeedQuery, now: datetime) -> list[Article]:
-    """The articles a feed shows at ``now``: visible, newest first, at most ``query.limit``."""
+def list_visible(conn: Connection, scope: FeedScope, now: datetime, limit: int) -> list[Article]:
+    """The stories of ``scope`` visible at ``now``: newest first, at most ``limit``."""
     stmt = (
-        _visible_select(query, now)
+        select(articles.c.document)
+        .where(visible_in(scope, now))
         .order_by(articles.c.published.desc(), articles.c.id.desc())
-        .limit(query.limit)
+        .limit(limit)
     )
     return [_decode(doc) for doc in conn.execute(stmt).scalars()]
 
 
 def next_publication(conn: Connection, now: datetime) -> datetime | None:
     """When the next scheduled (embargoed) story becomes visible, if any is waiting."""
-    return conn.execute(
-        select(func.min(articles.c.published)).where(
-            articles.c.status.in_(_VISIBLE), articles.c.published > now
-        )
-    ).scalar()
+    return conn.execute(select(func.min(articles.c.published)).where(embargoed_at(now))).scalar()
 
 
 def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]:
     """Sections, tags and authors with visible own stories in ``lang``, by name."""
     a = articles.c
-    own = visible(FeedQuery(lang=lang, aggregated=False), now)
+    own = visible_in(FeedScope(lang), now)
     result: dict[str, list[Facet]] = {}
     sections = conn.execute(
         select(a.section_slug, func.count())
@@ -232,10 +168,7 @@ def source_languages(conn: Connection, now: datetime) -> dict[int, dict[str, int
         select(a.source_id, article_languages.c.lang, func.count())
         .join(article_languages, article_languages.c.article_id == a.id)
         .where(
-            a.aggregated.is_(True),
-            a.source_id.is_not(None),
-            a.status.in_(_VISIBLE),
-            a.published <= now,
+            visible_in(FeedScope(None, own=False, aggregated=True), now), a.source_id.is_not(None)
         )
         .group_by(a.source_id, article_languages.c.lang)
     ).all()

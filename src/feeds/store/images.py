@@ -23,14 +23,11 @@ from sqlalchemy import (
     union_all,
 )
 
-from feeds.model import Status
+from feeds.feedkeys import FeedScope
 from feeds.store.schema import articles
+from feeds.store.visibility import VISIBLE, embargoed_at, never_public, visible_in
 
 __all__ = ["HiddenImage", "hidden_images", "visible_own_images"]
-
-# The statuses Article.is_visible lets through once ``published`` has come.
-_VISIBLE = (Status.PUBLISHED.value, Status.SCHEDULED.value)
-_NEVER_ALONE = tuple(s.value for s in Status if s.value not in _VISIBLE)
 
 
 @dataclass(frozen=True)
@@ -48,24 +45,22 @@ class HiddenImage:
 def hidden_images(conn: Connection, now: datetime) -> list[HiddenImage]:
     """The lead images of every story (own or aggregated) that is not visible at ``now``.
 
-    Reads only the few rows that are drafts, retracted or embargoed, through the index on
-    (aggregated, status, published).
+    Reads only the few rows that are drafts, retracted or embargoed (the complement of
+    ``feeds.store.visibility.visible_at``), through the index on (aggregated, status,
+    published).
     """
     a = articles.c
     url = _image_url(conn)
     # Two selects, each a range of that index; naming both values of ``aggregated`` lets
     # its first column narrow the scan instead of reading every story's entry.
     unpublished = select(url, a.status, a.published).where(
-        a.aggregated.in_((False, True)), a.status.in_(_NEVER_ALONE), url.is_not(None)
+        a.aggregated.in_((False, True)), never_public(), url.is_not(None)
     )
     embargoed = select(url, a.status, a.published).where(
-        a.aggregated.in_((False, True)),
-        a.status.in_(_VISIBLE),
-        a.published > now,
-        url.is_not(None),
+        a.aggregated.in_((False, True)), embargoed_at(now), url.is_not(None)
     )
     rows = conn.execute(union_all(unpublished, embargoed)).all()
-    return [HiddenImage(row.url, row.published if row.status in _VISIBLE else None) for row in rows]
+    return [HiddenImage(row.url, row.published if row.status in VISIBLE else None) for row in rows]
 
 
 def visible_own_images(conn: Connection, now: datetime) -> set[str]:
@@ -75,15 +70,9 @@ def visible_own_images(conn: Connection, now: datetime) -> set[str]:
     when an image that a hidden story uses is asked for). Aggregated stories are left out:
     there are many of them and the aggregator never gives them an image.
     """
-    a = articles.c
     url = _image_url(conn)
     found = conn.execute(
-        select(url).where(
-            a.aggregated.is_(False),
-            a.status.in_(_VISIBLE),
-            a.published <= now,
-            url.is_not(None),
-        )
+        select(url).where(visible_in(FeedScope(None), now), url.is_not(None))
     ).scalars()
     return set(found)
 

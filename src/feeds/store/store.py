@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status
 from feeds.store import articles as queries
 from feeds.store.engine import StoreError, create_store_engine
@@ -105,9 +106,10 @@ class Store:
             number, changed_at = queries.read_revision(conn)
         return Revision(number, changed_at)
 
-    def visible_articles(self, query: queries.FeedQuery, now: datetime) -> list[Article]:
+    def visible_articles(self, scope: FeedScope, now: datetime, limit: int = 50) -> list[Article]:
+        """The stories of ``scope`` the public may see at ``now``, newest first."""
         with self.reading() as conn:
-            found = queries.list_visible(conn, query, now)
+            found = queries.list_visible(conn, scope, now, limit)
         return [self.on_site(a) for a in found]
 
     def next_publication(self, now: datetime) -> datetime | None:

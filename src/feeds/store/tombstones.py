@@ -6,19 +6,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, select
+from sqlalchemy import Connection, select
 
-from feeds.model import Article, Status, article_from_dict
+from feeds.model import Article, article_from_dict
 from feeds.store.schema import articles
+from feeds.store.visibility import public_retraction
 
-__all__ = ["public_retraction", "retracted", "retracted_since"]
-
-
-def public_retraction() -> ColumnElement[bool]:
-    """A retracted story that had been public (published before its retraction): one a
-    reader or partner may have copied. Drafts withdrawn before their time are not."""
-    a = articles.c
-    return and_(a.status == Status.RETRACTED.value, a.published <= a.retracted_at)
+__all__ = ["retracted", "retracted_since"]
 
 
 def retracted(

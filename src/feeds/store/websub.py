@@ -4,11 +4,12 @@
 ``feeds.store.articles.write_article``), so a story is never committed without the
 notification of its feeds, and a notification never survives a rolled-back write.
 
-A row names one *feed key*, a feed independent of format and host:
-``en``, ``en/section/politics``, ``en/tag/elections``, ``en/author/anna-petrosyan``,
-``en/aggregated``. The notifier (``feeds.syndicate.notifier``) turns a key into topic URLs (one
-per format) and posts them to every configured hub, recording in ``done`` which
-``hub topic`` pairs succeeded, so a retry only repeats what failed.
+A row names one feed by its outbox key (``feeds.feedkeys.FeedKey.outbox_key``), a feed
+independent of format and host: ``en``, ``en/section/politics``, ``en/tag/elections``,
+``en/author/anna-petrosyan``, ``en/aggregated``. The notifier (``feeds.syndicate.notifier``)
+turns a key into topic URLs (one per format) and posts them to every configured hub,
+recording in ``done`` which ``hub topic`` pairs succeeded, so a retry only repeats what
+failed.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from sqlalchemy import (
     update,
 )
 
-from feeds.feedkeys import feed_keys
-from feeds.model import Article, Status
+from feeds.feedkeys import outbox_keys
+from feeds.model import Article, is_visible
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
@@ -43,7 +44,6 @@ __all__ = [
     "any_due",
     "claim_due",
     "enqueue",
-    "feed_keys",
     "finish",
     "pending",
     "record_change",
@@ -65,8 +65,6 @@ websub_outbox = Table(
     Index("ix_websub_outbox_due", "gave_up_at", "next_attempt_at"),
 )
 
-_SHOWN = (Status.PUBLISHED, Status.SCHEDULED)
-
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -82,11 +80,10 @@ def record_change(conn: Connection, before: Article | None, after: Article, now:
     A scheduled story's feeds are announced at its embargo time, not before: a hub that
     fetched early would find nothing new. Drafts that never were visible announce nothing.
     """
-    was_shown = before is not None and before.status in _SHOWN and before.published <= now
-    old = feed_keys(before) if before is not None and was_shown else set()
-    if after.status in _SHOWN:
-        new = feed_keys(after)
-        when = max(now, after.published)
+    old = outbox_keys(before) if before is not None and is_visible(before, now) else set()
+    when = max(now, after.published)
+    if is_visible(after, when):  # now, or once its embargo is over
+        new = outbox_keys(after)
         enqueue(conn, new, when, now)
         # Feeds it leaves now: all of its old ones if it went back under embargo.
         enqueue(conn, old - new if when <= now else old, now, now)

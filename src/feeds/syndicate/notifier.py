@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 
 from feeds.config import Settings, SiteSettings
-from feeds.publish.selection import Format, Kind, Selection
+from feeds.feedkeys import FeedKey, Kind
 from feeds.store import Store
 from feeds.store import websub as outbox
 
@@ -41,21 +41,6 @@ def link_header(hubs: Sequence[str], self_url: str) -> str:
     return ", ".join(links)
 
 
-def selection_of(key: str) -> Selection | None:
-    """The feed a key names (``en/section/politics``); None for a malformed key."""
-    parts = key.split("/")
-    try:
-        if len(parts) == 1:
-            return Selection(parts[0])
-        if len(parts) == 2 and parts[1] == "aggregated":
-            return Selection(parts[0], Kind.AGGREGATED)
-        if len(parts) == 3 and parts[1] in ("section", "tag", "author"):
-            return Selection(parts[0], Kind(parts[1]), parts[2])
-    except ValueError:
-        return None
-    return None
-
-
 def topics(site: SiteSettings, key: str, *, republish: bool = False) -> list[str]:
     """The topic URLs of a feed key: the feed in every format, on this site.
 
@@ -64,13 +49,13 @@ def topics(site: SiteSettings, key: str, *, republish: bool = False) -> list[str
     main ``{lang}`` feed: the store queues only the aggregated key for such a story, and
     the hubs would otherwise never hear that ``/{lang}/rss.xml`` changed.
     """
-    selection = selection_of(key)
-    if selection is None or selection.lang not in site.languages:
+    feed = FeedKey.from_outbox_key(key)
+    if feed is None or feed.lang not in site.languages:
         return []
-    selections = [selection]
-    if republish and selection.kind is Kind.AGGREGATED:
-        selections.append(Selection(selection.lang))
-    return [site.absolute(s.path(fmt)) for s in selections for fmt in Format]
+    feeds = [feed]
+    if republish and feed.kind is Kind.AGGREGATED:
+        feeds.append(FeedKey(feed.lang))
+    return [site.absolute(each.path) for f in feeds for each in f.in_every_format()]
 
 
 class Notifier:

@@ -1,21 +1,22 @@
 """What a partner may read: its languages, sections, tags and formats.
 
 One rule for every door: the feed route refuses a request outside the scope
-(``scope_refusal``), and the stories of a feed are the visible ones the scope admits
-(``candidates``, ``in_scope``), so a partner restricted to sections never sees others.
+(``scope_refusal``), and the stories of a feed are the visible ones of its
+``partner_scope`` (a ``feeds.feedkeys.FeedScope``, filtered by the store), so a partner
+restricted to sections never sees others.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from feeds.feedkeys import FeedScope, Format
 from feeds.model import Article
 from feeds.publish.profiles import get_profile
-from feeds.publish.selection import Format
-from feeds.store import FeedQuery, Store
+from feeds.store import Store
 from feeds.store.partners import PartnerRecord
 
-__all__ = ["allowed_formats", "candidates", "in_scope", "scope_refusal"]
+__all__ = ["allowed_formats", "candidates", "partner_scope", "scope_refusal"]
 
 
 def allowed_formats(record: PartnerRecord) -> tuple[Format, ...]:
@@ -41,24 +42,17 @@ def scope_refusal(record: PartnerRecord, lang: str, section: str | None, fmt: Fo
     return None
 
 
-def in_scope(record: PartnerRecord, article: Article) -> bool:
-    """Whether ``record``'s sections/tags allow ``article`` (no restriction: all do)."""
-    if not record.sections and not record.tags:
-        return True
-    if article.section_slug is not None and article.section_slug in record.sections:
-        return True
-    return any(slug in record.tags for slug in article.tag_slugs)
+def partner_scope(record: PartnerRecord, lang: str, section: str | None) -> FeedScope:
+    """The newsroom's stories of ``lang`` (and ``section``) within ``record``'s sections
+    and tags (a partner without any may read every section)."""
+    scope = FeedScope(lang, section=section)
+    return scope.restricted_to(frozenset(record.sections), frozenset(record.tags))
 
 
-def candidates(
-    store: Store, record: PartnerRecord, lang: str, section: str | None, now: datetime, limit: int
-) -> list[Article]:
-    """Visible stories of ``lang`` (and ``section``) that ``record`` may read, newest first.
+def candidates(store: Store, scope: FeedScope, now: datetime, limit: int) -> list[Article]:
+    """Visible stories of a partner's ``scope``, newest first.
 
-    Only ``FeedQuery`` results are used, so drafts, embargoed and retracted stories can
-    never reach a partner, whatever its profile.
+    Only ``Store.visible_articles`` results are used, so drafts, embargoed and retracted
+    stories can never reach a partner, whatever its profile.
     """
-    restricted = bool(record.sections or record.tags)
-    query = FeedQuery(lang=lang, section=section, limit=limit * 4 if restricted else limit)
-    stories = store.visible_articles(query, now)
-    return [a for a in stories if in_scope(record, a)][:limit]
+    return store.visible_articles(scope, now, limit)

@@ -102,7 +102,7 @@ class ArchiveEndpoint:
         site = self.settings.site
         extensions: list[Extension] = feed.extensions(site, fmt)
         if fmt is Format.ATOM:
-            retractions = retractions_in(Selection(lang), gone)
+            retractions = retractions_in(Selection(lang).scope(), gone)
             if retractions:
                 extensions.append(TombstoneExtension(retractions))
         body = render(feed.describe(site, fmt), fmt, stories, extensions=extensions)

@@ -7,7 +7,7 @@ engines and readers at the other language versions (``hreflang``) and at the lan
 feeds (autodiscovery). The canonical URL is the translation's declared URL, which may
 live on another host: this page is served at ``/{lang}/articles/{id}`` regardless.
 
-Only visible stories have a page (``Article.is_visible``): drafts, retractions, stories
+Only visible stories have a page (``feeds.model.is_visible``): drafts, retractions, stories
 under embargo and unknown ids are the site's usual 404, so nothing leaks before its time.
 A story that lacks the language asked for is a 404 page linking to the languages it has.
 Aggregated stories get a short page that credits their source and sends the reader to
@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from feeds.config import Settings
-from feeds.model import Article, Image, SourceRef, check_language_tag
+from feeds.model import Article, Image, SourceRef, check_language_tag, is_visible
 from feeds.publish.selection import Format, Kind, Selection
 from feeds.safehtml import own_html
 from feeds.store import Store
@@ -220,7 +220,7 @@ class ArticleEndpoint:
         """The page or the 404 for one request (blocking: reads the store, renders)."""
         now = self.freshness.clock()
         article = self.store.get_article(article_id)
-        if article is None or not article.is_visible(now):
+        if article is None or not is_visible(article, now):
             return not_found(self.settings, path)
         if article.translation(lang) is None:
             return self._other_languages(article, lang, path)

@@ -2,7 +2,8 @@
 
 What a feed is called and links to is declared in ``feeds.publish.feed``; this module
 only gathers what needs the store (which sibling feeds exist, a facet's name, the months
-that have an archive, the time) and says which stories a feed holds (``feed_query``).
+that have an archive, the time); which stories a feed holds is its
+``FeedKey.scope`` (``feeds.feedkeys``).
 Blocking (reads facets): call it in a worker thread.
 """
 
@@ -17,31 +18,9 @@ from feeds.publish.feed import PublicFeed, public_feed
 from feeds.publish.opml import OpmlFeed
 from feeds.publish.phrases import format_name, language_name
 from feeds.publish.selection import Format, Kind, Selection
-from feeds.store import FeedQuery
 from feeds.web.catalog import Catalog
 
-__all__ = ["describe", "feed_of", "feed_query", "opml_groups"]
-
-
-def _aggregated(settings: Settings, selection: Selection) -> bool | None:
-    """Aggregated feeds show other outlets' stories; the main feed may add them to ours."""
-    if selection.kind is Kind.AGGREGATED:
-        return True
-    if selection.kind is Kind.ALL and settings.aggregator.republish:
-        return None
-    return False
-
-
-def feed_query(settings: Settings, selection: Selection) -> FeedQuery:
-    slug = selection.slug
-    return FeedQuery(
-        lang=selection.lang,
-        section=slug if selection.kind is Kind.SECTION else None,
-        tag=slug if selection.kind is Kind.TAG else None,
-        author=slug if selection.kind is Kind.AUTHOR else None,
-        aggregated=_aggregated(settings, selection),
-        limit=settings.site.max_items,
-    )
+__all__ = ["describe", "feed_of", "opml_groups"]
 
 
 def _facet_name(catalog: Catalog, selection: Selection) -> str | None:

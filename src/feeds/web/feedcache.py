@@ -33,7 +33,7 @@ from feeds.publish.selection import Format, Kind, Selection
 from feeds.store import Store
 from feeds.syndicate.notifier import link_header
 from feeds.web.catalog import Catalog
-from feeds.web.describe import describe, feed_query
+from feeds.web.describe import describe
 from feeds.web.freshness import Freshness
 from feeds.web.singleflight import SingleFlight
 from feeds.web.tombstones import tombstone_extensions
@@ -122,12 +122,13 @@ class FeedCache:
         if not self.catalog.exists(selection):
             return None
         now = self.freshness.clock()
-        articles = self.store.visible_articles(feed_query(self.settings, selection), now)
+        scope = selection.scope(republish=self.settings.aggregator.republish)
+        articles = self.store.visible_articles(scope, now, self.settings.site.max_items)
         if not articles and selection.kind not in (Kind.ALL, Kind.AGGREGATED):
             return None  # its last story left between the facet read and this one
         description = describe(self.settings, self.catalog, selection, fmt, articles)
         # RFC 6721 tombstones for recent retractions (Atom only; feeds.web.tombstones).
-        extensions = tombstone_extensions(self.settings, self.store, selection, fmt, now)
+        extensions = tombstone_extensions(self.settings, self.store, scope, fmt, now)
         body = render(description, fmt, articles, extensions=extensions)
         previous = self.by_key.get((selection, fmt))
         if previous is not None and previous.feed.body == body:

@@ -29,11 +29,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedScope
 from feeds.model import Article
 from feeds.publish.phrases import phrase
 from feeds.publish.selection import Selection
 from feeds.store import Store
-from feeds.store.articles import FeedQuery, source_languages
+from feeds.store.articles import source_languages
 from feeds.store.sources import SourceRecord, list_sources
 from feeds.web.articles import article_path
 from feeds.web.errors import not_found
@@ -142,12 +143,12 @@ class NewsEndpoint:
         """Read the store and render (blocking: run in a worker thread)."""
         now = self.freshness.clock()
         external = self.store.visible_articles(
-            FeedQuery(lang, aggregated=True, source_id=source_id, limit=LIMIT), now
+            FeedScope(lang, own=False, aggregated=True, source_id=source_id), now, LIMIT
         )
         own = (
             []
             if source_id is not None
-            else self.store.visible_articles(FeedQuery(lang, limit=LIMIT), now)
+            else self.store.visible_articles(FeedScope(lang), now, LIMIT)
         )
         with self.store.reading() as conn:
             published_in = source_languages(conn, now)

@@ -40,7 +40,7 @@ from feeds.store import Store
 from feeds.store.partners import PartnerRecord
 from feeds.syndicate.credentials import Refused, authenticate
 from feeds.syndicate.registry import PartnerRegistry
-from feeds.syndicate.scope import candidates, in_scope, scope_refusal
+from feeds.syndicate.scope import candidates, partner_scope, scope_refusal
 from feeds.web.freshness import Freshness
 from feeds.web.partnercache import DEFAULT_MAX_BYTES, PartnerFeedCache
 from feeds.web.tombstones import tombstone_extensions
@@ -118,11 +118,10 @@ def partner_feed(
     description = partner_description(settings.site, record.name, selection, fmt)
     limit = min(int(record.options.get("max_items", profile.max_items)), profile.max_items)
     # Fetch more than the cap: stories the profile refuses must not leave the feed short.
-    stories = candidates(store, record, lang, section, now, limit * 3)
+    scope = partner_scope(record, lang, section)
+    stories = candidates(store, scope, now, limit * 3)
     # Partners copy stories, so they need the tombstones of retractions most of all.
-    tombstones = tombstone_extensions(
-        settings, store, selection, fmt, now, keep=lambda a: in_scope(record, a)
-    )
+    tombstones = tombstone_extensions(settings, store, scope, fmt, now)
     return build_partner_feed(description, fmt, stories, profile, record.options, tombstones)
 
 

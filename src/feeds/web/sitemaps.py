@@ -12,6 +12,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedScope
 from feeds.model import Article
 from feeds.publish.description import EPOCH
 from feeds.publish.sitemap import (
@@ -21,7 +22,7 @@ from feeds.publish.sitemap import (
     render_news_sitemap,
     render_sitemap_index,
 )
-from feeds.store import FeedQuery, Store
+from feeds.store import Store
 from feeds.web.errors import not_found
 from feeds.web.freshness import Clock, utc_now
 from feeds.web.variant import Variant, read_headers, send_variant
@@ -36,7 +37,7 @@ def routes(settings: Settings, store: Store, clock: Clock = utc_now) -> list[Rou
     cache_control = f"public, max-age={site.cache_max_age}"
 
     def recent(lang: str, now: datetime) -> list[Article]:
-        stories = store.visible_articles(FeedQuery(lang=lang, limit=MAX_NEWS_URLS), now)
+        stories = store.visible_articles(FeedScope(lang), now, MAX_NEWS_URLS)
         return [a for a in stories if a.published >= now - NEWS_WINDOW]
 
     def news_variant(lang: str) -> Variant:

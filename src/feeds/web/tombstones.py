@@ -4,13 +4,13 @@ after it was public."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedScope, Format, is_member
 from feeds.model import Article
 from feeds.publish.extension import Extension
-from feeds.publish.selection import Format, Selection
 from feeds.publish.tombstone import Retraction, TombstoneExtension
 from feeds.store import Store
 from feeds.store.tombstones import retracted_since
@@ -19,15 +19,13 @@ __all__ = ["retractions_in", "tombstone_extensions"]
 
 
 def retractions_in(
-    selection: Selection,
-    retracted: Iterable[tuple[Article, datetime]],
-    keep: Callable[[Article], bool] | None = None,
+    scope: FeedScope, retracted: Iterable[tuple[Article, datetime]]
 ) -> list[Retraction]:
-    """The retractions of stories that ``selection`` held (and ``keep`` accepts)."""
+    """The retractions of stories that ``scope`` held."""
     found = []
     for article, when in retracted:
-        if selection.matches(article) and (keep is None or keep(article)):
-            translation = article.translation(selection.lang)
+        if is_member(article, scope):
+            translation = article.translation(scope.lang) if scope.lang else None
             url = translation.url if translation else None
             found.append(Retraction(article.id, when, url))
     return found
@@ -36,15 +34,12 @@ def retractions_in(
 def tombstone_extensions(
     settings: Settings,
     store: Store,
-    selection: Selection,
+    scope: FeedScope,
     fmt: Format,
     now: datetime,
-    keep: Callable[[Article], bool] | None = None,
 ) -> list[Extension]:
-    """``[TombstoneExtension]`` for an Atom feed with recent retractions, else ``[]``.
-
-    ``keep`` narrows further (a partner's sections and tags). Blocking (reads the
-    store): call it from a worker thread.
+    """``[TombstoneExtension]`` for an Atom feed of ``scope`` with recent retractions,
+    else ``[]``. Blocking (reads the store): call it from a worker thread.
     """
     days = settings.site.tombstone_days
     if fmt is not Format.ATOM or days <= 0:
@@ -52,5 +47,5 @@ def tombstone_extensions(
     with store.reading() as conn:
         retracted = retracted_since(conn, now - timedelta(days=days))
     retracted = [(store.on_site(article), when) for article, when in retracted]
-    retractions = retractions_in(selection, retracted, keep)
+    retractions = retractions_in(scope, retracted)
     return [TombstoneExtension(retractions)] if retractions else []
