@@ -7,20 +7,20 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.aggregate.decide import (
     MAX_HASH_UPDATES,
-    FeedHints,
-    KnownEntry,
+    EntryPlan,
     PollState,
     SourceHealth,
     body_hash,
     entry_hash,
     entry_key,
-    feed_hints,
+    must_parse,
     plan_entries,
     plan_poll,
     plan_unreadable,
 )
-from feeds.aggregate.fetch import FetchOutcome, FetchResult
+from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.parse import ParsedEntry, ParsedFeed
+from feeds.pollrecords import EntryRecord
 
 NOW = datetime(2026, 11, 14, 12, 0, tzinfo=UTC)
 STATE = PollState(url="https://news.example/rss", min_interval=300, max_interval=86_400)
@@ -44,8 +44,8 @@ def parsed(*entries: ParsedEntry, **kw: object) -> ParsedFeed:
     return ParsedFeed(title="F", link=None, lang="en", entries=entries, **kw)  # type: ignore[arg-type]
 
 
-def feed(*entries: ParsedEntry, **kw: object) -> FeedHints:
-    return feed_hints(parsed(*entries, **kw))
+def feed(*entries: ParsedEntry, **kw: object) -> ParsedFeed:
+    return parsed(*entries, **kw)
 
 
 def result(outcome: FetchOutcome = FetchOutcome.OK, **kw: object) -> FetchResult:
@@ -54,15 +54,20 @@ def result(outcome: FetchOutcome = FetchOutcome.OK, **kw: object) -> FetchResult
     return FetchResult(outcome, STATE.url, NOW, **values)  # type: ignore[arg-type]
 
 
-def known(e: ParsedEntry, **kw: object) -> KnownEntry:
+def known(e: ParsedEntry, **kw: object) -> EntryRecord:
     values: dict[str, object] = {
         "key": entry_key(e),
+        "article_id": "a",
         "content_hash": entry_hash(e),
         "updated": e.updated or e.published or NOW,
         "first_seen": NOW - timedelta(days=1),
     }
     values.update(kw)
-    return KnownEntry(**values)  # type: ignore[arg-type]
+    return EntryRecord(**values)  # type: ignore[arg-type]
+
+
+def entry_plan(feed: ParsedFeed, known: dict[str, EntryRecord], now: datetime) -> EntryPlan:
+    return plan_entries(feed, known, now, source_id=1)
 
 
 # --- entries --------------------------------------------------------------------------------
@@ -79,38 +84,38 @@ def test_identity_is_guid_then_link_then_content_hash() -> None:
 def test_new_changed_and_unchanged_entries() -> None:
     one, two, three = entry(1), entry(2), entry(3)
     edited = replace(two, updated=NOW, title="Story 2, corrected")
-    plan = plan_entries(
+    entries = entry_plan(
         parsed(one, edited, three), {entry_key(e): known(e) for e in (two, three)}, NOW
     )
-    assert [i.key for i in plan.new] == ["id:g1"]
-    assert [i.key for i in plan.changed] == ["id:g2"]
-    assert plan.unchanged == 1
+    assert [i.record.key for i in entries.new] == ["id:g1"]
+    assert [i.record.key for i in entries.changed] == ["id:g2"]
+    assert entries.unchanged == 1
 
 
 def test_duplicate_ids_in_one_feed_keep_the_first() -> None:
     first, second = entry(1), entry(1, title="Impostor")
-    plan = plan_entries(parsed(first, second), {}, NOW)
-    assert [i.entry.title for i in plan.new] == ["Story 1"]
-    assert plan.duplicates == ("id:g1",)
+    entries = entry_plan(parsed(first, second), {}, NOW)
+    assert [i.entry.title for i in entries.new] == ["Story 1"]
+    assert entries.duplicates == ("id:g1",)
 
 
 def test_no_date_means_first_seen_and_far_future_is_clamped() -> None:
     undated = entry(1, published=None)
     future = entry(2, published=NOW + timedelta(days=30))
-    plan = plan_entries(parsed(undated, future), {}, NOW)
-    assert [i.published for i in plan.new] == [NOW, NOW]
+    entries = entry_plan(parsed(undated, future), {}, NOW)
+    assert [i.published for i in entries.new] == [NOW, NOW]
     later = NOW + timedelta(hours=2)
-    again = plan_entries(parsed(undated), {entry_key(undated): known(undated, updated=NOW)}, later)
+    again = entry_plan(parsed(undated), {entry_key(undated): known(undated, updated=NOW)}, later)
     assert again.unchanged == 1  # first-seen is kept, not renewed on every poll
 
 
 def test_hash_only_updates_are_capped() -> None:
     e = entry(1)
     state = known(e, content_hash="old", hash_updates=MAX_HASH_UPDATES - 1)
-    plan = plan_entries(parsed(e), {state.key: state}, NOW)
-    assert plan.changed and plan.changed[0].hash_updates == MAX_HASH_UPDATES
-    capped = replace(state, hash_updates=MAX_HASH_UPDATES)
-    assert plan_entries(parsed(e), {state.key: capped}, NOW).unchanged == 1
+    entries = entry_plan(parsed(e), {state.key: state}, NOW)
+    assert entries.changed and entries.changed[0].record.hash_updates == MAX_HASH_UPDATES
+    capped = state._replace(hash_updates=MAX_HASH_UPDATES)
+    assert entry_plan(parsed(e), {state.key: capped}, NOW).unchanged == 1
 
 
 # --- polling ------------------------------------------------------------------------------
@@ -119,9 +124,10 @@ def test_hash_only_updates_are_capped() -> None:
 def test_unchanged_body_is_not_parsed() -> None:
     body = b"<rss>same</rss>"
     state = replace(STATE, body_hash=body_hash(body))
+    assert must_parse(state, result(body=body)) is False
+    assert must_parse(STATE, result(body=body)) is True
+    assert must_parse(state, result(FetchOutcome.NOT_MODIFIED)) is False
     assert plan_poll(state, result(body=body), NOW, 0).parse is False
-    assert plan_poll(STATE, result(body=body), NOW, 0).parse is True
-    assert plan_poll(state, result(FetchOutcome.NOT_MODIFIED), NOW, 0).parse is False
 
 
 def test_304_keeps_the_newest_validators() -> None:

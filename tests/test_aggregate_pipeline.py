@@ -287,6 +287,8 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Sto
     (same datetime text on SQLite, same timestamps on PostgreSQL), tags and authors too."""
     from sqlalchemy import MetaData, delete
 
+    from feeds.aggregate.decide import PollState
+    from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
     from feeds.aggregate.prepare import ParseJob, prepare
     from feeds.store.articles import bump_revision, list_visible, write_article
     from feeds.store.newarticles import insert_new_articles
@@ -294,21 +296,16 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Sto
     from feeds.store.websub import websub_outbox
 
     body = (EXAMPLES / "yerevan-tech-en.json").read_bytes()
+    url = "https://x.example/f"
     job = ParseJob(
-        7,
-        "https://x.example/f",
-        "X",
-        None,
-        None,
-        "Tech",
-        body,
-        None,
+        PollState(url=url, id=7, title="X", section="Tech"),
+        FetchResult(FetchOutcome.OK, url, datetime(2026, 11, 14, tzinfo=UTC), body=body),
         {},
-        datetime(2026, 11, 14, tzinfo=UTC),
+        0.0,
     )
-    entries = prepare(job).entries
-    batch = [e.new for e in entries if e.new is not None]
-    assert len(batch) == len(entries) == 2
+    prepared = prepare(job)
+    batch = list(prepared.new)
+    assert len(batch) == len(prepared.update.entries) == 2
     tables = MetaData()
     tables.reflect(store.engine)
     names = ("articles", "article_languages", "article_tags", "article_authors", "websub_outbox")

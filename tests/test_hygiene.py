@@ -14,8 +14,10 @@ from html import escape
 
 import pytest
 
+from feeds.aggregate.decide import PollState
+from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.lang import EntryLanguages
-from feeds.aggregate.prepare import ParseJob, Prepared, prepare
+from feeds.aggregate.prepare import ParseJob, PollResult, prepare
 from feeds.hygiene import CAPS, MAX_AUTHORS, MAX_TAGS, clean_text, cut
 from feeds.model import UNDETERMINED, check_language_tag
 
@@ -186,15 +188,28 @@ def assert_clean(text: str, cap: int | None = None) -> None:
         assert len(text) <= cap
 
 
-def assert_every_entry_stored_or_refused(prepared: Prepared, n: int) -> None:
-    assert prepared.error is None
-    duplicates = n - len(prepared.entries) - prepared.skipped - prepared.unchanged
+def parse_job(
+    body: bytes,
+    content_type: str | None = None,
+    *,
+    title: str | None = None,
+    lang: str | None = None,
+) -> ParseJob:
+    """A first poll of ``SOURCE`` (source 1) that fetched ``body``."""
+    source = PollState(url=SOURCE, id=1, title=title, lang=lang)
+    fetched = FetchResult(FetchOutcome.OK, SOURCE, NOW, body=body, content_type=content_type)
+    return ParseJob(source, fetched, {}, 0.0)
+
+
+def assert_every_entry_stored_or_refused(prepared: PollResult, n: int) -> None:
+    assert prepared.plan.error is None
+    assert not prepared.changed  # a first poll: every stored entry is new
+    duplicates = n - len(prepared.new) - prepared.skipped - prepared.unchanged
     assert duplicates >= 0  # an id twice in one feed: the first wins
     assert len(prepared.skip_reasons) == min(prepared.skipped, 5)
     assert all(0 < len(r) <= 300 for r in prepared.skip_reasons)
-    for entry in prepared.entries:
-        assert entry.new is not None
-        doc = json.loads(entry.new.document)
+    for row in prepared.new:
+        doc = json.loads(row.document)
         [(lang, translation)] = doc["translations"].items()
         assert lang == UNDETERMINED or check_language_tag(lang) is None
         assert_clean(translation["title"], CAPS["title"])
@@ -207,16 +222,16 @@ def assert_every_entry_stored_or_refused(prepared: Prepared, n: int) -> None:
             assert_clean(author["name"], CAPS["author"])
         for tag in doc["tags"]:
             assert_clean(tag, CAPS["tag"])
-        assert all(len(slug) <= 200 for slug, _ in entry.new.tags + entry.new.authors)
-    if prepared.feed_title is not None:
-        assert_clean(prepared.feed_title, CAPS["feed_title"])
+        assert all(len(slug) <= 200 for slug, _ in row.tags + row.authors)
+    if prepared.update.feed_title is not None:
+        assert_clean(prepared.update.feed_title, CAPS["feed_title"])
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_no_hostile_rss_document_crashes_preparation(seed: int) -> None:
     rng = random.Random(seed)
     n = rng.randint(1, 12)
-    job = ParseJob(1, SOURCE, None, None, None, None, rss_document(rng, n), None, {}, NOW)
+    job = parse_job(rss_document(rng, n))
     assert_every_entry_stored_or_refused(prepare(job), n)
 
 
@@ -226,7 +241,7 @@ def test_no_hostile_atom_document_crashes_preparation(seed: int) -> None:
     rng = random.Random(seed)
     n = rng.randint(1, 12)
     body = atom_document(rng, n, broken=seed % 2 == 1)
-    job = ParseJob(1, SOURCE, None, None, None, None, body, "application/atom+xml", {}, NOW)
+    job = parse_job(body, "application/atom+xml")
     assert_every_entry_stored_or_refused(prepare(job), n)
 
 
@@ -236,7 +251,7 @@ def test_no_hostile_json_feed_crashes_preparation(seed: int) -> None:
     n = rng.randint(1, 12)
     title = hostile(rng, json_only=True)
     body = json_document(rng, n)
-    job = ParseJob(1, SOURCE, title, None, None, None, body, "application/feed+json", {}, NOW)
+    job = parse_job(body, "application/feed+json", title=title)
     assert_every_entry_stored_or_refused(prepare(job), n)
 
 
@@ -247,11 +262,9 @@ def test_a_huge_body_is_cut_between_tags_and_stays_well_formed() -> None:
         "title": "Big",
         "items": [{"id": "urn:big", "url": "https://b.example/1", "content_html": body}],
     }
-    job = ParseJob(1, SOURCE, None, "en", None, None, json.dumps(doc).encode(), None, {}, NOW)
-    prepared = prepare(job)
-    [entry] = prepared.entries
-    assert entry.new is not None
-    html = json.loads(entry.new.document)["translations"]["en"]["body_html"]
+    prepared = prepare(parse_job(json.dumps(doc).encode(), lang="en"))
+    [row] = prepared.new
+    html = json.loads(row.document)["translations"]["en"]["body_html"]
     assert len(html) <= CAPS["body_html"] + 100
     assert html.endswith("…</p>") or html.endswith("…</b></p>")
     assert html.count("<b>") == html.count("</b>")
@@ -273,12 +286,11 @@ def test_huge_feed_source_author_and_tag_texts_are_cut_to_their_caps() -> None:
             }
         ],
     }
-    job = ParseJob(1, SOURCE, huge, "hy", None, None, json.dumps(doc).encode(), None, {}, NOW)
-    prepared = prepare(job)
-    assert prepared.feed_title is not None and len(prepared.feed_title) <= CAPS["feed_title"]
-    [entry] = prepared.entries
-    assert entry.new is not None
-    doc_out = json.loads(entry.new.document)
+    prepared = prepare(parse_job(json.dumps(doc).encode(), title=huge, lang="hy"))
+    feed_title = prepared.update.feed_title
+    assert feed_title is not None and len(feed_title) <= CAPS["feed_title"]
+    [row] = prepared.new
+    doc_out = json.loads(row.document)
     translation = doc_out["translations"]["hy"]
     assert translation["title"].endswith("Լուր…") and len(translation["title"]) <= CAPS["title"]
     assert len(translation["summary"]) <= CAPS["summary"]

@@ -34,7 +34,6 @@ class Daemon:
     def __init__(self, aggregator: Aggregator, stop: asyncio.Event) -> None:
         self.aggregator = aggregator
         self.stop = stop
-        self.cycles = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -44,7 +43,6 @@ class Daemon:
         self._idle.clear()
         try:
             summary = await self.aggregator.run_cycle(stop=self.stop)
-            self.cycles += 1
             if summary.polled:
                 log.info(
                     "cycle: %d polled, %d new, %d changed, %d errors",

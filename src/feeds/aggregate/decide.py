@@ -1,9 +1,18 @@
-"""What to do after a poll, as pure functions over data: no network, no database, no clock.
+"""The decider: what one poll means, as pure functions over data (no network, no database,
+no clock).
 
-In the manner of lemon24/reader's update ``Decider``: each function looks at the stored
-state and what was fetched, and returns *intents* (these entries are new, these changed,
-poll next at T, because ...). ``feeds.aggregate.pipeline`` applies them. Every intent
-carries its reason, which the pipeline logs and ``feeds sources list`` shows.
+In the manner of lemon24/reader's update ``Decider``: ``decide`` looks at the source as
+stored (``PollState``), what the fetch brought (``FetchResult``) and, when the body was
+read, the parsed feed and the entries seen before (``EntryRecord``), and returns a
+``Decision``: *intents* (poll next at T, keep these validators; these entries are new,
+these changed) that ``feeds.aggregate.prepare`` and ``feeds.aggregate.pipeline`` carry
+out. It is called once per poll: in a parse worker right after the parse when the body is
+new (``must_parse``), else in the pipeline. A poll that crashes, or whose parse does not
+finish, is decided by ``plan_crashed`` instead.
+
+A source's plan says why it polls next when it does (``PollPlan.reason``): the pipeline
+logs it with every poll, and ``feeds poll`` prints it for a source that failed without an
+error message. It is not stored.
 """
 
 from __future__ import annotations
@@ -11,32 +20,36 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from feeds.aggregate.fetch import FetchOutcome, FetchResult
+from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.parse import ParsedEntry, ParsedFeed
 from feeds.hygiene import MAX_IDENTITY_CHARS, clean_text, too_long
+from feeds.pollrecords import EntryRecord, SourceUpdate
 
 __all__ = [
     "MAX_HASH_UPDATES",
+    "Decision",
     "EntryIntent",
     "EntryPlan",
-    "FeedHints",
-    "KnownEntry",
     "PollPlan",
     "PollState",
     "SourceHealth",
+    "article_id_for",
     "body_hash",
+    "decide",
     "entry_hash",
     "entry_key",
-    "feed_hints",
     "health_with_refusals",
     "identity_problem",
+    "must_parse",
     "plan_crashed",
     "plan_entries",
     "plan_poll",
     "plan_unreadable",
+    "source_update",
 ]
 
 # An entry whose content hash changes without a newer date is updated at most this often:
@@ -71,7 +84,8 @@ def health_with_refusals(health: SourceHealth, refused: int) -> SourceHealth:
 
 @dataclass(frozen=True)
 class PollState:
-    """What decide needs to know about a source (a subset of its stored row)."""
+    """A source as one poll sees it: its stored polling state and bounds, and what its
+    entries' articles take from it. Small: it goes to the parse worker with the body."""
 
     url: str
     etag: str | None = None
@@ -82,6 +96,12 @@ class PollState:
     min_interval: int = 300
     max_interval: int = 86_400
     default_interval: int = 1_800
+    id: int = 0
+    title: str | None = None  # the operator's title, if any
+    lang: str | None = None  # declared by the operator
+    feed_lang: str | None = None  # detected or declared by the feed in an earlier poll
+    section: str | None = None
+    refused: int = 0  # entries the last parsed poll refused (a 304 keeps that count)
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,7 @@ class PollPlan:
     health: SourceHealth
     next_poll: datetime
     reason: str
-    parse: bool
+    parse: bool  # the body is new since the last readable one: it is (to be) read
     consecutive_errors: int
     etag: str | None
     last_modified: str | None
@@ -99,29 +119,18 @@ class PollPlan:
     disable: bool = False
     error: str | None = None
     success: bool = False
+    body_hash: str | None = None  # of a body read as a feed; None: keep the stored one
+    # A body was fetched but not read (unreadable, or its parse stopped): forget the stored
+    # hash, so that the next body is read whatever it is, the last readable one included.
+    forget_body_hash: bool = False
 
 
-@dataclass(frozen=True)
-class KnownEntry:
-    """An entry seen in an earlier poll."""
+class EntryIntent(NamedTuple):
+    """One entry to write: its record as it will be stored, and the entry itself."""
 
-    key: str
-    content_hash: str
-    updated: datetime
-    first_seen: datetime
-    hash_updates: int = 0
-
-
-@dataclass(frozen=True)
-class EntryIntent:
-    key: str
+    record: EntryRecord
     entry: ParsedEntry
-    content_hash: str
     published: datetime
-    updated: datetime
-    first_seen: datetime
-    hash_updates: int
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,14 @@ class EntryPlan:
     unchanged: int = 0
     duplicates: tuple[str, ...] = field(default=())
     refused: tuple[str, ...] = ()  # entries that cannot be stored, each with why
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything one poll decided: the source's next state and its entries."""
+
+    source: PollPlan
+    entries: EntryPlan = EntryPlan()
 
 
 def body_hash(body: bytes) -> str:
@@ -177,7 +194,14 @@ def _clamp_future(value: datetime | None, first_seen: datetime, now: datetime) -
     return value
 
 
-def plan_entries(feed: ParsedFeed, known: Mapping[str, KnownEntry], now: datetime) -> EntryPlan:
+def article_id_for(source_id: int, key: str) -> str:
+    """Stable across polls and processes: the same entry always lands on the same row."""
+    return f"src-{source_id}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}"
+
+
+def plan_entries(
+    feed: ParsedFeed, known: Mapping[str, EntryRecord], now: datetime, source_id: int
+) -> EntryPlan:
     """Split the feed's entries into new, changed and unchanged."""
     new: list[EntryIntent] = []
     changed: list[EntryIntent] = []
@@ -200,39 +224,24 @@ def plan_entries(feed: ParsedFeed, known: Mapping[str, KnownEntry], now: datetim
         published = _clamp_future(entry.published or entry.updated, first_seen, now)
         updated = max(_clamp_future(entry.updated, published, now), published)
         if before is None:
-            new.append(
-                EntryIntent(key, entry, digest, published, updated, first_seen, 0, "new entry")
+            record = EntryRecord(
+                key, article_id_for(source_id, key), digest, updated, first_seen, 0
             )
+            new.append(EntryIntent(record, entry, published))
             continue
         if updated > before.updated:
-            changed.append(
-                EntryIntent(
-                    key,
-                    entry,
-                    digest,
-                    published,
-                    updated,
-                    first_seen,
-                    before.hash_updates,
-                    f"updated {before.updated.isoformat()} -> {updated.isoformat()}",
-                )
-            )
+            hash_updates = before.hash_updates
         elif digest != before.content_hash and before.hash_updates < MAX_HASH_UPDATES:
-            changed.append(
-                EntryIntent(
-                    key,
-                    entry,
-                    digest,
-                    published,
-                    max(before.updated, updated),
-                    first_seen,
-                    before.hash_updates + 1,
-                    f"content changed without a new date ({before.hash_updates + 1} of "
-                    f"{MAX_HASH_UPDATES})",
-                )
-            )
+            # Content changed without a new date: counted against MAX_HASH_UPDATES.
+            updated = max(before.updated, updated)
+            hash_updates = before.hash_updates + 1
         else:
             unchanged += 1
+            continue
+        record = EntryRecord(
+            key, article_id_for(source_id, key), digest, updated, first_seen, hash_updates
+        )
+        changed.append(EntryIntent(record, entry, published))
     return EntryPlan(tuple(new), tuple(changed), unchanged, tuple(duplicates), tuple(refused))
 
 
@@ -249,20 +258,7 @@ def observed_interval(feed: ParsedFeed) -> int | None:
     return int(span / (len(dates) - 1))
 
 
-@dataclass(frozen=True)
-class FeedHints:
-    """What a parsed feed says about its own rhythm (small enough to pass between processes)."""
-
-    ttl_minutes: int | None = None
-    update_period_seconds: int | None = None
-    observed_interval: int | None = None
-
-
-def feed_hints(feed: ParsedFeed) -> FeedHints:
-    return FeedHints(feed.ttl_minutes, feed.update_period_seconds, observed_interval(feed))
-
-
-def _hint_seconds(result: FetchResult, feed: FeedHints | None, now: datetime) -> list[int]:
+def _hint_seconds(result: FetchResult, feed: ParsedFeed | None, now: datetime) -> list[int]:
     """What the server and the feed say about polling again (only ever lengthens)."""
     hints: list[int] = []
     if result.retry_after is not None:
@@ -279,11 +275,11 @@ def _hint_seconds(result: FetchResult, feed: FeedHints | None, now: datetime) ->
 
 
 def _success_interval(
-    state: PollState, result: FetchResult, feed: FeedHints | None, now: datetime
+    state: PollState, result: FetchResult, feed: ParsedFeed | None, now: datetime
 ) -> tuple[int, str]:
     if state.interval:
         base, why = state.interval, f"configured {state.interval}s"
-    elif feed is not None and (observed := feed.observed_interval) is not None:
+    elif feed is not None and (observed := observed_interval(feed)) is not None:
         base, why = observed, f"entries every ~{observed}s"
     else:
         base, why = state.default_interval, f"default {state.default_interval}s"
@@ -306,17 +302,32 @@ def _jittered(now: datetime, seconds: int, jitter: float) -> datetime:
     return now + timedelta(seconds=seconds * (1 + 0.1 * jitter))
 
 
+def _new_body(state: PollState, result: FetchResult) -> bool:
+    if result.outcome is FetchOutcome.NOT_MODIFIED:
+        return False
+    digest = body_hash(result.body) if result.body is not None else None
+    return digest != state.body_hash
+
+
+def must_parse(state: PollState, result: FetchResult) -> bool:
+    """The fetch brought a body other than the last readable one: it is read (in a worker)
+    and decided there. A 304, the same bytes again or a failed fetch are decided without."""
+    return (
+        result.outcome is FetchOutcome.OK and result.body is not None and _new_body(state, result)
+    )
+
+
 def plan_poll(
     state: PollState,
     result: FetchResult,
     now: datetime,
     jitter: float,
-    feed: FeedHints | None = None,
+    feed: ParsedFeed | None = None,
 ) -> PollPlan:
     """The next state of the source after ``result``. ``jitter`` is a number in [0, 1).
 
-    Call it once before parsing (``feed=None``) to learn whether to parse at all, and again
-    with the parsed feed to let ttl/sy:updatePeriod and the entry frequency speak.
+    ``feed`` is the parsed body, when it was read: its ttl/sy:updatePeriod and its entry
+    frequency speak for the next poll.
     """
     etag = result.etag if result.etag is not None else state.etag
     last_modified = (
@@ -324,8 +335,7 @@ def plan_poll(
     )
     outcome = result.outcome
     if outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED):
-        digest = body_hash(result.body) if result.body is not None else None
-        unchanged = outcome is FetchOutcome.NOT_MODIFIED or digest == state.body_hash
+        unchanged = not _new_body(state, result)
         seconds, why = _success_interval(state, result, feed, now)
         reason = ("not modified" if unchanged else "fetched") + f"; next in {why}"
         return PollPlan(
@@ -412,16 +422,24 @@ def plan_unreadable(
         last_modified=state.last_modified,
         new_url=result.permanent_url,
         error=error,
+        forget_body_hash=True,
     )
 
 
 def plan_crashed(
-    state: PollState, now: datetime, jitter: float, error: str, *, what: str = "internal error"
+    state: PollState,
+    now: datetime,
+    jitter: float,
+    error: str,
+    *,
+    what: str = "internal error",
+    body_unread: bool = False,
 ) -> PollPlan:
     """Our own failure while handling a poll (a bug, a database error; ``what`` names it, e.g.
-    a parse stopped at its time limit): nothing of the poll was written. Back off like any
-    error, so a source that keeps failing is not retried at once, and keep the stored
-    validators, so the next poll fetches the whole feed again."""
+    a parse stopped at its time limit, and ``body_unread`` says a fetched body was not read
+    to the end): nothing of the poll was written. Back off like any error, so a source that
+    keeps failing is not retried at once, and keep the stored validators, so the next poll
+    fetches the whole feed again."""
     errors = state.consecutive_errors + 1
     seconds = _backoff(state, errors)
     return PollPlan(
@@ -433,4 +451,69 @@ def plan_crashed(
         etag=state.etag,
         last_modified=state.last_modified,
         error=error,
+        forget_body_hash=body_unread,
+    )
+
+
+def decide(
+    state: PollState,
+    result: FetchResult,
+    jitter: float,
+    feed: ParsedFeed | None = None,
+    known: Mapping[str, EntryRecord] | None = None,
+    *,
+    unreadable: str | None = None,
+) -> Decision:
+    """The decider, once per poll: what ``result`` means for the source and its entries.
+
+    ``feed`` is the body as parsed, when it was new (``must_parse``), with ``known``, the
+    entries stored for the source; ``unreadable`` says why a new body could not be read.
+    ``jitter`` is a number in [0, 1).
+    """
+    now = result.fetched_at
+    if unreadable is not None:
+        return Decision(plan_unreadable(state, result, now, jitter, unreadable))
+    plan = plan_poll(state, result, now, jitter, feed)
+    if feed is None or result.body is None:
+        return Decision(plan)
+    return Decision(
+        replace(plan, body_hash=body_hash(result.body)),
+        plan_entries(feed, known or {}, now, state.id),
+    )
+
+
+def source_update(
+    plan: PollPlan,
+    state: PollState,
+    fetched_at: datetime,
+    *,
+    entries: tuple[EntryRecord, ...] = (),
+    refused: int | None = None,
+    refusals: tuple[str, ...] = (),
+    feed_title: str | None = None,
+    feed_lang: str | None = None,
+) -> SourceUpdate:
+    """The stored state ``plan`` leads to, with what reading the body found: the records of
+    the entries to write, and how many entries were refused, with why for the first few
+    (``refused`` None: nothing was read this time; the stored refusals stand, and still make
+    the source degraded)."""
+    health = health_with_refusals(plan.health, state.refused if refused is None else refused)
+    return SourceUpdate(
+        health=health.value,
+        next_poll=plan.next_poll,
+        fetched_at=fetched_at,
+        consecutive_errors=plan.consecutive_errors,
+        etag=plan.etag,
+        last_modified=plan.last_modified,
+        body_hash=plan.body_hash,
+        forget_body_hash=plan.forget_body_hash,
+        success=plan.success,
+        error=plan.error,
+        new_url=plan.new_url,
+        disable=plan.disable,
+        feed_title=feed_title,
+        feed_lang=feed_lang,
+        entries=entries,
+        skipped=refused,
+        skip_reasons=refusals,
     )

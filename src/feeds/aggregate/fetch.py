@@ -19,7 +19,6 @@ docs/benchmarks.md for the aggregator's own numbers.
 from __future__ import annotations
 
 import asyncio
-import enum
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from feeds.aggregate.challenge import CHALLENGE_STATUSES, challenge_vendor
+from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.policy import AddressPolicy, BlockedError
 from feeds.config import AggregatorSettings
 from feeds.errors import FeedsError
@@ -48,45 +48,6 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
-
-
-class FetchOutcome(enum.StrEnum):
-    OK = "ok"
-    NOT_MODIFIED = "not-modified"
-    GONE = "gone"  # 410: the source is disabled
-    NOT_FOUND = "not-found"
-    RATE_LIMITED = "rate-limited"  # 429/503, maybe with Retry-After
-    HTTP_ERROR = "http-error"
-    NETWORK_ERROR = "network-error"
-    TIMEOUT = "timeout"
-    TOO_LARGE = "too-large"
-    BLOCKED = "blocked"  # the safety policy refused a hop
-    HOST_PAUSED = "host-paused"  # not requested: the host asked us to wait
-    CHALLENGED = "challenged"  # a bot-protection challenge page (403/503): readers blocked
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    outcome: FetchOutcome
-    url: str
-    fetched_at: datetime
-    final_url: str | None = None
-    http_status: int | None = None
-    body: bytes | None = None
-    content_type: str | None = None
-    content_language: str | None = None  # the Content-Language header, as sent
-    content_location: str | None = None  # the Content-Location header, made absolute
-    etag: str | None = None
-    last_modified: str | None = None
-    permanent_url: str | None = None  # where 301/308 redirects lead: the new stored URL
-    retry_after: datetime | None = None
-    max_age: int | None = None  # Cache-Control max-age, seconds
-    expires: datetime | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED)
 
 
 def parse_http_date(value: str | None) -> datetime | None:

@@ -1,5 +1,7 @@
 """Apply the decider's intents: claim sources, fetch, parse in a worker, write, release.
 
+The pipeline and the type on each of its arrows are drawn in ``feeds.aggregate``.
+
 One ``Aggregator`` per process. The network work runs on the event loop; parsing runs in
 worker processes (``feeds.aggregate.workerpool``: each document's parse is stopped at
 ``parse_timeout``, its worker killed and replaced, and the poll recorded as an error);
@@ -24,32 +26,27 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from feeds.aggregate.decide import (
-    KnownEntry,
-    PollPlan,
     PollState,
     SourceHealth,
-    body_hash,
-    health_with_refusals,
+    decide,
+    must_parse,
     plan_crashed,
-    plan_poll,
-    plan_unreadable,
+    source_update,
 )
 from feeds.aggregate.fetch import Fetcher
-from feeds.aggregate.prepare import ParseJob, Prepared, prepare
+from feeds.aggregate.fetchresult import FetchResult
+from feeds.aggregate.prepare import ParseJob, PollResult, prepare, unread_result
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
 from feeds.aggregate.workerpool import JobTimeoutError, WorkerDiedError, WorkerPool
-from feeds.articlerows import NewArticle
 from feeds.config import Settings, SiteSettings, SourceConfig
 from feeds.errors import FeedsError
-from feeds.model import Article
+from feeds.pollrecords import EntryRecord, SourceUpdate
 from feeds.store import Store
 from feeds.store.articles import bump_revision, write_article
 from feeds.store.newarticles import insert_new_articles
 from feeds.store.sources import (
-    EntryRecord,
     SourceRecord,
     SourceSpec,
-    SourceUpdate,
     claim_due,
     is_state_only,
     load_entries,
@@ -155,9 +152,7 @@ _WRITE_BATCH = 200
 @dataclass
 class _Write:
     source: SourceRecord
-    change: SourceUpdate
-    new: list[NewArticle]
-    changed: list[Article]
+    result: PollResult
     done: asyncio.Future[bool]
 
 
@@ -310,9 +305,10 @@ class Aggregator:
             log.exception("poll of %s failed unexpectedly", source.url)
             error = f"internal error: {type(exc).__name__}: {exc}"[:500]
             now = datetime.now(UTC)
-            plan = plan_crashed(self._state(source), now, self._rng.random(), error)
+            state = self._state(source)
+            plan = plan_crashed(state, now, self._rng.random(), error)
             try:
-                await self._in_db(self._save_crash, source, self._update(plan, now))
+                await self._in_db(self._save_crash, source, source_update(plan, state, now))
             except Exception:
                 log.exception("%s: could not record the failure either", source.url)
             return PollReport(
@@ -324,37 +320,6 @@ class Aggregator:
         (in this cycle or by another daemon) to fail the same way."""
         with self.store.transaction() as conn:
             save_states(conn, self.owner, [(source, change)])
-
-    @staticmethod
-    def _update(
-        plan: PollPlan, now: datetime, prepared: Prepared | None = None, digest: str | None = None
-    ) -> SourceUpdate:
-        """The stored state a plan leads to, with what the parse found when there was one."""
-        found = prepared or Prepared()
-        return SourceUpdate(
-            health=plan.health.value,
-            next_poll=plan.next_poll,
-            fetched_at=now,
-            consecutive_errors=plan.consecutive_errors,
-            etag=plan.etag,
-            last_modified=plan.last_modified,
-            body_hash=digest,
-            forget_body_hash=found.error is not None,
-            success=plan.success,
-            error=plan.error,
-            new_url=plan.new_url,
-            disable=plan.disable,
-            feed_title=found.feed_title,
-            feed_lang=found.feed_lang,
-            skipped=found.skipped if found.parsed else None,
-            skip_reasons=found.skip_reasons,
-            entries=tuple(
-                EntryRecord(
-                    e.key, e.article_id, e.content_hash, e.updated, e.first_seen, e.hash_updates
-                )
-                for e in found.entries
-            ),
-        )
 
     def _state(self, source: SourceRecord) -> PollState:
         agg = self.agg
@@ -368,141 +333,117 @@ class Aggregator:
             min_interval=source.min_interval or agg.min_interval,
             max_interval=source.max_interval or agg.max_interval,
             default_interval=agg.default_interval,
+            id=source.id,
+            title=source.title,
+            lang=source.lang,
+            feed_lang=source.feed_lang,
+            section=source.section,
+            refused=source.skipped,
         )
 
     async def poll(self, source: SourceRecord) -> PollReport:
-        """Fetch, decide, parse, write one claimed source."""
-        result = await self._fetcher.fetch(source.url, source.etag, source.last_modified)
+        """Fetch, decide (in a parse worker when the body is new), write one claimed source."""
+        fetched = await self._fetcher.fetch(source.url, source.etag, source.last_modified)
         state = self._state(source)
-        now = result.fetched_at
         jitter = self._rng.random()
-        plan = plan_poll(state, result, now, jitter)
-        prepared = Prepared()
-        digest: str | None = None
-        heavy = plan.parse and result.body is not None
-        if heavy:
+        if must_parse(state, fetched):
             # Bounded: a parsed feed waiting for its write holds ~0.3 MB; hundreds of
             # fetches may be in flight, but only this many parse or write at a time.
-            await self._heavy.acquire()
-        try:
-            if plan.parse and result.body is not None:
+            async with self._heavy:
                 # A source that never stored an entry (every first poll) has none to load.
-                known_records: dict[str, EntryRecord] = {}
+                known: dict[str, EntryRecord] = {}
                 if source.entries:
                     loaded = await self._in_db(self._known, source.id)
                     assert isinstance(loaded, dict)
-                    known_records = loaded
-                known = {
-                    k: KnownEntry(k, r.content_hash, r.updated, r.first_seen, r.hash_updates)
-                    for k, r in known_records.items()
-                }
-                job = ParseJob(
-                    source_id=source.id,
-                    source_url=source.url,
-                    source_title=source.title,
-                    declared_lang=source.lang,
-                    known_lang=source.feed_lang,
-                    section=source.section,
-                    body=result.body,
-                    content_type=result.content_type,
-                    known=known,
-                    now=now,
-                    content_language=result.content_language,
-                    content_location=result.content_location,
-                    max_entries=self.agg.max_entries,
-                )
-                prepared, unfinished = await self._prepare(job)
-                if unfinished is not None:
-                    plan = plan_crashed(state, now, jitter, unfinished, what="parse not finished")
-                elif prepared.error is not None:
-                    plan = plan_unreadable(state, result, now, jitter, prepared.error)
-                else:
-                    plan = plan_poll(state, result, now, jitter, prepared.hints)
-                    digest = body_hash(result.body)
-                if prepared.skipped:
-                    log.warning(
-                        "%s: %d entries refused, not stored; first: %s",
-                        source.url,
-                        prepared.skipped,
-                        prepared.skip_reasons[0] if prepared.skip_reasons else "?",
-                    )
-                if prepared.undetermined:
-                    log.warning(
-                        "%s: %d entries of undetermined language stored under 'und', which no"
-                        " public feed shows; give the source a lang to place new ones",
-                        source.url,
-                        prepared.undetermined,
-                    )
-            # Refusals of the last parsed poll (kept through 304s) make an ok source degraded.
-            refused = prepared.skipped if prepared.parsed else source.skipped
-            plan = replace(plan, health=health_with_refusals(plan.health, refused))
-            change = self._update(plan, now, prepared, digest)
-            new_entries = [e.new for e in prepared.entries if e.new is not None]
-            changed_articles = [e.changed for e in prepared.entries if e.changed is not None]
-            written = True
-            try:
-                await self._write(source, change, new_entries, changed_articles)
-            except _LeaseLostError:
-                written = False
-                log.warning("%s: lease lost to another daemon; poll not written", source.url)
-        finally:
-            if heavy:
-                self._heavy.release()
-        new = sum(1 for e in prepared.entries if e.is_new) if written else 0
+                    known = loaded
+                job = ParseJob(state, fetched, known, jitter, self.agg.max_entries)
+                result = await self._read(job)
+                written = await self._write_result(source, result)
+        else:
+            result = unread_result(decide(state, fetched, jitter).source, state, fetched)
+            written = await self._write_result(source, result)
+        return self._report(source, fetched, result, written)
+
+    async def _write_result(self, source: SourceRecord, result: PollResult) -> bool:
+        try:
+            await self._write(source, result)
+        except _LeaseLostError:
+            log.warning("%s: lease lost to another daemon; poll not written", source.url)
+            return False
+        return True
+
+    def _report(
+        self, source: SourceRecord, fetched: FetchResult, result: PollResult, written: bool
+    ) -> PollReport:
+        """The poll's report, and its log lines (one per poll, and one per kind of trouble)."""
+        plan, update = result.plan, result.update
+        if result.skipped:
+            log.warning(
+                "%s: %d entries refused, not stored; first: %s",
+                source.url,
+                result.skipped,
+                result.skip_reasons[0] if result.skip_reasons else "?",
+            )
+        if result.undetermined:
+            log.warning(
+                "%s: %d entries of undetermined language stored under 'und', which no"
+                " public feed shows; give the source a lang to place new ones",
+                source.url,
+                result.undetermined,
+            )
+        new = len(result.new) if written else 0
         report = PollReport(
             source_id=source.id,
             url=source.url,
-            outcome=result.outcome.value,
-            health=plan.health.value,
+            outcome=fetched.outcome.value,
+            health=update.health,
             new=new,
-            changed=(len(prepared.entries) - new) if written else 0,
-            unchanged=prepared.unchanged,
-            skipped=prepared.skipped,
+            changed=len(result.changed) if written else 0,
+            unchanged=result.unchanged,
+            skipped=result.skipped,
             reason=plan.reason,
             error=plan.error,
             written=written,
             not_modified=plan.success and not plan.parse,
         )
-        level = logging.INFO if plan.health is SourceHealth.OK else logging.WARNING
+        level = logging.INFO if update.health == SourceHealth.OK else logging.WARNING
         log.log(
             level,
             "%s: %s, %d new, %d changed; %s%s%s",
             source.url,
-            result.outcome.value,
+            fetched.outcome.value,
             report.new,
             report.changed,
             plan.reason,
             f" ({plan.error})" if plan.error else "",
-            f"; charset: {prepared.charset_note}" if prepared.charset_note else "",
+            f"; charset: {result.charset_note}" if result.charset_note else "",
         )
         return report
 
-    async def _prepare(self, job: ParseJob) -> tuple[Prepared, str | None]:
-        """Parse in a worker; with why when the parse did not finish (the worker was stopped
-        at the time limit, or died), in which case nothing of the document is kept."""
+    async def _read(self, job: ParseJob) -> PollResult:
+        """Parse and decide in a worker. A parse that does not finish (the worker was stopped
+        at the time limit, or died) keeps nothing of the document: the poll is an error."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._parse_executor, prepare, job), None
+            return await loop.run_in_executor(self._parse_executor, prepare, job)
         except JobTimeoutError as exc:
             why = f"parse took longer than {exc.limit:g} s ([aggregator] parse_timeout); stopped"
         except WorkerDiedError as exc:
             why = f"parse did not finish: {exc}"
-        return Prepared(error=why), why
+        now = job.fetched.fetched_at
+        plan = plan_crashed(
+            job.source, now, job.jitter, why, what="parse not finished", body_unread=True
+        )
+        return unread_result(plan, job.source, job.fetched)
 
     def _known(self, source_id: int) -> dict[str, EntryRecord]:
         with self.store.reading() as conn:
             return load_entries(conn, source_id)
 
-    async def _write(
-        self,
-        source: SourceRecord,
-        change: SourceUpdate,
-        new: list[NewArticle],
-        changed: list[Article],
-    ) -> None:
+    async def _write(self, source: SourceRecord, result: PollResult) -> None:
         """Queue one poll's writes; returns once they are committed (group commit)."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Write(source, change, new, changed, done))
+        self._pending.append(_Write(source, result, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_pending())
         if not await done:
@@ -537,10 +478,10 @@ class Aggregator:
         one savepoint per poll with entries, so that a poll that fails leaves the others."""
         results: dict[int, bool | Exception] = {}
         with self.store.transaction() as conn:
-            simple = [item for item in batch if is_state_only(item.change)]
+            simple = [item for item in batch if is_state_only(item.result.update)]
             if simple:
                 # Guarded UPDATEs of the sources' own rows: no constraint they could break.
-                saved = save_states(conn, self.owner, [(i.source, i.change) for i in simple])
+                saved = save_states(conn, self.owner, [(i.source, i.result.update) for i in simple])
                 results.update((id(item), ok) for item, ok in zip(simple, saved, strict=True))
             revision: int | None = None
             for item in batch:
@@ -548,15 +489,16 @@ class Aggregator:
                     continue
                 savepoint = conn.begin_nested()
                 try:
-                    if not save_poll(conn, item.source, self.owner, item.change):
+                    result = item.result
+                    if not save_poll(conn, item.source, self.owner, result.update):
                         savepoint.rollback()  # the lease went to another daemon
                         results[id(item)] = False
                         continue
-                    if item.new or item.changed:
+                    if result.new or result.changed:
                         if revision is None:
                             revision = bump_revision(conn)
-                        insert_new_articles(conn, item.new, revision)
-                        for article in item.changed:
+                        insert_new_articles(conn, result.new, revision)
+                        for article in result.changed:
                             write_article(conn, article, revision)
                 except Exception as exc:  # reported to that poll alone
                     savepoint.rollback()

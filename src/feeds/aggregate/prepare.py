@@ -1,26 +1,26 @@
-"""The CPU half of a poll: parse a body, decide its entries, build the Articles.
+"""The parse worker's half of a poll: read a new body, decide, build the rows to write.
 
-Runs in a worker (a process or thread pool), never on the event loop. Everything in and
-out is plain, picklable data.
+Runs in a worker process (``feeds.aggregate.workerpool``), never on the event loop.
+Everything in and out is plain, picklable data: a ``ParseJob`` in, a ``PollResult`` out,
+its new articles as ``NewArticle`` row tuples (cheap to send between processes). The
+pipeline builds the same ``PollResult`` itself for a poll with nothing to read.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.aggregate.decide import (
     EntryIntent,
-    FeedHints,
-    KnownEntry,
-    feed_hints,
-    plan_entries,
+    PollPlan,
+    PollState,
+    decide,
+    source_update,
 )
 from feeds.aggregate.entrycap import refusal_reason
+from feeds.aggregate.fetchresult import FetchResult
 from feeds.aggregate.lang import UNDETERMINED, EntryLanguages
 from feeds.aggregate.parse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
@@ -36,8 +36,9 @@ from feeds.model import (
     Translation,
     slugify,
 )
+from feeds.pollrecords import EntryRecord, SourceUpdate
 
-__all__ = ["ParseJob", "Prepared", "article_id_for", "prepare"]
+__all__ = ["ParseJob", "PollResult", "prepare"]
 
 # The reasons a poll keeps for its refused entries (the store keeps as many), and their length.
 MAX_SKIP_REASONS = 5
@@ -51,65 +52,41 @@ _SAMPLE_SUMMARY_CHARS = 1_500
 
 @dataclass(frozen=True)
 class ParseJob:
-    source_id: int
-    source_url: str
-    source_title: str | None
-    declared_lang: str | None
-    known_lang: str | None  # detected or declared by the feed in an earlier poll
-    section: str | None
-    body: bytes
-    content_type: str | None
-    known: Mapping[str, KnownEntry]
-    now: datetime
-    content_language: str | None = None  # HTTP headers the parsers honour
-    content_location: str | None = None
+    """A poll whose body is new (``decide.must_parse``), sent to a parse worker."""
+
+    source: PollState
+    fetched: FetchResult  # with its body and the headers the parsers honour
+    known: Mapping[str, EntryRecord]  # the source's stored entries, by key
+    jitter: float  # for the next poll time, in [0, 1)
     max_entries: int | None = None  # read only this many, the newest ([aggregator] max_entries)
 
 
-class PreparedEntry(NamedTuple):
-    """One new or changed entry, ready to write. A tuple: thousands cross processes."""
-
-    key: str
-    article_id: str
-    content_hash: str
-    updated: datetime
-    first_seen: datetime
-    hash_updates: int
-    # A new entry comes as its rows, ready to insert; a changed one as the Article that
-    # replaces the stored one.
-    new: NewArticle | None
-    changed: Article | None
-
-    @property
-    def is_new(self) -> bool:
-        return self.new is not None
-
-
 @dataclass(frozen=True)
-class Prepared:
-    feed_title: str | None = None
-    feed_lang: str | None = None
-    hints: FeedHints | None = None
-    entries: tuple[PreparedEntry, ...] = ()
+class PollResult:
+    """What one poll writes, and what its report says."""
+
+    plan: PollPlan
+    update: SourceUpdate  # the source's new state, with its new and changed entries' records
+    new: tuple[NewArticle, ...] = ()  # the new entries' articles, as rows to insert
+    changed: tuple[Article, ...] = ()  # the changed entries' articles, replacing the stored
     unchanged: int = 0
-    # Entries refused (not stored): how many, and why for the first few.
-    skipped: int = 0
-    skip_reasons: tuple[str, ...] = ()
     # New or changed entries stored under ``und``: no language could be determined.
     undetermined: int = 0
-    error: str | None = None
-    parser: str | None = None
     charset_note: str | None = None  # the declared charset was overridden: why
 
     @property
-    def parsed(self) -> bool:
-        """The body was read as a feed (its refusals, even none, are this poll's)."""
-        return self.parser is not None
+    def skipped(self) -> int:
+        """Entries this poll refused (not stored); 0 when it read nothing."""
+        return self.update.skipped or 0
+
+    @property
+    def skip_reasons(self) -> tuple[str, ...]:
+        return tuple(self.update.skip_reasons)
 
 
-def article_id_for(source_id: int, key: str) -> str:
-    """Stable across polls and processes: the same entry always lands on the same row."""
-    return f"src-{source_id}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}"
+def unread_result(plan: PollPlan, state: PollState, fetched: FetchResult) -> PollResult:
+    """The result of a poll whose body was not read (a 304, the same bytes, an error)."""
+    return PollResult(plan, source_update(plan, state, fetched.fetched_at))
 
 
 class _EntryRefusedError(FeedsError, ValueError):
@@ -175,17 +152,17 @@ def _summary_text(entry: ParsedEntry) -> str:
 
 
 def _article(
-    job: ParseJob, intent: EntryIntent, lang: str, summary_text: str, source_title: str
+    state: PollState, intent: EntryIntent, lang: str, summary_text: str, source_title: str
 ) -> Article:
     entry = intent.entry
-    link = _entry_link(entry.link, job.source_url)
+    link = _entry_link(entry.link, state.url)
     summary = _line(summary_text, "summary")
     title = _line(entry.title, "title") or cut(summary, 80) or "(untitled)"
     return Article(
-        id=article_id_for(job.source_id, intent.key),
+        id=intent.record.article_id,
         status=Status.PUBLISHED,
         published=intent.published,
-        updated=intent.updated,
+        updated=intent.record.updated,
         translations=(
             Translation(
                 lang=lang,
@@ -195,15 +172,15 @@ def _article(
                 body_html=_body(entry.content or entry.summary),
             ),
         ),
-        section=job.section,
+        section=state.section,
         tags=_tags(entry.tags),
         authors=_authors(entry.authors),
         source=SourceRef(
             title=source_title,
-            feed_url=job.source_url,
+            feed_url=state.url,
             link=link,
             lang=lang,
-            source_id=job.source_id,
+            source_id=state.id,
         ),
     )
 
@@ -212,73 +189,88 @@ def _refusal(what: str, why: object) -> str:
     return f"entry {what[:200]}: {why}"[:MAX_SKIP_REASON_CHARS]
 
 
-def prepare(job: ParseJob) -> Prepared:
-    """Parse ``job.body`` and turn its new and changed entries into Articles.
+def _parse(job: ParseJob) -> ParsedFeed | str:
+    """The body as a feed, or why it is not one we can read."""
+    fetched, url = job.fetched, job.source.url
+    assert fetched.body is not None
+    try:
+        return parse_feed(
+            fetched.body,
+            url,
+            fetched.content_type,
+            content_language=fetched.content_language,
+            content_location=fetched.content_location,
+            max_entries=job.max_entries,
+        )
+    except (FeedParseError, UnsafeXMLError) as exc:
+        return str(exc)
+    except Exception as exc:  # a document no reader handles: one readable error, no crash
+        return f"{url}: unreadable feed ({type(exc).__name__}: {exc})"
+
+
+def prepare(job: ParseJob) -> PollResult:
+    """Parse the new body, decide the poll, and build the new and changed entries' rows.
 
     Only a document that is not a feed fails the poll. Each entry is stored or refused
     on its own: whatever goes wrong with one entry (an invalid article, a link that is not
     a URL) becomes a refusal with its reason, and the other entries are stored.
     """
-    try:
-        feed = parse_feed(
-            job.body,
-            job.source_url,
-            job.content_type,
-            content_language=job.content_language,
-            content_location=job.content_location,
-            max_entries=job.max_entries,
+    state, fetched = job.source, job.fetched
+    feed = _parse(job)
+    if isinstance(feed, str):
+        return unread_result(
+            decide(state, fetched, job.jitter, unreadable=feed).source, state, fetched
         )
-    except (FeedParseError, UnsafeXMLError) as exc:
-        return Prepared(error=str(exc))
-    except Exception as exc:  # a document no reader handles: one readable error, no crash
-        return Prepared(error=f"{job.source_url}: unreadable feed ({type(exc).__name__}: {exc})")
-    plan = plan_entries(feed, job.known, job.now)
+    decision = decide(state, fetched, job.jitter, feed, job.known)
+    plan = decision.entries
     languages = EntryLanguages(
-        job.declared_lang,
+        state.lang,
         feed.lang,
-        job.known_lang,
+        state.feed_lang,
         lambda: (_detection_text(e.title, _summary_text(e)) for e in feed.entries),
     )
     feed_title = _line(feed.title, "feed_title")
-    source_title = _line(job.source_title or "", "source_title") or feed_title or job.source_url
-    prepared: list[PreparedEntry] = []
+    source_title = _line(state.title or "", "source_title") or feed_title or state.url
+    records: list[EntryRecord] = []
+    new: list[NewArticle] = []
+    changed: list[Article] = []
     refused = list(plan.refused)
     undetermined = 0
-    new_keys = {i.key for i in plan.new}
-    for intent in plan.new + plan.changed:
-        try:
-            summary_text = _summary_text(intent.entry)
-            text = _detection_text(intent.entry.title, summary_text)
-            lang = languages.of(intent.entry.lang, text)
-            article = _article(job, intent, lang, summary_text, source_title)
+    for intents, is_new in ((plan.new, True), (plan.changed, False)):
+        for intent in intents:
+            try:
+                summary_text = _summary_text(intent.entry)
+                text = _detection_text(intent.entry.title, summary_text)
+                lang = languages.of(intent.entry.lang, text)
+                article = _article(state, intent, lang, summary_text, source_title)
+                if is_new:
+                    new.append(new_article(article))
+                else:
+                    changed.append(article)
+            except Exception as exc:  # hostile input must cost one entry, never the poll
+                why = exc if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+                refused.append(_refusal(intent.record.key, why))
+                continue
+            records.append(intent.record)
             if lang == UNDETERMINED:
                 undetermined += 1
-            is_new = intent.key in new_keys
-            prepared.append(
-                PreparedEntry(
-                    key=intent.key,
-                    article_id=article.id,
-                    content_hash=intent.content_hash,
-                    updated=intent.updated,
-                    first_seen=intent.first_seen,
-                    hash_updates=intent.hash_updates,
-                    new=new_article(article) if is_new else None,
-                    changed=None if is_new else article,
-                )
-            )
-        except Exception as exc:  # hostile input must cost one entry, never the poll
-            why = exc if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            refused.append(_refusal(intent.key, why))
-    return Prepared(
+    update = source_update(
+        decision.source,
+        state,
+        fetched.fetched_at,
+        entries=tuple(records),
+        refused=feed.left_out + len(refused),
+        refusals=tuple((_cap_reasons(feed, job) + refused)[:MAX_SKIP_REASONS]),
         feed_title=feed_title or None,
         feed_lang=languages.feed_language(),
-        hints=feed_hints(feed),
-        entries=tuple(prepared),
+    )
+    return PollResult(
+        decision.source,
+        update,
+        new=tuple(new),
+        changed=tuple(changed),
         unchanged=plan.unchanged,
-        skipped=feed.left_out + len(refused),
-        skip_reasons=tuple((_cap_reasons(feed, job) + refused)[:MAX_SKIP_REASONS]),
         undetermined=undetermined,
-        parser=feed.parser,
         charset_note=feed.charset_note,
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,7 @@ from sqlalchemy import (
 from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, clean_text, cut
 from feeds.model import check_language_tag
+from feeds.pollrecords import EntryRecord, SourceUpdate
 from feeds.store.bulk import insert_many, update_many
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
@@ -176,41 +177,6 @@ class SourceRecord:
     @property
     def display_title(self) -> str:
         return self.title or self.feed_title or self.url
-
-
-@dataclass(frozen=True)
-class EntryRecord:
-    key: str
-    article_id: str
-    content_hash: str
-    updated: datetime
-    first_seen: datetime
-    hash_updates: int
-
-
-@dataclass(frozen=True)
-class SourceUpdate:
-    """The new polling state of one source after a poll (from the decider's plan)."""
-
-    health: str
-    next_poll: datetime
-    fetched_at: datetime
-    consecutive_errors: int
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None = None  # None: keep the stored one
-    forget_body_hash: bool = False
-    success: bool = False
-    error: str | None = None
-    new_url: str | None = None
-    disable: bool = False
-    feed_title: str | None = None
-    feed_lang: str | None = None
-    entries: Sequence[EntryRecord] = field(default=())
-    # What a parsed poll refused (see ``SourceRecord.skipped``); None: nothing was parsed,
-    # keep the stored count and reasons.
-    skipped: int | None = None
-    skip_reasons: Sequence[str] = ()
 
 
 def _record(row: Row[Any]) -> SourceRecord:
@@ -352,10 +318,6 @@ def remove_source(conn: Connection, ref: str | int) -> SourceRecord | None:
     conn.execute(delete(source_entries).where(source_entries.c.source_id == found.id))
     conn.execute(delete(sources).where(sources.c.id == found.id))
     return found
-
-
-def count_sources(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(sources)).scalar_one())
 
 
 def claim_due(

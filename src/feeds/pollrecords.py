@@ -1,0 +1,54 @@
+"""What one poll of an external feed writes: the source's new state and its entries' records.
+
+The aggregator's decider (``feeds.aggregate.decide``) produces these and
+``feeds.store.sources`` writes them as they are; the next poll reads the entry records back
+as what it already knows. Plain values with no store import, so that a parse worker builds
+them without loading SQLAlchemy (as ``feeds.articlerows`` does for the articles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+__all__ = ["EntryRecord", "SourceUpdate"]
+
+
+class EntryRecord(NamedTuple):
+    """One entry of a source as the store keeps it: its identity in the feed, the article
+    it became, and what the next poll compares with. A tuple: thousands cross processes."""
+
+    key: str
+    article_id: str
+    content_hash: str
+    updated: datetime
+    first_seen: datetime
+    hash_updates: int = 0
+
+
+@dataclass(frozen=True)
+class SourceUpdate:
+    """The new polling state of one source after a poll, with the records of its new and
+    changed entries."""
+
+    health: str
+    next_poll: datetime
+    fetched_at: datetime
+    consecutive_errors: int
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None = None  # None: keep the stored one
+    forget_body_hash: bool = False
+    success: bool = False
+    error: str | None = None
+    new_url: str | None = None
+    disable: bool = False
+    feed_title: str | None = None
+    feed_lang: str | None = None
+    entries: Sequence[EntryRecord] = field(default=())
+    # What a parsed poll refused (see ``SourceRecord.skipped``); None: nothing was parsed,
+    # keep the stored count and reasons.
+    skipped: int | None = None
+    skip_reasons: Sequence[str] = ()
