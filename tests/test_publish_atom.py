@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 
 from feeds.publish import Format, Kind, Selection, entry_id, render
+from feeds.publish.byline import join_names
 from tests.publish_fixtures import (
     BASE,
     HUB,
@@ -221,7 +222,10 @@ def test_feedparser_reads_back_titles_links_dates_authors_language_and_translati
         assert entry.link == t.url
         assert entry.published_parsed[:6] == article.published.utctimetuple()[:6]
         assert entry.updated_parsed[:6] == article.updated.utctimetuple()[:6]
-        assert [a.name for a in entry.get("authors", [])] == [a.name for a in article.authors]
+        names = [a.name for a in article.authors]
+        assert entry.get("author", "") == join_names(names, "en")  # one byline, every name
+        people = entry.get("contributors", []) if len(names) > 1 else entry.get("authors", [])
+        assert [p.name for p in people] == names
         translations = {
             link.hreflang: link.href
             for link in entry.links

@@ -2,8 +2,9 @@
 
 Readers keep one author per RSS item (newsboat and lemon24/reader the last
 ``dc:creator``, rss2email the first), so a co-authored item carries one byline with
-every name; Atom and JSON Feed list each person. feedparser is what most Python readers
-(rss2email, reader) build on: its ``author`` is what they show.
+every name. feedparser (what rss2email and reader build on) keeps only the last Atom
+``author`` too, so an Atom entry has the byline as its author and each person as a
+contributor; JSON Feed lists each person.
 """
 
 from __future__ import annotations
@@ -56,15 +57,19 @@ def test_a_co_authored_rss_item_has_one_creator_with_every_name(lang: str, bylin
     assert entry.author == byline
 
 
-def test_atom_and_json_list_each_author_and_feedparser_shows_them_all() -> None:
+def test_a_co_authored_atom_entry_credits_the_byline_and_lists_each_person() -> None:
     selection = Selection("en")
     stories = [election()]
     atom = render(describe(selection, Format.ATOM), Format.ATOM, stories)
     (entry,) = etree.fromstring(atom).iter(f"{ATOM}entry")
-    names = [a.findtext(f"{ATOM}name") for a in entry.findall(f"{ATOM}author")]
+    bylines = [a.findtext(f"{ATOM}name") for a in entry.findall(f"{ATOM}author")]
+    assert bylines == ["Anna Petrosyan and Мария Иванова"]
+    names = [c.findtext(f"{ATOM}name") for c in entry.findall(f"{ATOM}contributor")]
     assert names == ["Anna Petrosyan", "Мария Иванова"]
     parsed = feedparser.parse(atom).entries[0]
-    assert [a.name for a in parsed.authors] == names
+    assert parsed.author == "Anna Petrosyan and Мария Иванова"
+    assert parsed.author_detail == {"name": "Anna Petrosyan and Мария Иванова"}
+    assert [c.name for c in parsed.contributors] == names
 
     doc = json.loads(render(describe(selection, Format.JSON), Format.JSON, stories))
     assert [a["name"] for a in doc["items"][0]["authors"]] == names

@@ -8,8 +8,11 @@ A conjunction rather than a bare comma: Dublin Core creators are often written
 "Surname, Given", so "Hakobyan, Anna" would read as one person. Languages we have no
 conjunction for get commas only.
 
-Atom keeps one ``author`` per person and JSON Feed lists every author: their readers
-handle several.
+Atom gets the same byline as its one ``author``, and each person (name and page) as a
+``contributor``: feedparser, which lemon24/reader and rss2email build on, shows only the
+last ``author`` of an entry (and hands one author's ``uri`` to the next), so one author
+per person lost names there; newsboat joins several authors, and shows the byline
+alike. JSON Feed lists every author: its readers handle several.
 
 An aggregated story without a byline credits the outlet it came from (its feed's
 title), never our newsroom: RSS and JSON Feed have no way to say "inherit from the

@@ -28,7 +28,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeds.model import Image
+from feeds.model import Author, Image
 from feeds.publish.byline import credited, join_names
 from feeds.publish.extension import ATOM_NS, Extension, RenderContext
 from feeds.publish.items import Item, rfc822, rfc3339
@@ -253,14 +253,19 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         sub(entry, "published").text = rfc3339(article.published)
         for name in item.categories:
             sub(entry, "category", term=name)
-        # Names and pages only: an email address in a public feed is harvested for spam,
-        # and feedparser hands one author's address to the next author without one.
-        # An aggregated story without a byline credits its outlet (feeds.publish.byline).
-        for author in credited(article):
-            person = sub(entry, "author")
-            sub(person, "name").text = author.name
-            if author.url:
-                sub(person, "uri").text = author.url
+        # Names and pages only: an email address in a public feed is harvested for spam.
+        # A co-authored story has one author, the whole byline, and each person as a
+        # contributor: feedparser's readers show only the last author's name (and mix
+        # one author's uri into the next), so a byline split over several authors lost
+        # names. An aggregated story without a byline credits its outlet (feeds.publish.byline).
+        authors = credited(article)
+        if len(authors) == 1:
+            _person(sub(entry, "author"), authors[0])
+        elif authors:
+            byline = join_names([a.name for a in authors], item.lang)
+            sub(sub(entry, "author"), "name").text = byline
+            for author in authors:
+                _person(sub(entry, "contributor"), author)
         image = article.image
         if image is not None:
             # No length: the byte size is unknown and RFC 4287 §4.2.7.6 makes it optional.
@@ -281,6 +286,13 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         for ext in state.extensions:
             ext.entry_xml(entry, article, state.ctx)
         return entry
+
+
+def _person(element: etree._Element, author: Author) -> None:
+    """An Atom Person construct (RFC 4287 §3.2): the name, and the author's page if any."""
+    etree.SubElement(element, "name").text = author.name
+    if author.url:
+        etree.SubElement(element, "uri").text = author.url
 
 
 def _media(image: Image) -> etree._Element:
