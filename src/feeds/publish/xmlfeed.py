@@ -1,8 +1,12 @@
 """RSS 2.0 and Atom 1.0 through feedgen, plus the elements feedgen 1.0 cannot write.
 
-feedgen writes the skeleton (the channel or feed head, item titles, ids, content and
+feedgen writes the skeleton (the Atom feed head, item and entry titles, ids, content and
 summaries); one feedgen extension, ``_FeedHook`` / ``_EntryHook`` below, adds what it
-drops or lacks, or what it would write more slowly than lxml does directly:
+drops or lacks, or what it would write more slowly than lxml does directly. The RSS
+channel head is written here (``_rss_document``), each item still by feedgen
+(``FeedEntry.rss_entry``): feedgen always writes a channel ``lastBuildDate``, "now" unless
+told otherwise, and formats it by switching the process-wide locale (see below), which no
+public call of feedgen 1.0 turns off.
 
 - feed level: RSS keeps only the first rel=self ``atom:link``, so language siblings,
   other formats, WebSub hubs and archive links are written here for RSS and Atom alike;
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -51,6 +56,8 @@ _MEDIA_CONTENT = f"{{{MEDIA_NS}}}content"
 _MEDIA_DESCRIPTION = f"{{{MEDIA_NS}}}description"
 _MEDIA_CREDIT = f"{{{MEDIA_NS}}}credit"
 _HTML = "text/html"
+# What this format is, for whoever reads the document (RSS 2.0 <docs>), as feedgen wrote it.
+_RSS_DOCS = "http://www.rssboard.org/rss-specification"
 _MEDIA_NSMAP = {"media": MEDIA_NS}
 
 
@@ -61,35 +68,71 @@ def render_xml(
     extensions: Sequence[Extension],
 ) -> bytes:
     """The RSS or Atom document for ``items`` (already ordered), as UTF-8 bytes."""
-    d = ctx.description
     state = _State(ctx, _namespaces(extensions), updated, tuple(extensions))
-    atom = ctx.fmt is Format.ATOM
     fg = FeedGenerator()
     fg.register_extension(_HOOK, partial(_FeedHook, state), _EntryHook)
+    entries = _entries(fg, state, items)
+    if ctx.fmt is Format.ATOM:
+        _atom_head(fg, ctx, updated)
+        return bytes(fg.atom_str())
+    return _rss_document(state, entries)
+
+
+def _atom_head(fg: FeedGenerator, ctx: RenderContext, updated: datetime) -> None:
+    d = ctx.description
     fg.id(d.self_url)
     fg.title(d.title)
-    fg.description(d.description)
+    fg.subtitle(d.description)
     fg.language(ctx.lang)
     fg.link(href=d.self_url, rel="self", type=ctx.fmt.media_type)
-    # feedgen's RSS <link> is the last link given: the home page.
     fg.link(href=d.home_url, rel="alternate", type=_HTML, hreflang=ctx.lang)
     fg.icon(d.icon)
-    fg.image(url=d.logo, title=d.title, link=d.home_url)
+    fg.logo(d.logo)
     fg.author(name=d.publisher)
     fg.generator(d.generator)
     if d.copyright:
         fg.rights(d.copyright)
     fg.updated(updated)
-    # Written by _FeedHook instead (see feeds.publish.items on locales); feedgen would
-    # otherwise format this date with a process-wide locale switch.
-    if not hasattr(fg, "_FeedGenerator__rss_lastBuildDate"):
-        raise RuntimeError("this feedgen version is not 1.0: check render_xml's dates")
-    fg._FeedGenerator__rss_lastBuildDate = None
 
-    full_text = d.full_text
+
+def _rss_document(state: _State, entries: Sequence[FeedEntry]) -> bytes:
+    """The RSS document: the channel head in feedgen 1.0's order, then its items.
+
+    ``lastBuildDate`` comes from ``_FeedHook`` (see ``feeds.publish.items`` on locales).
+    """
+    ctx = state.ctx
+    d = ctx.description
+    sub = etree.SubElement
+    rss = etree.Element("rss", version="2.0", nsmap=dict(state.namespaces))
+    channel = sub(rss, "channel")
+    sub(channel, "title").text = d.title
+    sub(channel, "link").text = d.home_url
+    sub(channel, "description").text = d.description
+    sub(channel, _ATOM_LINK, href=d.self_url, rel="self", type=ctx.fmt.media_type)
+    if d.copyright:
+        sub(channel, "copyright").text = d.copyright
+    sub(channel, "docs").text = _RSS_DOCS
+    sub(channel, "generator").text = d.generator
+    image = sub(channel, "image")
+    sub(image, "url").text = d.logo
+    sub(image, "title").text = d.title
+    sub(image, "link").text = d.home_url
+    sub(channel, "language").text = ctx.lang
+    _FeedHook(state).extend_rss(rss)
+    for entry in entries:
+        channel.append(entry.rss_entry())
+    return bytes(etree.tostring(etree.ElementTree(rss), encoding="UTF-8", xml_declaration=True))
+
+
+def _entries(fg: FeedGenerator, state: _State, items: Sequence[Item]) -> list[FeedEntry]:
+    """One feedgen entry per item, in order, its ``_EntryHook`` told what to add."""
+    atom = state.ctx.fmt is Format.ATOM
+    full_text = state.ctx.description.full_text
+    entries = []
     for item in items:
         t = item.translation
         fe = fg.add_entry(order="append")
+        entries.append(fe)
         hook: _EntryHook = getattr(fe, _HOOK)
         hook.state = state
         hook.item = item
@@ -109,10 +152,7 @@ def render_xml(
             fe.summary(t.summary if atom else html.escape(t.summary, quote=False))
         if atom:  # RSS items carry atom:updated from _EntryHook instead
             fe.updated(item.updated.astimezone(UTC))
-
-    if atom:
-        return bytes(fg.atom_str())
-    return bytes(fg.rss_str())
+    return entries
 
 
 @dataclass(frozen=True, slots=True)
