@@ -119,6 +119,8 @@ class PollReport:
 
 @dataclass
 class CycleSummary:
+    """What one cycle did: counts over its polls, and their reports."""
+
     polled: int = 0
     new: int = 0
     changed: int = 0
@@ -127,7 +129,9 @@ class CycleSummary:
     skipped: int = 0  # entries refused, over all polls
     reports: list[PollReport] = field(default_factory=list)
 
-    def add(self, report: PollReport) -> None:
+    def add(self, report: PollReport, *, keep: bool = True) -> None:
+        """Count ``report`` in; keep it in ``reports`` too unless ``keep`` is False (a daemon
+        running for months keeps only the counts)."""
         self.polled += 1
         self.new += report.new
         self.changed += report.changed
@@ -136,7 +140,8 @@ class CycleSummary:
             self.not_modified += 1
         if report.error:
             self.errors += 1
-        self.reports.append(report)
+        if keep:
+            self.reports.append(report)
 
 
 class _LeaseLostError(FeedsError):
@@ -286,14 +291,7 @@ class Aggregator:
                 report = task.result()
                 if report is None:
                     continue
-                if self.keep_reports:
-                    summary.add(report)
-                else:
-                    summary.polled += 1
-                    summary.new += report.new
-                    summary.changed += report.changed
-                    summary.skipped += report.skipped
-                    summary.errors += 1 if report.error else 0
+                summary.add(report, keep=self.keep_reports)
                 if on_report:
                     on_report(report)
         return summary
