@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,9 @@ from feeds.store import Store, open_store
 from feeds.store.schema import articles
 from feeds.store.sources import SourceSpec, add_source, source_entries, sources
 from tests.feedserver import FeedServer, Route
+from tests.waiting import wait_for, wait_for_async
+
+pytestmark = pytest.mark.slow  # subprocesses and real waits: seconds per test
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -79,14 +82,6 @@ def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 90, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def register(store: Store, farm: FeedServer, count: int, delay: float = 0.0) -> None:
     with store.transaction() as conn:
         for n in range(count):
@@ -123,7 +118,7 @@ def test_two_daemons_on_postgresql_poll_each_of_500_sources_exactly_once(
     config = write_config(tmp_path, postgres_url)
     daemons = [start_daemon(config, tmp_path / f"daemon{i}.log") for i in range(2)]
     try:
-        wait_for(lambda: polled(store) == 500, what="500 sources polled")
+        wait_for(lambda: polled(store) == 500, "500 sources polled", timeout=90)
         time.sleep(1.0)  # a few more ticks: nothing may be polled a second time
     finally:
         codes = [stop(d) for d in daemons]
@@ -145,7 +140,7 @@ def test_kill_9_during_a_cycle_then_restart_loses_and_duplicates_nothing(
     config = write_config(tmp_path, database_url, concurrency=4)
     first = start_daemon(config, tmp_path / "first.log")
     try:
-        wait_for(lambda: polled(store) >= 10, what="the first polls")
+        wait_for(lambda: polled(store) >= 10, "the first polls", timeout=90)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
@@ -153,7 +148,7 @@ def test_kill_9_during_a_cycle_then_restart_loses_and_duplicates_nothing(
     assert 0 < done_at_kill < 120, "the kill must land in the middle of the cycle"
     second = start_daemon(config, tmp_path / "second.log")
     try:
-        wait_for(lambda: polled(store) == 120, what="the restarted daemon to finish")
+        wait_for(lambda: polled(store) == 120, "the restarted daemon to finish", timeout=90)
     finally:
         assert stop(second) == 0
     assert scalar(store, select(func.count()).select_from(articles)) == 240
@@ -173,7 +168,7 @@ def test_sigterm_finishes_writes_in_flight_and_releases_the_rest(
     config = write_config(tmp_path, sqlite_url, concurrency=4, lease_seconds=600)
     daemon = start_daemon(config, tmp_path / "d.log")
     try:
-        wait_for(lambda: polled(store) >= 4, what="the first polls")
+        wait_for(lambda: polled(store) >= 4, "the first polls", timeout=90)
     finally:
         assert stop(daemon) == 0
     requested = {entry.path for entry in farm.log}
@@ -206,10 +201,7 @@ def test_embedded_run_polls_and_stops_cleanly_when_cancelled(
 
     async def scenario() -> None:
         task = asyncio.create_task(run(settings, store))
-        for _ in range(300):
-            await asyncio.sleep(0.05)
-            if await asyncio.to_thread(polled, store) >= 2:
-                break
+        await wait_for_async(lambda: polled(store) >= 2, "the first two polls", timeout=15)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -19,10 +19,11 @@ from feeds.aggregate.pipeline import Aggregator, CycleSummary, parse_pool
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
 from feeds.store.sources import SourceRecord, SourceSpec, add_source, find_source
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, loopback_settings
 from tests.processes import leftover_workers, new_marker, wait_until_none_marked
-from tests.test_aggregate_daemon import start_daemon, stop, wait_for, write_config
-from tests.test_aggregate_pipeline import rss, settings
+from tests.test_aggregate_daemon import start_daemon, stop, write_config
+from tests.test_aggregate_pipeline import rss
+from tests.waiting import wait_for, wait_for_async
 
 REPO = Path(__file__).resolve().parents[1]
 LIMIT = 1.0
@@ -89,11 +90,12 @@ def assert_stopped_at_the_limit(store: Store, url: str, started: datetime) -> No
     assert deep.lease_owner is None and deep.entries == 0
 
 
+@pytest.mark.slow
 def test_poll_stops_a_runaway_parse_and_the_replaced_worker_serves_the_next_cycle(
     server: FeedServer, sqlite_store: Store
 ) -> None:
     """One worker, so the second cycle can only have been parsed by its replacement."""
-    cfg = settings(parse_timeout=LIMIT)
+    cfg = loopback_settings(parse_timeout=LIMIT)
     deep = add(sqlite_store, server.url("/deep"))
     good = [add(sqlite_store, server.url(f"/{n}")) for n in ("a", "b", "c")]
     late = add(sqlite_store, server.url("/late"))
@@ -121,6 +123,7 @@ def test_poll_stops_a_runaway_parse_and_the_replaced_worker_serves_the_next_cycl
     assert leftover_workers() == []
 
 
+@pytest.mark.slow
 def test_feeds_poll_reports_the_time_limit_and_leaves_no_process(
     server: FeedServer, tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -153,6 +156,7 @@ def test_feeds_poll_reports_the_time_limit_and_leaves_no_process(
     assert wait_until_none_marked(marker) == []
 
 
+@pytest.mark.slow
 def test_daemon_stops_a_runaway_parse_and_keeps_polling(
     server: FeedServer, tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -170,10 +174,12 @@ def test_daemon_stops_a_runaway_parse_and_keeps_polling(
     finally:
         del os.environ[key]
     try:
-        wait_for(lambda: len(stored_ids(store)) == 6, what="the good sources stored")
-        wait_for(lambda: source(store, server.url("/deep")).health == "error", what="the error")
+        wait_for(lambda: len(stored_ids(store)) == 6, "the good sources stored", timeout=90)
+        wait_for(
+            lambda: source(store, server.url("/deep")).health == "error", "the error", timeout=90
+        )
         add(store, server.url("/late"))
-        wait_for(lambda: len(stored_ids(store)) == 8, what="the source added later stored")
+        wait_for(lambda: len(stored_ids(store)) == 8, "the source added later stored", timeout=90)
     finally:
         assert stop(daemon) == 0
     assert_stopped_at_the_limit(store, server.url("/deep"), started)
@@ -182,22 +188,26 @@ def test_daemon_stops_a_runaway_parse_and_keeps_polling(
     assert wait_until_none_marked(marker) == []
 
 
+@pytest.mark.slow
 def test_aggregator_in_the_web_server_stops_a_runaway_parse(
     server: FeedServer, sqlite_store: Store
 ) -> None:
     """``feeds serve`` runs ``daemon.run`` as a task, with the aggregator's own workers."""
-    cfg = settings(parse_timeout=LIMIT, tick_seconds=0.1, min_interval=3600)
+    cfg = loopback_settings(parse_timeout=LIMIT, tick_seconds=0.1, min_interval=3600)
     for name in ("deep", "a", "b"):
         add(sqlite_store, server.url(f"/{name}"))
     started = datetime.now(UTC)
 
     async def scenario() -> None:
         task = asyncio.create_task(run(cfg, sqlite_store))
-        for _ in range(1200):
-            await asyncio.sleep(0.05)
-            deep = await asyncio.to_thread(source, sqlite_store, server.url("/deep"))
-            if deep.health == "error" and len(stored_ids(sqlite_store)) == 4:
-                break
+        await wait_for_async(
+            lambda: (
+                source(sqlite_store, server.url("/deep")).health == "error"
+                and len(stored_ids(sqlite_store)) == 4
+            ),
+            "the runaway source's error and the other sources stored",
+            timeout=60,
+        )
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

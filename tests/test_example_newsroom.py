@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +23,9 @@ import pytest
 from lxml import etree
 
 from tests.live import free_port
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow  # subprocesses and real waits: seconds per test
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "examples" / "feeds.toml"
@@ -63,16 +65,15 @@ def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
+
+        def healthy() -> bool:
+            assert server.poll() is None, f"feeds serve exited with {server.returncode}"
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
+                return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("feeds serve did not come up within 30 s")
-            time.sleep(0.2)
+                return False
+
+        wait_for(healthy, "feeds serve to answer /healthz", timeout=30)
         yield base
     finally:
         server.terminate()
@@ -135,10 +136,11 @@ def test_the_cms_publishes_through_the_ingest_api(newsroom: str) -> None:
         timeout=10,
     )
     assert put.status_code == 201
-    deadline = time.monotonic() + 5
-    while "wine-fair-follow-up" not in httpx.get(f"{newsroom}/en/rss.xml", timeout=10).text:
-        assert time.monotonic() < deadline, "the new story did not reach the feed within 5 s"
-        time.sleep(0.2)
+    wait_for(
+        lambda: "wine-fair-follow-up" in httpx.get(f"{newsroom}/en/rss.xml", timeout=10).text,
+        "the new story in the feed",
+        timeout=5,
+    )
 
 
 def test_the_demo_sources_are_served_for_the_aggregator(newsroom: str) -> None:
@@ -208,13 +210,13 @@ def test_every_link_to_the_site_follows_its_base_url_and_resolves(newsroom: str)
 
 def test_the_demo_sources_are_polled_from_the_sites_own_base_url(newsroom: str) -> None:
     # [[sources]] in examples/feeds.toml are paths: registered under base_url, they are read.
-    deadline = time.monotonic() + 30
-    while True:
-        parsed = feedparser.parse(
-            httpx.get(f"{newsroom}/hy/aggregated/atom.xml", timeout=10).content
-        )
-        if parsed.entries:
-            break
-        assert time.monotonic() < deadline, "no demo source was polled within 30 s"
-        time.sleep(0.5)
+    wait_for(
+        lambda: (
+            feedparser.parse(
+                httpx.get(f"{newsroom}/hy/aggregated/atom.xml", timeout=10).content
+            ).entries
+        ),
+        "a demo source polled into the aggregated feed",
+        timeout=30,
+    )
     assert ":8000" not in httpx.get(f"{newsroom}/hy/news", timeout=10).text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from pathlib import Path
 
 import feedparser
@@ -15,6 +14,7 @@ from starlette.routing import Route
 from feeds.store import Store, open_store
 from feeds.web.app import create_app
 from tests.live import live_server
+from tests.waiting import wait_for
 from tests.web_support import fetch, settings, story
 
 
@@ -108,12 +108,11 @@ def test_the_server_runs_the_aggregator_and_serves_what_it_read(
         )
         app = create_app(config, store, run_aggregator=True)
         with live_server(app) as base:
-            deadline = time.monotonic() + 30
-            titles: list[str] = []
-            while time.monotonic() < deadline:
+
+            def aggregated() -> list[str]:
                 answer = fetch(base + "/en/aggregated/rss.xml")
-                titles = [e.title for e in feedparser.parse(answer.body).entries]
-                if titles:
-                    break
-                time.sleep(0.2)
+                return [e.title for e in feedparser.parse(answer.body).entries]
+
+            wait_for(aggregated, "the polled story in the aggregated feed", timeout=30)
+            titles = aggregated()
     assert titles == ["Apricot harvest sets a record"]

@@ -60,6 +60,7 @@ def dump_dom(url: str) -> str:
     return done.stdout.decode("utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed here")
 @pytest.mark.parametrize("path", ["/en/rss.xml", "/ru/atom.xml", "/hy/feed.json"])
@@ -75,6 +76,7 @@ def test_chromium_shows_a_readable_page_for_a_feed(server: str, path: str) -> No
     assert page.xpath("//input[@class='address']/@value") == [f"https://news.example{path}"]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed here")
 def test_chromium_reads_the_front_page(server: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from feeds.model import article_to_dict
 from feeds.store import Store
+from tests.waiting import wait_for
 from tests.web_support import MovingClock, fetch, served, settings, story
 
 FEED = "/en/rss.xml"
@@ -25,17 +26,6 @@ FEED = "/en/rss.xml"
 
 def titles(body: bytes) -> list[str]:
     return [entry.title for entry in feedparser.parse(body).entries]
-
-
-def wait_for(check: object, seconds: float) -> bool:
-    """Poll ``check()`` every 50 ms until it is true or ``seconds`` have passed."""
-    assert callable(check)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return bool(check())
 
 
 @pytest.fixture
@@ -136,8 +126,10 @@ def test_rendered_bytes_are_reused_until_the_feed_changes(store: Store) -> None:
         before = fetch(base + FEED)
         # A story in Russian only: the Russian feed changes, the English one must not.
         store.upsert_article(story("ru-only", langs=("ru",), title="Только по-русски"))
-        assert wait_for(
-            lambda: "Только по-русски (ru-only)" in titles(fetch(base + "/ru/rss.xml").body), 2
+        wait_for(
+            lambda: "Только по-русски (ru-only)" in titles(fetch(base + "/ru/rss.xml").body),
+            "the Russian-only story in the Russian feed",
+            timeout=2,
         )
         after = fetch(base + FEED)
         assert after.header("ETag") == before.header("ETag")
@@ -168,9 +160,11 @@ def test_a_write_from_another_process_shows_within_a_second(
             timeout=60,
         )
         written = time.monotonic()
-        assert wait_for(
-            lambda: "Written by another process (from-cms)" in titles(fetch(base + FEED).body), 1.0
-        ), "the other process's story did not appear within 1 s"
+        wait_for(
+            lambda: "Written by another process (from-cms)" in titles(fetch(base + FEED).body),
+            "the other process's story in the feed",
+            timeout=1.0,
+        )
         assert time.monotonic() - written < 1.5
         answer = fetch(base + FEED, {"If-None-Match": etag or ""})
         assert answer.status == 200
@@ -203,7 +197,11 @@ def test_last_modified_never_goes_back_when_a_story_is_retracted(store: Store) -
         # second is only visible to ETags, so let the second pass first.
         time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
         store.retract_article("newest")
-        assert wait_for(lambda: fetch(base + FEED).header("ETag") != before.header("ETag"), 2)
+        wait_for(
+            lambda: fetch(base + FEED).header("ETag") != before.header("ETag"),
+            "a new ETag after the retraction",
+            timeout=2,
+        )
         after = fetch(base + FEED)
         assert "Soon retracted (newest)" not in titles(after.body)
         lm_before = parsedate_to_datetime(before.header("Last-Modified") or "")

@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from feeds.web import partners
 from feeds.web.freshness import Freshness
 from feeds.web.partnercache import PartnerFeedCache
 from tests.partners_stories import story
+from tests.waiting import wait_for
 from tests.web_support import Answer, MovingClock, fetch, served, settings
 
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
@@ -58,15 +59,6 @@ def full_texts(body: bytes) -> list[str]:
 def self_link(body: bytes) -> str | None:
     link = etree.fromstring(body).find(".//{http://www.w3.org/2005/Atom}link[@rel='self']")
     return None if link is None else link.get("href")
-
-
-def wait_for(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 @pytest.fixture
@@ -157,12 +149,13 @@ def test_a_write_that_leaves_the_bytes_alone_keeps_etag_and_last_modified(
     before = fetch(url, bearer(token))
     # A Russian-only story: the store's revision moves, the English feed's bytes do not.
     newsroom.upsert_article(story("ru-only", langs=("ru",), hours_ago=0.2))
-    assert wait_for(
+    wait_for(
         lambda: any(
             "ru-only" in link
             for link in item_links(fetch(base + "/partners/portal/ru/rss", bearer(token)).body)
         ),
-        2,
+        "the Russian-only story in the Russian partner feed",
+        timeout=2,
     )
     after = fetch(url, bearer(token))
     assert after.header("ETag") == before.header("ETag")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +20,8 @@ from feeds.syndicate.notifier import Notifier, topics
 from feeds.web.app import create_app
 from tests.hub import Hub, recording_hub
 from tests.live import free_port, live_server
-from tests.partners_stories import story
+from tests.stories import story
+from tests.waiting import wait_for
 
 SITE = SiteSettings(base_url="https://news.example", languages=("en", "hy", "ru"))
 
@@ -207,9 +207,7 @@ def test_public_feeds_advertise_hubs_and_self_and_the_server_pings_on_ingest(
             "/api/articles/pinged", json=document, headers={"Authorization": "Bearer tok"}
         )
         assert put.status_code == 201
-        deadline = time.monotonic() + 10
-        while len(hub.topics()) < 6 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: len(hub.topics()) >= 6, "six pings at the hub", timeout=10)
         assert hub.topics() == expected("en", "en/author/anna-petrosyan")
 
         for fmt in ("rss.xml", "atom.xml"):

@@ -12,6 +12,9 @@ import pytest
 
 from feeds.aggregate.workerpool import JobTimeoutError, WorkerDiedError, WorkerPool
 from tests.processes import leftover_workers, state
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow  # subprocesses and real waits: seconds per test
 
 
 def pid_after(seconds: float) -> int:
@@ -43,9 +46,7 @@ def test_a_job_past_the_limit_fails_and_its_worker_is_replaced(pool: WorkerPool)
         slow.result(timeout=60)
     # The other worker went on with the queue meanwhile, and every job got its answer.
     assert {f.result(timeout=60) for f in quick} <= started | set(pool.pids())
-    deadline = time.monotonic() + 60
-    while len(pool.pids()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)  # the replacement is starting
+    wait_for(lambda: len(pool.pids()) == 2, "the replacement worker to start", timeout=60)
     after = set(pool.pids())
     assert len(after) == 2 and len(after & started) == 1  # one killed, one new
     killed = (started - after).pop()
