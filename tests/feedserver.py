@@ -17,7 +17,21 @@ from dataclasses import dataclass, field
 import brotli
 from aiohttp import web
 
+from feeds.config import AggregatorSettings, Settings
 from tests.live import free_port
+
+
+def loopback_settings(**aggregator: object) -> Settings:
+    """Settings whose aggregator may read a farm on 127.0.0.1, with short timeouts;
+    ``aggregator`` overrides any ``[aggregator]`` setting."""
+    values: dict[str, object] = {
+        "allow_hosts": ("127.0.0.1",),
+        "connect_timeout": 2.0,
+        "total_timeout": 5.0,
+        "min_interval": 60,
+    }
+    values.update(aggregator)
+    return Settings(aggregator=AggregatorSettings(**values))  # type: ignore[arg-type]
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""Stories for the partner, WebSub, archive and sitemap tests."""
+"""The one story builder of the store, partner, WebSub, archive and sitemap tests.
+
+(The web tests' ``tests.web_support.story`` builds the ingest-API shape of a story.)
+"""
 
 from __future__ import annotations
 
@@ -14,18 +17,22 @@ def story(
     article_id: str,
     *,
     when: datetime | None = None,
+    now: datetime = NOW,
     hours_ago: float = 1,
     status: Status = Status.PUBLISHED,
     langs: tuple[str, ...] = ("en", "hy", "ru"),
     section: str | None = "economy",
     tags: tuple[str, ...] = ("yerevan",),
+    authors: tuple[str, ...] = ("Anna Petrosyan",),
     title: str | None = None,
     image_width: int | None = 1200,
     caption: str | None = "The market at dawn",
     credit: str | None = "Photo: Ani Hakobyan",
     body: str = "<p>First paragraph.</p><p>Second paragraph.</p>",
 ) -> Article:
-    published = when or NOW - timedelta(hours=hours_ago)
+    """A story published ``when``, or ``hours_ago`` before ``now``; with a lead image
+    unless ``image_width`` is None."""
+    published = when or now - timedelta(hours=hours_ago)
     image = None
     if image_width is not None:
         image = Image(
@@ -43,7 +50,7 @@ def story(
         updated=published,
         section=section,
         tags=tags,
-        authors=(Author(name="Anna Petrosyan"),),
+        authors=tuple(Author(name=name) for name in authors),
         image=image,
         translations=tuple(
             Translation(

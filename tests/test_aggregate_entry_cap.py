@@ -14,25 +14,13 @@ from email.utils import format_datetime
 import pytest
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
-from feeds.config import AggregatorSettings, Settings
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
 from feeds.store.sources import SourceRecord, SourceSpec, add_source, find_source
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, loopback_settings
 
 NEWEST = datetime(2026, 11, 14, 8, 0, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
-
-
-def settings(**aggregator: object) -> Settings:
-    return Settings(
-        aggregator=AggregatorSettings(
-            allow_hosts=("127.0.0.1",),
-            connect_timeout=2.0,
-            total_timeout=30.0,
-            **aggregator,  # type: ignore[arg-type]
-        )
-    )
 
 
 @pytest.fixture
@@ -50,7 +38,8 @@ def store(sqlite_url: str) -> Iterator[Store]:
 
 def poll_all(store: Store, **aggregator: object) -> CycleSummary:
     async def go() -> CycleSummary:
-        async with Aggregator(settings(**aggregator), store) as agg:
+        limits = {"total_timeout": 30.0, "min_interval": 300, **aggregator}
+        async with Aggregator(loopback_settings(**limits), store) as agg:
             return await agg.run_cycle()
 
     return asyncio.run(go())

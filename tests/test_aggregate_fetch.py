@@ -17,7 +17,7 @@ import pytest
 from feeds.aggregate.fetch import Fetcher, FetchOutcome, FetchResult, parse_retry_after
 from feeds.aggregate.policy import AddressPolicy, BlockedError, forbidden_reason
 from feeds.config import AggregatorSettings
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, loopback_settings
 
 T = TypeVar("T")
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -27,18 +27,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def settings(**overrides: Any) -> AggregatorSettings:
-    values: dict[str, Any] = {
-        "allow_hosts": ("127.0.0.1",),
-        "connect_timeout": 2.0,
-        "total_timeout": 5.0,
-    }
-    values.update(overrides)
-    return AggregatorSettings(**values)
-
-
 async def fetch_once(url: str, cfg: AggregatorSettings | None = None, **kw: Any) -> FetchResult:
-    async with Fetcher(cfg or settings()) as fetcher:
+    async with Fetcher(cfg or loopback_settings().aggregator) as fetcher:
         return await fetcher.fetch(url, **kw)
 
 
@@ -167,7 +157,9 @@ def test_compressed_bodies_are_decompressed(server: FeedServer, encoding: str) -
 def test_body_limit_counts_decompressed_bytes(server: FeedServer, encoding: str | None) -> None:
     # 2 MB of spaces compress to a few kilobytes; the limit is 1 MB of decompressed body.
     server.routes["/big"] = Route(body=b" " * 2_000_000, encoding=encoding)
-    result = run(fetch_once(server.url("/big"), settings(max_body_bytes=1_000_000)))
+    result = run(
+        fetch_once(server.url("/big"), loopback_settings(max_body_bytes=1_000_000).aggregator)
+    )
     assert result.outcome is FetchOutcome.TOO_LARGE
     assert "after decompression" in (result.error or "")
 
@@ -212,11 +204,11 @@ def test_a_name_resolving_to_a_forbidden_address_is_refused_at_connect_time(
     # the resolver must drop every answer, and the server must see nothing.
     server.routes["/f"] = Route(body=FEED)
     url = f"http://localhost:{server.port}/f"
-    result = run(fetch_once(url, settings(allow_hosts=("127.0.0.2",))))
+    result = run(fetch_once(url, loopback_settings(allow_hosts=("127.0.0.2",)).aggregator))
     assert result.outcome is FetchOutcome.BLOCKED
     assert "localhost resolves to" in (result.error or "")
     assert server.log == []
-    allowed = run(fetch_once(url, settings(allow_hosts=("127.0.0.1",))))
+    allowed = run(fetch_once(url, loopback_settings(allow_hosts=("127.0.0.1",)).aggregator))
     assert allowed.outcome is FetchOutcome.OK
 
 
@@ -231,7 +223,7 @@ def test_retry_after_pauses_the_whole_host(server: FeedServer) -> None:
     server.routes["/other"] = Route(body=FEED)
 
     async def scenario() -> tuple[FetchResult, FetchResult]:
-        async with Fetcher(settings()) as fetcher:
+        async with Fetcher(loopback_settings().aggregator) as fetcher:
             busy = await fetcher.fetch(server.url("/busy"))
             other = await fetcher.fetch(server.url("/other"))
             return busy, other
@@ -260,7 +252,7 @@ def test_503_without_retry_after_still_pauses_the_host(server: FeedServer) -> No
 
 def test_slow_responses_time_out(server: FeedServer) -> None:
     server.routes["/slow"] = Route(body=FEED, delay=3.0)
-    result = run(fetch_once(server.url("/slow"), settings(total_timeout=0.5)))
+    result = run(fetch_once(server.url("/slow"), loopback_settings(total_timeout=0.5).aggregator))
     assert result.outcome is FetchOutcome.TIMEOUT
 
 
@@ -275,7 +267,7 @@ def test_per_host_limit_caps_concurrent_requests(server: FeedServer) -> None:
     server.routes["/slow"] = Route(body=FEED, delay=0.3)
 
     async def scenario() -> list[FetchResult]:
-        async with Fetcher(settings(per_host=2)) as fetcher:
+        async with Fetcher(loopback_settings(per_host=2).aggregator) as fetcher:
             return await asyncio.gather(*(fetcher.fetch(server.url("/slow")) for _ in range(6)))
 
     results = run(scenario())

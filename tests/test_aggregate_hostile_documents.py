@@ -20,25 +20,16 @@ from sqlalchemy import update
 
 from feeds.aggregate.challenge import challenge_vendor
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
-from feeds.config import AggregatorSettings, Settings
 from feeds.model import Article
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
 from feeds.store.sources import SourceRecord, SourceSpec, add_source, find_source, sources
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, loopback_settings
 
 RU = "Новости: Госдума приняла закон о языке"
 RU_2 = "Правительство объявило о новых мерах поддержки"
 HY = "Երևանում բացվեց նոր գրադարան"
 LATIN = "Don’t miss the “Café” festival – Zürich"
-
-
-def settings() -> Settings:
-    return Settings(
-        aggregator=AggregatorSettings(
-            allow_hosts=("127.0.0.1",), connect_timeout=2.0, total_timeout=5.0, min_interval=60
-        )
-    )
 
 
 @pytest.fixture
@@ -61,7 +52,7 @@ def add(store: Store, url: str) -> SourceRecord:
 
 def cycle(store: Store) -> CycleSummary:
     async def go() -> CycleSummary:
-        async with Aggregator(settings(), store) as agg:
+        async with Aggregator(loopback_settings(), store) as agg:
             return await agg.run_cycle()
 
     return asyncio.run(go())

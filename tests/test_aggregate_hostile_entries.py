@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import column, create_engine, func, insert, select, table, update
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
-from feeds.config import AggregatorSettings, Settings
 from feeds.model import Article
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
@@ -32,21 +31,9 @@ from feeds.store.sources import (
     save_states,
     sources,
 )
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, loopback_settings
 from tests.web_support import fetch, served
 from tests.web_support import settings as web_settings
-
-
-def settings(**aggregator: object) -> Settings:
-    return Settings(
-        aggregator=AggregatorSettings(
-            allow_hosts=("127.0.0.1",),
-            connect_timeout=2.0,
-            total_timeout=10.0,
-            min_interval=60,
-            **aggregator,  # type: ignore[arg-type]
-        )
-    )
 
 
 @pytest.fixture
@@ -62,7 +49,7 @@ def add(store: Store, url: str, **kw: object) -> SourceRecord:
 
 def cycle(store: Store, **aggregator: object) -> CycleSummary:
     async def go() -> CycleSummary:
-        async with Aggregator(settings(**aggregator), store) as agg:
+        async with Aggregator(loopback_settings(total_timeout=10.0, **aggregator), store) as agg:
             return await agg.run_cycle()
 
     return asyncio.run(go())
@@ -330,6 +317,7 @@ def test_entries_of_undeterminable_language_are_all_stored_under_und(
     assert (after.health, after.skipped, after.entries) == ("ok", 0, 300)
 
 
+@pytest.mark.slow
 def test_a_10000_entry_feed_without_a_language_is_stored_whole(
     server: FeedServer, sqlite_url: str
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
-from feeds.config import AggregatorSettings, Settings, SourceConfig
+from feeds.config import Settings, SourceConfig
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, article_from_dict
 from feeds.store import Store, open_store
@@ -27,20 +27,9 @@ from feeds.store.sources import (
     list_sources,
     sources,
 )
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, loopback_settings
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "sources"
-
-
-def settings(**agg: object) -> Settings:
-    values: dict[str, object] = {
-        "allow_hosts": ("127.0.0.1",),
-        "connect_timeout": 2.0,
-        "total_timeout": 5.0,
-        "min_interval": 60,
-    }
-    values.update(agg)
-    return Settings(aggregator=AggregatorSettings(**values))  # type: ignore[arg-type]
 
 
 def rss(*items: tuple[str, str, str]) -> bytes:
@@ -80,7 +69,7 @@ def make_due(store: Store) -> None:
 
 def cycle(store: Store, cfg: Settings | None = None, **kw: object) -> CycleSummary:
     async def go() -> CycleSummary:
-        async with Aggregator(cfg or settings(), store) as agg:
+        async with Aggregator(cfg or loopback_settings(), store) as agg:
             return await agg.run_cycle(**kw)  # type: ignore[arg-type]
 
     return asyncio.run(go())
@@ -250,7 +239,8 @@ def test_config_sources_are_registered_with_their_declared_language(
 ) -> None:
     server.routes["/f"] = Route(body=rss(("a", "A", "x")))
     cfg = replace(
-        settings(), sources=(SourceConfig(url=server.url("/f"), lang="hy", section="World"),)
+        loopback_settings(),
+        sources=(SourceConfig(url=server.url("/f"), lang="hy", section="World"),),
     )
 
     async def go() -> CycleSummary:
@@ -396,7 +386,7 @@ def test_a_poll_that_crashes_backs_off_instead_of_being_retried_at_once(
 
     async def go() -> CycleSummary:
         with BrokenParsing(1) as broken:
-            async with Aggregator(settings(), sqlite_store, parse_executor=broken) as agg:
+            async with Aggregator(loopback_settings(), sqlite_store, parse_executor=broken) as agg:
                 return await asyncio.wait_for(agg.run_cycle(), 30)
 
     started = datetime.now(UTC)

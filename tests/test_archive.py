@@ -18,7 +18,7 @@ from feeds.store import Store
 from feeds.web.app import create_app
 from tests.conftest import SCHEMAS
 from tests.live import live_server
-from tests.partners_stories import NOW, story
+from tests.stories import NOW, story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"

@@ -22,7 +22,7 @@ from feeds.web.app import create_app
 from feeds.web.archive import CLOSED_MONTH_MAX_AGE, routes
 from tests.conftest import SCHEMAS
 from tests.live import live_server
-from tests.partners_stories import story
+from tests.stories import story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"

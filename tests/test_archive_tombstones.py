@@ -19,7 +19,7 @@ from feeds.store import Store
 from feeds.web.app import create_app
 from tests.conftest import SCHEMAS
 from tests.live import live_server
-from tests.partners_stories import story
+from tests.stories import story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 AT = f"{{{AT_NS}}}"

@@ -20,7 +20,7 @@ from feeds.store.partners import PartnerRecord, hash_token
 from feeds.syndicate.registry import sign_path
 from feeds.web import partners
 from tests.live import live_server
-from tests.partners_stories import story
+from tests.stories import story
 
 SITE = SiteSettings(
     base_url="https://news.example", languages=("en", "hy", "ru"), titles={"en": "Wire"}

@@ -21,7 +21,7 @@ from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerError, PartnerRecord, hash_token
 from tests.live import free_port
-from tests.partners_stories import story
+from tests.stories import story
 from tests.web_support import fetch, served
 
 NOW = datetime.now(UTC)

@@ -11,7 +11,7 @@ import pytest
 from feeds.store import Store, open_store
 from feeds.store.partners import hash_token, partner_tokens
 from feeds.syndicate.registry import PartnerRegistry
-from tests.partners_stories import story
+from tests.stories import story
 
 
 def feeds(

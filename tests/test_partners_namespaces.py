@@ -24,7 +24,7 @@ from feeds.publish.partners import build_partner_feed
 from feeds.publish.profiles import EXTENSIONS, PROFILES, extensions_for, get_profile
 from feeds.publish.tombstone import AT_NS, Retraction, TombstoneExtension
 from feeds.publish.xmlfeed import DC_NS, MEDIA_NS
-from tests.partners_stories import NOW, story
+from tests.stories import NOW, story
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 

@@ -12,7 +12,7 @@ from feeds.publish import FeedDescription, Format, Selection
 from feeds.publish.partner_extensions import SNF_NS, WEBFEEDS_NS, YANDEX_NS
 from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
-from tests.partners_stories import story
+from tests.stories import story
 
 MEDIA = "http://search.yahoo.com/mrss/"
 ATOM = "http://www.w3.org/2005/Atom"

@@ -17,7 +17,7 @@ from feeds.store import Store
 from feeds.web.app import create_app
 from tests.conftest import SCHEMAS
 from tests.live import live_server
-from tests.partners_stories import story
+from tests.stories import story
 
 S = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 N = "{http://www.google.com/schemas/sitemap-news/0.9}"

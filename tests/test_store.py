@@ -6,48 +6,22 @@ import dataclasses
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
 from feeds.feedkeys import FeedScope
-from feeds.model import Article, Author, Status, Translation
+from feeds.model import Article, Status
 from feeds.store import Store, StoreError, open_store
 from feeds.store.schema import articles as articles_table
+from tests import stories
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
-def story(
-    article_id: str,
-    *,
-    hours_ago: float = 1,
-    status: Status = Status.PUBLISHED,
-    langs: tuple[str, ...] = ("en", "hy", "ru"),
-    section: str | None = "economy",
-    tags: tuple[str, ...] = ("yerevan",),
-    authors: tuple[str, ...] = ("Anna Petrosyan",),
-) -> Article:
-    when = NOW - timedelta(hours=hours_ago)
-    return Article(
-        id=article_id,
-        status=status,
-        published=when,
-        updated=when,
-        section=section,
-        tags=tags,
-        authors=tuple(Author(name=n) for n in authors),
-        translations=tuple(
-            Translation(
-                lang=lang,
-                title=f"{article_id} in {lang}",
-                url=f"https://news.example/{lang}/{article_id}",
-                summary="summary",
-                body_html="<p>body</p>",
-            )
-            for lang in langs
-        ),
-    )
+# The store's own clock: stories are dated against NOW, and feeds are read at NOW.
+story = partial(stories.story, now=NOW)
 
 
 def ids(found: list[Article]) -> list[str]:

@@ -32,7 +32,7 @@ from feeds.syndicate.registry import sign_path
 from feeds.web import partners
 from feeds.web.freshness import Freshness
 from feeds.web.partnercache import PartnerFeedCache
-from tests.partners_stories import story
+from tests.stories import story
 from tests.waiting import wait_for
 from tests.web_support import Answer, MovingClock, fetch, served, settings
 

@@ -29,13 +29,14 @@ import httpx
 import pytest
 from lxml import etree, html
 
-from feeds.config import PartnerConfig, Settings, SiteSettings
+from feeds.config import PartnerConfig
 from feeds.model import article_from_dict
 from feeds.safehtml import EMBED_SANDBOX, own_html, sanitize_html
 from feeds.store import open_store
 from feeds.store.partners import hash_token
 from feeds.web.app import create_app
 from tests.live import live_server
+from tests.web_support import settings
 from tests.xss_vectors import EMBED_HOST, LEGITIMATE, VECTORS
 
 BASE = "https://news.example"
@@ -54,23 +55,17 @@ FORBIDDEN_ELEMENTS = {
 URL_ATTRIBUTES = {"href", "src", "cite", "action", "formaction", "data", "poster", "background"}
 
 
-def settings() -> Settings:
-    return Settings(
-        site=SiteSettings(
-            base_url=BASE,
-            languages=("en", "hy"),
-            titles={"en": "Caucasus Wire", "hy": "Կովկաս Լուր"},
-            publisher="Caucasus Wire",
-            max_items=500,
-            embed_hosts=(EMBED_HOST,),
-        ),
-        ingest_tokens=(INGEST_TOKEN,),
-        partners=(
-            PartnerConfig(
-                name="portal", profile="generic", token_hashes=(hash_token(PARTNER_TOKEN),)
-            ),
-        ),
-    )
+CONFIG = settings(
+    languages=("en", "hy"),
+    titles={"en": "Caucasus Wire", "hy": "Կովկաս Լուր"},
+    max_items=500,
+    cache_max_age=300,
+    embed_hosts=(EMBED_HOST,),
+    ingest_tokens=(INGEST_TOKEN,),
+    partners=(
+        PartnerConfig(name="portal", profile="generic", token_hashes=(hash_token(PARTNER_TOKEN),)),
+    ),
+)
 
 
 def document(article_id: str, body: str, hours_ago: int = 1) -> dict[str, Any]:
@@ -125,7 +120,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     assert done.returncode == 0, done.stderr
     ids += imported
     # 3. The ingest API, with a valid token.
-    with live_server(create_app(settings(), store, revision_interval=0)) as base:
+    with live_server(create_app(CONFIG, store, revision_interval=0)) as base:
         auth = {"Authorization": f"Bearer {INGEST_TOKEN}"}
         with httpx.Client(base_url=base, timeout=30) as client:
             for n, vector in enumerate(VECTORS):
@@ -371,7 +366,7 @@ def test_chromium_runs_none_of_a_stored_hostile_story(tmp_path: Path) -> None:
     hostile = "".join(v.replace("hit()", PWNED) for v in VECTORS)
     store = open_store(f"sqlite:///{tmp_path / 'feeds.db'}")
     store.upsert_article(article_from_dict(document("hostile", hostile)))
-    with live_server(create_app(settings(), store)) as base:
+    with live_server(create_app(CONFIG, store)) as base:
         site_page = httpx.get(f"{base}/en/articles/hostile", timeout=30).content
         # The control: the same body unsanitised, with no policy, does run in this browser.
         control = f"<!doctype html><title>clean</title><body>{hostile}</body>".encode()

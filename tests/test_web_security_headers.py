@@ -16,11 +16,10 @@ import pytest
 from lxml import html
 from starlette.routing import Route
 
-from feeds.config import Settings, SiteSettings
 from feeds.store import Store
 from feeds.web.app import create_app
 from tests.live import live_server
-from tests.web_support import Answer, fetch, story
+from tests.web_support import Answer, fetch, settings, story
 
 BROWSER = {
     "Sec-Fetch-Dest": "document",
@@ -31,23 +30,19 @@ READER = {"Accept": "application/rss+xml, application/atom+xml, text/xml;q=0.9, 
 HOSTILE_PATH = "/en/Your-account-is-locked-call-555-0100-now"
 
 
-def settings() -> Settings:
-    return Settings(
-        site=SiteSettings(
-            base_url="https://news.example",
-            languages=("en", "hy"),
-            titles={"en": "Caucasus Wire", "hy": "Կովկաս Լուր"},
-            publisher="Caucasus Wire",
-            embed_hosts=("www.youtube-nocookie.com",),
-        ),
-        ingest_tokens=("token",),
-    )
+CONFIG = settings(
+    languages=("en", "hy"),
+    titles={"en": "Caucasus Wire", "hy": "Կովկաս Լուր"},
+    cache_max_age=300,
+    embed_hosts=("www.youtube-nocookie.com",),
+    ingest_tokens=("token",),
+)
 
 
 @pytest.fixture
 def base(store: Store) -> Iterator[str]:
     store.upsert_article(story("sevan"))
-    app = create_app(settings(), store)
+    app = create_app(CONFIG, store)
 
     async def broken(request: object) -> None:
         raise RuntimeError("boom: secret internals at /srv/feeds/app.py line 12")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from feeds.config import Settings, SiteSettings
+from feeds.config import PartnerConfig, Settings, SiteSettings
 from feeds.model import Article, article_from_dict
 from feeds.store import Store
 from feeds.web.app import create_app
@@ -24,7 +24,13 @@ BASE = "https://news.example"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def settings(**site: Any) -> Settings:
+def settings(
+    *,
+    ingest_tokens: tuple[str, ...] = (),
+    partners: tuple[PartnerConfig, ...] = (),
+    **site: Any,
+) -> Settings:
+    """The test newsroom's settings; ``site`` overrides any ``[site]`` setting."""
     values: dict[str, Any] = {
         "base_url": BASE,
         "languages": ("en", "hy", "ru"),
@@ -34,7 +40,7 @@ def settings(**site: Any) -> Settings:
         "cache_max_age": 123,
     }
     values.update(site)
-    return Settings(site=SiteSettings(**values))
+    return Settings(site=SiteSettings(**values), ingest_tokens=ingest_tokens, partners=partners)
 
 
 TITLES = {
