@@ -247,7 +247,7 @@ def phase_cycles(
             min_interval=60,
         )
     )
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         for n in range(feeds):
             add_source(conn, SourceSpec(url=f"http://127.0.0.1:{port}/feed/{n}"))
     executor = parse_pool(workers, settings.aggregator.parse_timeout)
@@ -260,7 +260,7 @@ def phase_cycles(
             for name in ("cold", "warm", "changed"):
                 if name == "changed":
                     control(port, bump=0.1)
-                with store.transaction() as conn:
+                with store._db.transaction() as conn:
                     conn.execute(update(sources).values(next_poll=datetime.now(UTC)))
                 pids = [os.getpid(), *executor.pids()]
                 cpu0, main0 = cpu_seconds(pids), cpu_seconds(pids[:1])
@@ -289,7 +289,7 @@ def phase_cycles(
 
     from feeds.store.schema import articles
 
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         results["stored_articles"] = conn.execute(
             select(func.count()).select_from(articles)
         ).scalar_one()
@@ -335,7 +335,7 @@ def phase_rss10k(port: int, feeds: int, sources_count: int, concurrency: int) ->
         }
         for n in range(sources_count)
     ]
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         conn.execute(insert(sources), rows)
     del rows
 

@@ -385,14 +385,14 @@ def main() -> None:
     from feeds.store.sources import SourceSpec, add_source, list_sources
 
     store = open_store(f"sqlite:///{tmp}/h.db")
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         for name in docs:
             add_source(conn, SourceSpec(url=f"http://127.0.0.1:{port}/{name}"))
     print(f"{len(docs)} documents, {sum(len(b) for b, _, _ in docs.values()) / 2**20:.0f} MiB")
     print(f"load average before: {os.getloadavg()[0]:.2f} (cpus: {os.cpu_count()})")
     result = run_poll(config)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         for record in list_sources(conn):
             name = record.url.rsplit("/", 1)[1]
             error = (record.last_error or "")[:90]

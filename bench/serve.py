@@ -231,7 +231,7 @@ def add_partners(store: Store) -> dict[str, str]:
     from feeds.store.partners import PartnerRecord
 
     tokens = {}
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         for name, profile in PARTNERS:
             record = PartnerRecord(name, profile=profile, options=UNLIMITED)
             tokens[name] = table.add_partner(conn, record, datetime.now(UTC))

@@ -63,7 +63,7 @@ def test_demo_opml_imports_polls_and_exports(
     assert len(specs) == 5
     assert {s.lang for s in specs} == {"hy", "ru", "en"}
     store = open_store(env["FEEDS_DATABASE_URL"])
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         assert len(list_articles(conn)) == 13
     store.close()
 

@@ -83,14 +83,14 @@ def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def register(store: Store, farm: FeedServer, count: int, delay: float = 0.0) -> None:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         for n in range(count):
             farm.routes[f"/feed/{n}"] = Route(body=feed(n), delay=delay)
             add_source(conn, SourceSpec(url=farm.url(f"/feed/{n}"), lang="en"))
 
 
 def scalar(store: Store, stmt: object) -> int:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         return int(conn.execute(stmt).scalar_one())  # type: ignore[call-overload]
 
 
@@ -154,7 +154,7 @@ def test_kill_9_during_a_cycle_then_restart_loses_and_duplicates_nothing(
     assert scalar(store, select(func.count()).select_from(articles)) == 240
     assert scalar(store, select(func.count()).select_from(source_entries)) == 240
     assert scalar(store, select(func.sum(sources.c.entries))) == 240
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         ids = conn.execute(select(articles.c.id)).scalars().all()
     assert len(ids) == len(set(ids)) == 240
     store.close()

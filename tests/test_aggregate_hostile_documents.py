@@ -46,7 +46,7 @@ def store(sqlite_url: str) -> Iterator[Store]:
 
 
 def add(store: Store, url: str) -> SourceRecord:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         return add_source(conn, SourceSpec(url=url))
 
 
@@ -59,19 +59,19 @@ def cycle(store: Store) -> CycleSummary:
 
 
 def make_due(store: Store) -> None:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
 
 
 def source(store: Store, id_: int) -> SourceRecord:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         found = find_source(conn, id_)
     assert found is not None
     return found
 
 
 def titles(store: Store) -> set[str]:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         found: list[Article] = list_articles(conn)
     return {t.title for a in found for t in a.translations}
 

@@ -43,7 +43,7 @@ def server() -> Iterator[FeedServer]:
 
 
 def add(store: Store, url: str, **kw: object) -> SourceRecord:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         return add_source(conn, SourceSpec(url=url, **kw))  # type: ignore[arg-type]
 
 
@@ -56,17 +56,17 @@ def cycle(store: Store, **aggregator: object) -> CycleSummary:
 
 
 def make_due(store: Store) -> None:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
 
 
 def stored(store: Store) -> list[Article]:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         return list_articles(conn)
 
 
 def source(store: Store, ref: str | int) -> SourceRecord:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         found = find_source(conn, ref)
     assert found is not None
     return found
@@ -151,7 +151,7 @@ def test_both_write_paths_store_the_refusals_and_keep_them_when_nothing_was_pars
     refused = SourceUpdate(
         "degraded", later, now, 0, None, None, success=True, skipped=8, skip_reasons=reasons
     )
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         a, b = claim_due(conn, "me", now, 60, 10)
         assert save_poll(conn, a, "me", refused)
         assert save_states(conn, "me", [(b, refused)]) == [True]
@@ -161,7 +161,7 @@ def test_both_write_paths_store_the_refusals_and_keep_them_when_nothing_was_pars
         assert len(got.skip_reasons) == 5  # the first few, each cut short
         assert got.skip_reasons[0].startswith("entry 0: x") and len(got.skip_reasons[0]) == 300
     not_parsed = SourceUpdate("degraded", later, now, 0, None, None, success=True)
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         conn.execute(update(sources).values(next_poll=now))
         a, b = claim_due(conn, "me", now, 60, 10)
         assert save_poll(conn, a, "me", not_parsed)
@@ -293,7 +293,7 @@ def entry_feed(count: int, kind: str) -> tuple[bytes, str]:
 
 
 def count_languages(store: Store) -> dict[str, int]:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         rows = conn.execute(
             select(article_languages.c.lang, func.count()).group_by(article_languages.c.lang)
         ).all()

@@ -65,19 +65,19 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 
 
 def add(store: Store, url: str) -> SourceRecord:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         return add_source(conn, SourceSpec(url=url))
 
 
 def source(store: Store, ref: str | int) -> SourceRecord:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         found = find_source(conn, ref)
     assert found is not None
     return found
 
 
 def stored_ids(store: Store) -> set[str]:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         return {a.id for a in list_articles(conn)}
 
 

@@ -58,12 +58,12 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 
 
 def add(store: Store, url: str, **kw: object) -> SourceRecord:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         return add_source(conn, SourceSpec(url=url, **kw))  # type: ignore[arg-type]
 
 
 def make_due(store: Store) -> None:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
 
 
@@ -76,12 +76,12 @@ def cycle(store: Store, cfg: Settings | None = None, **kw: object) -> CycleSumma
 
 
 def stored(store: Store) -> list[Article]:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         return list_articles(conn)
 
 
 def source(store: Store, ref: str | int) -> SourceRecord:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         found = find_source(conn, ref)
     assert found is not None
     return found
@@ -172,7 +172,7 @@ def test_script_injection_never_reaches_the_store(server: FeedServer, sqlite_sto
     server.routes["/evil"] = Route(body=evil)
     add(sqlite_store, server.url("/evil"))
     cycle(sqlite_store)
-    with sqlite_store.reading() as conn:
+    with sqlite_store._db.reading() as conn:
         document = conn.execute(select(articles.c.document)).scalar_one()
     assert "onerror" not in document and "javascript:" not in document
     assert "<script" not in document
@@ -260,14 +260,14 @@ def test_leased_sources_are_not_claimed_twice(server: FeedServer, sqlite_store: 
     from feeds.store.sources import claim_due
 
     now = datetime.now(UTC)
-    with sqlite_store.transaction() as conn:
+    with sqlite_store._db.transaction() as conn:
         first = claim_due(conn, "one", now, 60, 10)
-    with sqlite_store.transaction() as conn:
+    with sqlite_store._db.transaction() as conn:
         second = claim_due(conn, "two", now, 60, 10)
-    with sqlite_store.transaction() as conn:
+    with sqlite_store._db.transaction() as conn:
         after_expiry = claim_due(conn, "two", now + timedelta(seconds=61), 60, 10)
     assert len(first) == 1 and second == [] and len(after_expiry) == 1
-    with sqlite_store.reading() as conn:
+    with sqlite_store._db.reading() as conn:
         assert conn.execute(select(func.count()).select_from(sources)).scalar_one() == 1
         assert [s.lease_owner for s in list_sources(conn)] == ["two"]
 
@@ -297,13 +297,13 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Sto
     batch = list(prepared.new)
     assert len(batch) == len(prepared.update.entries) == 2
     tables = MetaData()
-    tables.reflect(store.engine)
+    tables.reflect(store._db.engine)
     names = ("articles", "article_languages", "article_tags", "article_authors", "websub_outbox")
 
     def dump() -> dict[str, list[tuple[object, ...]]]:
         skip = {"created_at", "next_attempt_at", "revision"}  # the write's own time and count
         out = {}
-        with store.reading() as conn:
+        with store._db.reading() as conn:
             for name in names:
                 table = tables.tables[name]
                 ignored = skip | ({"id"} if name == "websub_outbox" else set())
@@ -313,22 +313,22 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Sto
                 out[name] = sorted(tuple(r) for r in rows)
         return out
 
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         revision = bump_revision(conn)
         for row in batch:
             write_article(conn, article_from_dict(json.loads(row.document)), revision)
     by_write_article = dump()
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         for table in (article_languages, article_tags, article_authors, websub_outbox, articles):
             conn.execute(delete(table))
     assert dump()["articles"] == []
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         insert_new_articles(conn, batch, bump_revision(conn))
     by_bulk_insert = dump()
     assert by_bulk_insert == by_write_article
     assert len(by_bulk_insert["articles"]) == 2
     assert by_bulk_insert["article_tags"] and by_bulk_insert["websub_outbox"]
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         stored = list_visible(
             conn, FeedScope("en", own=False, aggregated=True), datetime.now(UTC), limit=50
         )
@@ -346,15 +346,15 @@ def test_batched_state_writes_skip_a_source_whose_lease_another_daemon_took(
     for n in range(3):
         add(store, f"http://127.0.0.1:9/feed/{n}")
     now = datetime.now(UTC)
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         first, second, third = claim_due(conn, "one", now, 60, 10)
-    with store.transaction() as conn:  # "one" took too long: its lease on the second ran out
+    with store._db.transaction() as conn:  # "one" took too long: its lease on the second ran out
         taken = claim_due(conn, "two", now + timedelta(seconds=61), 60, 10, only=[second.id])
     assert [s.id for s in taken] == [second.id]
     later = now + timedelta(minutes=30)
     not_modified = SourceUpdate("ok", later, now, 0, '"v2"', None, success=True)
     failed = SourceUpdate("error", later, now, 1, None, None, error="HTTP 500 boom")
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         written = save_states(
             conn, "one", [(first, not_modified), (second, not_modified), (third, failed)]
         )

@@ -78,7 +78,7 @@ def refused(env: dict[str, str], *args: str) -> str:
 def stored_urls(env: dict[str, str]) -> list[str]:
     store = open_store(env["FEEDS_DATABASE_URL"])
     try:
-        with store.reading() as conn:
+        with store._db.reading() as conn:
             return [s.url for s in list_sources(conn)]
     finally:
         store.close()

@@ -206,7 +206,7 @@ def test_partners_add_refuses_bad_settings_and_writes_nothing(
 ) -> None:
     result = run("partners", "add", "portal", *args, database_url=database_url)
     assert_one_error_line(result, message)
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         assert list(conn.execute(partners.select())) == []
         assert list(conn.execute(partner_tokens.select())) == []
 
@@ -233,7 +233,7 @@ def test_partners_add_types_options_as_the_profile_wants(database_url: str, stor
     assert result.exit_code == 0, result.stderr
     from feeds.store.partners import load_partner
 
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         record = load_partner(conn, "portal")
     assert record is not None and record.problems == ()
     assert record.options == {

@@ -29,7 +29,7 @@ CONFIG_TOKEN = "fp_from-the-config-file-0123456789abcdef"
 
 
 def add(store: Store, record: PartnerRecord) -> str:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         return table.add_partner(conn, record, datetime.now(UTC))
 
 
@@ -126,7 +126,7 @@ def test_revoked_token_stops_working_at_once(client: httpx.Client, newsroom: Sto
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/partners/portal/en/rss", headers=headers).status_code == 200
     # Revoked through another connection, as `feeds partners revoke` in another process does.
-    with newsroom.transaction() as conn:
+    with newsroom._db.transaction() as conn:
         table.revoke_partner(conn, "portal", datetime.now(UTC))
     assert client.get("/partners/portal/en/rss", headers=headers).status_code == 401
 

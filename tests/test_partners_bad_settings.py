@@ -30,7 +30,7 @@ NOW = datetime.now(UTC)
 def store_the_old_way(store: Store, name: str, profile: str, scope: object) -> str:
     """Write a partner and a token as an older version did: no checks at all."""
     token = f"fp_{name}-stored-before-checks-0123456789"
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         conn.execute(
             insert(table.partners).values(
                 name=name,
@@ -82,7 +82,7 @@ def test_a_stored_partner_with_bad_settings_gets_503_and_a_log_line_not_a_500(
 ) -> None:
     store.upsert_articles([story("one")])
     bad = store_the_old_way(store, "old-portal", profile, scope)
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         good = table.add_partner(conn, PartnerRecord("fine"), NOW)
     with caplog.at_level(logging.ERROR, logger="feeds.partners"), served(store) as base:
         answer = fetch(base + "/partners/old-portal/en/rss", {"Authorization": f"Bearer {bad}"})
@@ -119,12 +119,12 @@ def test_partners_check_and_list_report_bad_stored_settings_without_a_traceback(
 
 
 def test_the_store_refuses_to_write_bad_settings(store: Store) -> None:
-    with pytest.raises(PartnerError) as caught, store.transaction() as conn:
+    with pytest.raises(PartnerError) as caught, store._db.transaction() as conn:
         table.add_partner(conn, PartnerRecord("p", options={"rate_limit": "abc"}), NOW)
     assert str(caught.value) == (
         "partner 'p': options.rate_limit: must be a whole number of at least 1, got 'abc'"
     )
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         assert table.list_partners(conn) == []
 
 
@@ -182,7 +182,7 @@ def test_partners_set_fixes_a_bad_stored_row_and_its_token_keeps_working(
     fixed = CliRunner().invoke(app, ["partners", "set", "old-portal", *change], env=env)
     assert fixed.exit_code == 0, fixed.stderr
     assert fixed.stdout == "updated partner old-portal (profile yandex)\n"
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         record = table.load_partner(conn, "old-portal")
     assert record is not None
     assert (record.profile, record.languages, record.problems) == ("yandex", ("ru",), ())

@@ -46,7 +46,7 @@ def test_add_prints_the_token_once_on_the_last_line_and_stores_only_its_hash(
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip().splitlines()[-1]
     assert token.startswith("fp_") and len(token) > 40
-    with opened.reading() as conn:
+    with opened._db.reading() as conn:
         stored = [row.token_hash for row in conn.execute(partner_tokens.select())]
     assert stored == [hash_token(token)]
     assert token not in str(stored)
@@ -84,7 +84,7 @@ def test_bad_commands_say_why_and_write_nothing(database_url: str, opened: Store
     assert bad_name.returncode == 2 and "lowercase" in bad_name.stderr
     missing = feeds("rotate", "ghost", database_url=database_url)
     assert missing.returncode == 2 and "no partner named 'ghost'" in missing.stderr
-    with opened.reading() as conn:
+    with opened._db.reading() as conn:
         assert list(conn.execute(partner_tokens.select())) == []
 
 

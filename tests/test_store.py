@@ -39,7 +39,7 @@ def test_replacing_an_article_keeps_one_row_and_shows_the_edit(store: Store) -> 
     store.upsert_article(story("edited"))
     edited = dataclasses.replace(story("edited"), section="politics", updated=NOW)
     assert store.upsert_article(edited) is False
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         assert conn.execute(select(func.count()).select_from(articles_table)).scalar() == 1
     assert store.visible_articles(FeedScope("en", section="economy"), NOW) == []
     assert ids(store.visible_articles(FeedScope("en", section="politics"), NOW)) == ["edited"]
@@ -116,7 +116,7 @@ def test_a_failed_batch_writes_nothing(store: Store) -> None:
     def exploding() -> list[Article]:
         return [story("first")]
 
-    with pytest.raises(BrokenError), store.transaction() as conn:
+    with pytest.raises(BrokenError), store._db.transaction() as conn:
         from feeds.store.articles import write_articles
 
         write_articles(conn, exploding())

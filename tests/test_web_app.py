@@ -63,7 +63,7 @@ def test_a_database_failure_keeps_serving_the_cached_feed(tmp_path: Path) -> Non
     with live_server(app) as base:
         good = fetch(base + "/en/rss.xml")
         # The database goes away: its file is replaced by an empty one without our tables.
-        store.engine.dispose()
+        store._db.engine.dispose()
         for path in tmp_path.glob("feeds.db*"):
             path.unlink()
         again = fetch(base + "/en/rss.xml")

@@ -45,7 +45,7 @@ def external(
 @pytest.fixture
 def news(store: Store) -> Iterator[tuple[str, int, int]]:
     """A store with own stories and two sources' stories, served; yields (base, id1, id2)."""
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         one = add_source(conn, SourceSpec(url="https://one.example/feed", title="Source One"))
         two = add_source(conn, SourceSpec(url="https://two.example/feed", title="Source <Two>"))
     ref_one = SourceRef("Source One", one.url, "https://one.example", "en", one.id)
@@ -145,7 +145,7 @@ def test_index_links_to_the_news_feed(news: tuple[str, int, int]) -> None:
 def public(store: Store) -> Iterator[tuple[str, dict[str, int]]]:
     """Sources in every state an operator sees; yields (base, {name: id})."""
     ids: dict[str, int] = {}
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         for name, url in [
             ("monitor", "https://monitor.example/feed"),
             ("armenian", "https://hy.example/feed"),

@@ -40,7 +40,7 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 
 
 def add(store: Store, record: PartnerRecord) -> str:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         return table.add_partner(conn, record, datetime.now(UTC))
 
 
@@ -180,7 +180,7 @@ def test_a_cached_feed_is_refused_as_soon_as_the_partner_is_revoked(
     assert cached.status == 200
     assert fetch(url, headers).body == cached.body  # now answered from the cache
     # Revoked through its own connection, as `feeds partners revoke` in another process.
-    with newsroom.transaction() as conn:
+    with newsroom._db.transaction() as conn:
         table.revoke_partner(conn, "portal", datetime.now(UTC))
     refused = fetch(url, headers)
     assert refused.status == 401
@@ -195,7 +195,7 @@ def test_a_rotated_token_is_refused_and_the_new_one_reads_the_cached_feed(
     old = add(newsroom, PartnerRecord("portal"))
     url = base + "/partners/portal/en/rss"
     cached = fetch(url, bearer(old))
-    with newsroom.transaction() as conn:
+    with newsroom._db.transaction() as conn:
         new = table.rotate_token(conn, "portal", datetime.now(UTC))
     assert fetch(url, bearer(old)).status == 401
     fresh = fetch(url, bearer(new, **{"If-None-Match": cached.header("ETag") or ""}))
@@ -205,7 +205,7 @@ def test_a_rotated_token_is_refused_and_the_new_one_reads_the_cached_feed(
 def test_a_narrowed_scope_is_forbidden_even_when_cached(base: str, newsroom: Store) -> None:
     token = add(newsroom, PartnerRecord("portal", languages=("en",)))
     assert fetch(base + "/partners/portal/en/rss", bearer(token)).status == 200
-    with newsroom.transaction() as conn:
+    with newsroom._db.transaction() as conn:
         conn.execute(
             update(table.partners)
             .where(table.partners.c.name == "portal")
@@ -255,7 +255,7 @@ def test_changed_partner_options_take_effect_on_the_next_request(
     assert full_texts(before.body)
     # Options changed in the store; articles untouched, so the store revision stays.
     revision = newsroom.revision().number
-    with newsroom.transaction() as conn:
+    with newsroom._db.transaction() as conn:
         conn.execute(
             update(table.partners)
             .where(table.partners.c.name == "portal")

@@ -60,7 +60,7 @@ def test_publishing_pings_every_feed_the_story_is_in(store: Store, hub: Hub) -> 
     )
     assert "https://news.example/en/section/economy/atom.xml" in hub.topics()
     assert all(ping["hub.mode"] == ["publish"] for ping in hub.received)
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         assert outbox.pending(conn) == []
     assert deliver(store, hub) == 0  # nothing twice
 
@@ -102,7 +102,7 @@ def test_with_republish_an_aggregated_story_also_pings_the_main_feeds(
             "aggregated/feed.json",
         )
     )
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         assert outbox.pending(conn) == []
 
 
@@ -155,7 +155,7 @@ def test_failed_hub_is_retried_with_backoff_without_repeating_successes(
     hub.fail_next = 1  # the first of six pings fails
     start = datetime.now(UTC)
     assert deliver(store, hub, start) == 1  # one feed key done, one to retry
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         (row,) = outbox.pending(conn)
     key, attempts, next_at, error = row
     assert key in ("en", "en/author/anna-petrosyan")
@@ -172,7 +172,7 @@ def test_queue_survives_a_restart_and_a_dead_worker(database_url: str, hub: Hub)
     first = open_store(database_url)
     first.upsert_article(story("durable", langs=("hy",), section=None, tags=()))
     # A worker claims the rows, then dies before delivering anything.
-    with first.transaction() as conn:
+    with first._db.transaction() as conn:
         claimed = outbox.claim_due(conn, datetime.now(UTC), timedelta(seconds=60))
     assert len(claimed) == 2
     first.close()
@@ -188,11 +188,11 @@ def test_queue_survives_a_restart_and_a_dead_worker(database_url: str, hub: Hub)
 
 
 def test_a_rolled_back_write_queues_nothing(store: Store, hub: Hub) -> None:
-    with pytest.raises(RuntimeError), store.transaction() as conn:
+    with pytest.raises(RuntimeError), store._db.transaction() as conn:
         write_article(conn, story("good", langs=("en",)), bump_revision(conn))
         raise RuntimeError("the rest of the batch failed")
     assert store.get_article("good") is None
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         assert outbox.pending(conn) == []
 
 
@@ -234,7 +234,7 @@ def test_an_unreachable_hub_is_retried_while_the_other_hub_is_served(
     store.upsert_article(story("two-hubs", langs=("en",), section=None, tags=()))
     assert asyncio.run(Notifier(settings, store).run_once()) == 0
     assert hub.topics() == expected("en", "en/author/anna-petrosyan")
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         waiting = outbox.pending(conn)
     assert [(key, attempts) for key, attempts, _, _ in waiting] == [
         ("en", 1),

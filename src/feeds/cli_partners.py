@@ -17,8 +17,7 @@ import typer
 from feeds.cli_common import ConfigOption, fail, settings_from, store_from
 from feeds.partner_settings import check_profile, option_from_text, option_problem, scope_problem
 from feeds.publish.profiles import PROFILES, Profile, get_profile
-from feeds.store import partners as table
-from feeds.store.partners import PartnerRecord
+from feeds.store.partners import PartnerRecord, hash_token, new_token
 from feeds.syndicate.registry import PartnerRegistry, sign_path
 from feeds.web.partners import partner_feed
 
@@ -90,8 +89,7 @@ def add(
     )
     store = store_from(settings)
     try:
-        with store.transaction() as conn:
-            token = table.add_partner(conn, record, datetime.now(UTC))
+        token = store.partners.add(record, datetime.now(UTC))
     finally:
         store.close()
     typer.echo(f"added partner {name} (profile {profile}); its token, shown only now:")
@@ -118,22 +116,21 @@ def set_settings(
     settings = settings_from(config)
     if name in {p.name for p in settings.partners}:
         raise fail(f"partner {name!r} is declared in the config file; change it there")
+
+    def change(record: PartnerRecord) -> PartnerRecord:
+        chosen = check_profile(profile if profile is not None else record.profile)
+        if isinstance(chosen, str):
+            raise fail(f"--profile: {chosen}")
+        kept = {k: v for k, v in record.options.items() if k not in (unset or ())}
+        options = _options(chosen, option or [], kept)
+        return dataclasses.replace(record, profile=chosen.name, options=options)
+
     store = store_from(settings)
     try:
-        with store.transaction() as conn:
-            record = table.load_partner(conn, name)
-            if record is None:
-                raise fail(f"no partner named {name!r} in the database")
-            chosen = check_profile(profile if profile is not None else record.profile)
-            if isinstance(chosen, str):
-                raise fail(f"--profile: {chosen}")
-            kept = {k: v for k, v in record.options.items() if k not in (unset or ())}
-            options = _options(chosen, option or [], kept)
-            changed = dataclasses.replace(record, profile=chosen.name, options=options)
-            table.update_settings(conn, changed)
+        changed = store.partners.change_settings(name, change)
     finally:
         store.close()
-    typer.echo(f"updated partner {name} (profile {chosen.name})")
+    typer.echo(f"updated partner {name} (profile {changed.profile})")
 
 
 @partners_app.command("list")
@@ -169,10 +166,7 @@ def revoke(name: str, config: ConfigOption = None) -> None:
     store = store_from(settings)
     registry = PartnerRegistry(store, settings.partners)
     try:
-        with store.transaction() as conn:
-            count = table.revoke_partner(
-                conn, name, datetime.now(UTC), registry.config_hashes(name)
-            )
+        count = store.partners.revoke(name, datetime.now(UTC), registry.config_hashes(name))
     finally:
         store.close()
     typer.echo(f"revoked partner {name} ({count} token(s))")
@@ -185,8 +179,7 @@ def rotate(name: str, config: ConfigOption = None) -> None:
     store = store_from(settings)
     registry = PartnerRegistry(store, settings.partners)
     try:
-        with store.transaction() as conn:
-            token = table.rotate_token(conn, name, datetime.now(UTC), registry.config_hashes(name))
+        token = store.partners.rotate(name, datetime.now(UTC), registry.config_hashes(name))
     finally:
         store.close()
     typer.echo(f"new token for {name}; the old ones no longer work. Shown only now:")
@@ -262,8 +255,8 @@ def hash_command(
         token = sys.stdin.readline().strip()
         if not token:
             raise fail("--stdin: no token on standard input")
-        typer.echo(table.hash_token(token))
+        typer.echo(hash_token(token))
         return
-    token = table.new_token()
-    typer.echo(f'token_hashes = ["{table.hash_token(token)}"]; its token, shown only now:')
+    token = new_token()
+    typer.echo(f'token_hashes = ["{hash_token(token)}"]; its token, shown only now:')
     typer.echo(token)

@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,23 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Connection
 
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
 from feeds.cli_common import ConfigOption, fail, settings_from, store_from
 from feeds.config import Settings
 from feeds.model import check_language_tag, is_site_path
-from feeds.store.sources import (
-    SourceError,
-    SourceRecord,
-    SourceSpec,
-    add_source,
-    count_entries,
-    find_source,
-    list_sources,
-    remove_source,
-    source_urls,
-)
+from feeds.store import Store
+from feeds.store.sources import SourceError, SourceRecord, SourceSpec
 
 if TYPE_CHECKING:
     from feeds.aggregate.discover import CheckedFeed
@@ -63,10 +54,12 @@ def _ago(value: datetime | None, now: datetime) -> str:
 FAILED_HEALTH = frozenset({"error", "blocked", "not-found", "gone"})
 
 
-def _known_urls(conn: Connection, settings: Settings) -> dict[str, tuple[str, str]]:
+def _known_urls(
+    stored_urls: Sequence[tuple[int, str]], settings: Settings
+) -> dict[str, tuple[str, str]]:
     """Every source URL already known, normalised: the store's, then the config file's
     ``[[sources]]`` (registered at the next poll or daemon start)."""
-    stored = [(f"source {sid}", url) for sid, url in source_urls(conn)]
+    stored = [(f"source {sid}", url) for sid, url in stored_urls]
     declared = [
         ("a [[sources]] entry of the config file", settings.site.absolute(s.url))
         for s in settings.sources
@@ -138,8 +131,7 @@ def add(
     _check_options(lang, interval)
     store = store_from(settings)
     try:
-        with store.reading() as conn:
-            _refuse_duplicate(normal, _known_urls(conn, settings))
+        _refuse_duplicate(normal, _known_urls(store.sources.urls(), settings))
         checked: CheckedFeed | None = None
         if check:
             checked = _fetch_once(settings, normal, pick)
@@ -156,14 +148,12 @@ def add(
             section=section,
             interval=interval,
         )
-        with store.transaction() as conn:
-            _refuse_duplicate(spec.url, _known_urls(conn, settings))
-            record = add_source(
-                conn,
-                spec,
-                feed_title=checked.title if checked else None,
-                feed_lang=checked.lang if checked else None,
-            )
+        record = store.sources.add(
+            spec,
+            feed_title=checked.title if checked else None,
+            feed_lang=checked.lang if checked else None,
+            vet=lambda stored: _refuse_duplicate(spec.url, _known_urls(stored, settings)),
+        )
     finally:
         store.close()
     about = f" ({_describe(checked)})" if checked else " (not fetched: --no-check)"
@@ -208,11 +198,11 @@ def list_command(
     """A table of sources: status, title, URL, last fetched, entries, next poll, last error."""
     store = store_from(settings_from(config))
     try:
-        with store.reading() as conn:
-            records = list_sources(conn)
-            counts = count_entries(conn)
+        listed = store.sources.with_entry_counts()
     finally:
         store.close()
+    records = [s for s, _ in listed]
+    counts = {s.id: n for s, n in listed}
     if as_json:
         rows = [_as_json(s, counts.get(s.id, 0)) for s in records]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -247,17 +237,17 @@ def list_command(
         typer.echo("no sources yet: feeds sources add URL")
 
 
-def _find(conn: Connection, ref: str) -> SourceRecord | None:
+def _find(store: Store, ref: str) -> SourceRecord | None:
     """A source by id, by URL as stored, or by any other spelling of that URL."""
-    found = find_source(conn, ref)
+    found = store.sources.find(ref)
     if found is not None or ref.strip().isdigit():
         return found
     try:
         normal = normalize_source_url(ref)
     except SourceURLError:
         return None
-    match = by_normal_form(source_urls(conn)).get(normal)
-    return find_source(conn, match[0]) if match else None
+    match = by_normal_form(store.sources.urls()).get(normal)
+    return store.sources.find(match[0]) if match else None
 
 
 @sources_app.command("remove")
@@ -268,9 +258,8 @@ def remove(
     """Forget a source (its stories already stored stay)."""
     store = store_from(settings_from(config))
     try:
-        with store.transaction() as conn:
-            found = _find(conn, source)
-            removed = remove_source(conn, found.id) if found else None
+        found = _find(store, source)
+        removed = store.sources.remove(found.id) if found else None
     finally:
         store.close()
     if removed is None:
@@ -339,28 +328,24 @@ def import_opml(
     store = store_from(settings)
     added = skipped = 0
     try:
-        with store.transaction() as conn:
-            known = _known_urls(conn, settings)
-            for number, spec in enumerate(specs):
-                if spec.url in known:
-                    skipped += 1
-                    continue
-                feed = found.get(number)
-                try:
-                    record = add_source(
-                        conn,
-                        spec,
-                        origin="opml",
-                        feed_title=feed.title if feed else None,
-                        feed_lang=feed.lang if feed else None,
-                    )
-                except SourceError as exc:
-                    problems.append(f"outline {spec.title or spec.url!r}: {exc}")
-                    continue
-                known[spec.url] = (f"source {record.id}", spec.url)
-                added += 1
+        outcomes = store.sources.add_all(
+            specs,
+            origin="opml",
+            read=[
+                (f.title, f.lang) if (f := found.get(n)) else (None, None)
+                for n in range(len(specs))
+            ],
+            known=lambda stored: _known_urls(stored, settings),
+        )
     finally:
         store.close()
+    for spec, result in zip(specs, outcomes, strict=True):
+        if result is None:
+            skipped += 1
+        elif isinstance(result, SourceError):
+            problems.append(f"outline {spec.title or spec.url!r}: {result}")
+        else:
+            added += 1
     for problem in problems:
         typer.secho(f"refused {problem}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"imported {added} source(s); {skipped} already known; {len(problems)} refused")
@@ -379,8 +364,7 @@ def export_opml(
     settings = settings_from(config)
     store = store_from(settings)
     try:
-        with store.reading() as conn:
-            data = write_opml(list_sources(conn), f"{settings.site.publisher} sources")
+        data = write_opml(store.sources.records(), f"{settings.site.publisher} sources")
     finally:
         store.close()
     if output is None:
@@ -404,16 +388,15 @@ def poll(
     settings = settings_from(config)
     store = store_from(settings)
     try:
-        with store.reading() as conn:
-            if source:
-                records: list[SourceRecord] = []
-                for ref in source:
-                    found = _find(conn, ref)
-                    if found is None:
-                        raise fail(f"no source {ref!r}", 1)
-                    records.append(found)
-            else:
-                records = [s for s in list_sources(conn) if s.enabled]
+        if source:
+            records: list[SourceRecord] = []
+            for ref in source:
+                found = _find(store, ref)
+                if found is None:
+                    raise fail(f"no source {ref!r}", 1)
+                records.append(found)
+        else:
+            records = [s for s in store.sources.records() if s.enabled]
         if not records and not settings.sources:
             typer.echo("no sources to poll: feeds sources add URL")
             return
@@ -422,8 +405,7 @@ def poll(
             async with Aggregator(settings, store) as aggregator:
                 await asyncio.to_thread(aggregator.sync_config)
                 if not source:  # now with the config file's sources
-                    with store.reading() as conn:
-                        records[:] = [s for s in list_sources(conn) if s.enabled]
+                    records[:] = [s for s in store.sources.records() if s.enabled]
                 ids = [s.id for s in records]
                 with Progress(
                     TextColumn("polling"),

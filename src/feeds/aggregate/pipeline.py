@@ -42,18 +42,10 @@ from feeds.config import Settings, SiteSettings, SourceConfig
 from feeds.errors import FeedsError
 from feeds.pollrecords import EntryRecord, SourceUpdate
 from feeds.store import Store
-from feeds.store.articles import bump_revision, write_article
-from feeds.store.newarticles import insert_new_articles
 from feeds.store.sources import (
+    PollWrite,
     SourceRecord,
     SourceSpec,
-    claim_due,
-    is_state_only,
-    load_entries,
-    save_poll,
-    save_states,
-    source_urls,
-    sync_config_sources,
 )
 
 __all__ = [
@@ -233,8 +225,9 @@ class Aggregator:
                 log.error("config [[sources]]: %s; source not registered", exc)
         if not specs:
             return 0
-        with self.store.transaction() as conn:
-            stored = by_normal_form(source_urls(conn))
+
+        def as_stored(urls: Sequence[tuple[int, str]]) -> list[SourceSpec]:
+            stored = by_normal_form(urls)
             unique: dict[str, SourceSpec] = {}
             for spec in specs:
                 spelled = stored.get(spec.url, (0, spec.url))[1]
@@ -242,13 +235,16 @@ class Aggregator:
                     log.warning("config [[sources]]: %s is listed twice; once is enough", spec.url)
                     continue
                 unique[spelled] = replace(spec, url=spelled)
-            return sync_config_sources(conn, unique.values())
+            return list(unique.values())
+
+        return self.store.sources.sync_config(as_stored)
 
     # --- one cycle ----------------------------------------------------------------------
 
     def _claim(self, now: datetime, limit: int, only: Sequence[int] | None) -> list[SourceRecord]:
-        with self.store.transaction() as conn:
-            return claim_due(conn, self.owner, now, self.agg.lease_seconds, limit, only=only)
+        return self.store.sources.claim_due(
+            self.owner, now, self.agg.lease_seconds, limit, only=only
+        )
 
     async def run_cycle(
         self,
@@ -316,8 +312,7 @@ class Aggregator:
     def _save_crash(self, source: SourceRecord, change: SourceUpdate) -> None:
         """Back off and release the lease, so that the source is not claimed again at once
         (in this cycle or by another daemon) to fail the same way."""
-        with self.store.transaction() as conn:
-            save_states(conn, self.owner, [(source, change)])
+        self.store.sources.save_states(self.owner, [(source, change)])
 
     def _state(self, source: SourceRecord) -> PollState:
         agg = self.agg
@@ -435,8 +430,7 @@ class Aggregator:
         return unread_result(plan, job.source, job.fetched)
 
     def _known(self, source_id: int) -> dict[str, EntryRecord]:
-        with self.store.reading() as conn:
-            return load_entries(conn, source_id)
+        return self.store.sources.entries(source_id)
 
     async def _write(self, source: SourceRecord, result: PollResult) -> None:
         """Queue one poll's writes; returns once they are committed (group commit)."""
@@ -472,36 +466,8 @@ class Aggregator:
                     item.done.set_result(outcome)
 
     def _commit(self, batch: list[_Write]) -> list[bool | Exception]:
-        """One transaction: the state-only polls (304s, errors) in a few statements, then
-        one savepoint per poll with entries, so that a poll that fails leaves the others."""
-        results: dict[int, bool | Exception] = {}
-        with self.store.transaction() as conn:
-            simple = [item for item in batch if is_state_only(item.result.update)]
-            if simple:
-                # Guarded UPDATEs of the sources' own rows: no constraint they could break.
-                saved = save_states(conn, self.owner, [(i.source, i.result.update) for i in simple])
-                results.update((id(item), ok) for item, ok in zip(simple, saved, strict=True))
-            revision: int | None = None
-            for item in batch:
-                if id(item) in results:
-                    continue
-                savepoint = conn.begin_nested()
-                try:
-                    result = item.result
-                    if not save_poll(conn, item.source, self.owner, result.update):
-                        savepoint.rollback()  # the lease went to another daemon
-                        results[id(item)] = False
-                        continue
-                    if result.new or result.changed:
-                        if revision is None:
-                            revision = bump_revision(conn)
-                        insert_new_articles(conn, result.new, revision)
-                        for article in result.changed:
-                            write_article(conn, article, revision)
-                except Exception as exc:  # reported to that poll alone
-                    savepoint.rollback()
-                    results[id(item)] = exc
-                    continue
-                savepoint.commit()
-                results[id(item)] = True
-        return [results[id(item)] for item in batch]
+        """One transaction for the whole batch; a poll that fails leaves the others."""
+        return self.store.sources.save_polls(
+            self.owner,
+            [PollWrite(i.source, i.result.update, i.result.new, i.result.changed) for i in batch],
+        )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from feeds.errors import FeedsError
@@ -14,6 +16,29 @@ from feeds.errors import FeedsError
 
 class StoreError(FeedsError, RuntimeError):
     """The database cannot be used (bad URL, unreachable server, failed migration)."""
+
+
+class Database:
+    """An engine and the two ways the store uses it: a read and a write transaction.
+
+    Only ``feeds.store`` holds one: every other room goes through ``Store`` and its
+    ``sources``, ``partners`` and ``outbox``, so no connection is opened anywhere else.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success, else rolls back."""
+        connection = self.engine.connect().execution_options(sqlite_immediate=True)
+        with connection as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
 
 
 def normalise_url(url: str) -> URL:

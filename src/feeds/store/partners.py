@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -21,12 +21,15 @@ from sqlalchemy import Column, Connection, Index, String, Table, Text, insert, s
 
 from feeds.errors import FeedsError
 from feeds.partner_settings import check_partner_name, partner_problems
+from feeds.store.engine import Database
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
 __all__ = [
+    "PartnerCredentials",
     "PartnerError",
     "PartnerRecord",
+    "Partners",
     "active_token_hashes",
     "add_partner",
     "hash_token",
@@ -303,3 +306,71 @@ def revoked_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:
         )
     ).scalars()
     return {str(h) for h in rows}
+
+
+@dataclass(frozen=True)
+class PartnerCredentials:
+    """What the store knows of one partner's access, read at one moment."""
+
+    stored: PartnerRecord | None  # None: not in the store (perhaps in the config file)
+    active_hashes: tuple[str, ...]  # the store's unrevoked token hashes
+    revoked_config_hashes: frozenset[str]  # which of the config file's hashes were revoked
+
+
+class Partners:
+    """Partners and their tokens: ``Store.partners``. Each call is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, record: PartnerRecord, now: datetime) -> str:
+        """Register ``record`` (see ``add_partner``); returns its first token."""
+        with self._db.transaction() as conn:
+            return add_partner(conn, record, now)
+
+    def change_settings(
+        self, name: str, change: Callable[[PartnerRecord], PartnerRecord]
+    ) -> PartnerRecord:
+        """Replace the settings of stored partner ``name`` with ``change(current)`` (which
+        may raise to refuse), in one transaction; returns what was stored."""
+        with self._db.transaction() as conn:
+            current = load_partner(conn, name)
+            if current is None:
+                raise PartnerError(f"no partner named {name!r} in the database")
+            changed = change(current)
+            update_settings(conn, changed)
+            return changed
+
+    def revoke(self, name: str, now: datetime, config_hashes: Iterable[str] = ()) -> int:
+        """Revoke ``name`` and its tokens (see ``revoke_partner``); returns how many died."""
+        with self._db.transaction() as conn:
+            return revoke_partner(conn, name, now, config_hashes)
+
+    def rotate(self, name: str, now: datetime, config_hashes: Iterable[str] = ()) -> str:
+        """Replace ``name``'s tokens with a new one (see ``rotate_token``); returns it."""
+        with self._db.transaction() as conn:
+            return rotate_token(conn, name, now, config_hashes)
+
+    def load(self, name: str) -> PartnerRecord | None:
+        with self._db.reading() as conn:
+            return load_partner(conn, name)
+
+    def all(self) -> list[PartnerRecord]:
+        """Every stored partner, by name."""
+        with self._db.reading() as conn:
+            return list_partners(conn)
+
+    def credentials(self, name: str, config_hashes: Iterable[str] = ()) -> PartnerCredentials:
+        """``name``'s stored record and live token hashes, and which of ``config_hashes``
+        were revoked."""
+        with self._db.reading() as conn:
+            return PartnerCredentials(
+                stored=load_partner(conn, name),
+                active_hashes=tuple(active_token_hashes(conn, name)),
+                revoked_config_hashes=frozenset(revoked_hashes(conn, config_hashes)),
+            )
+
+    def token_owner(self, token_hash: str) -> tuple[str, bool] | None:
+        """``(partner name, revoked?)`` for a token hash the store knows, else None."""
+        with self._db.reading() as conn:
+            return token_owner(conn, token_hash)

@@ -6,15 +6,16 @@ LOCKED`` on PostgreSQL; on SQLite the caller's ``BEGIN IMMEDIATE`` transaction s
 writers), so several daemons never poll one source at once and a crashed daemon's sources
 come back when its lease expires.
 
-Functions take a ``Connection`` so that the aggregator writes a source's state, its entry
-records and their articles in one transaction.
+Functions take a ``Connection``; ``Sources`` (``Store.sources``) is what the other rooms
+call, one transaction per call. ``Sources.save_polls`` writes polls' source state, entry
+records and articles in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,11 +40,15 @@ from sqlalchemy import (
     update,
 )
 
+from feeds.articlerows import NewArticle
 from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, clean_text, cut
-from feeds.model import check_language_tag
+from feeds.model import Article, check_language_tag
 from feeds.pollrecords import EntryRecord, SourceUpdate
+from feeds.store.articles import bump_revision, write_article
 from feeds.store.bulk import insert_many, update_many
+from feeds.store.engine import Database
+from feeds.store.newarticles import insert_new_articles
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
@@ -51,10 +56,12 @@ __all__ = [
     "MAX_SKIP_REASONS",
     "MAX_SKIP_REASON_CHARS",
     "EntryRecord",
+    "PollWrite",
     "SourceError",
     "SourceRecord",
     "SourceSpec",
     "SourceUpdate",
+    "Sources",
     "add_source",
     "claim_due",
     "count_entries",
@@ -528,3 +535,179 @@ def save_states(
     for names, rows in shapes.items():
         update_many(conn, sources, names, "id", rows)
     return [source.id in held for source, _ in polls]
+
+
+@dataclass(frozen=True)
+class PollWrite:
+    """One poll's outcome to store: the source's new state and the stories it brought."""
+
+    source: SourceRecord
+    change: SourceUpdate
+    new: Sequence[NewArticle] = ()
+    changed: Sequence[Article] = ()
+
+
+def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list[bool | Exception]:
+    """The state-only polls (304s, errors) in a few statements, then one savepoint per poll
+    with entries, so that a poll that fails leaves the others. Per poll: True when written,
+    False when the lease went to another daemon, or the exception that poll raised."""
+    results: dict[int, bool | Exception] = {}
+    simple = [i for i, poll in enumerate(polls) if is_state_only(poll.change)]
+    if simple:
+        # Guarded UPDATEs of the sources' own rows: no constraint they could break.
+        saved = save_states(conn, owner, [(polls[i].source, polls[i].change) for i in simple])
+        results.update(zip(simple, saved, strict=True))
+    revision: int | None = None
+    for i, poll in enumerate(polls):
+        if i in results:
+            continue
+        savepoint = conn.begin_nested()
+        try:
+            if not save_poll(conn, poll.source, owner, poll.change):
+                savepoint.rollback()  # the lease went to another daemon
+                results[i] = False
+                continue
+            if poll.new or poll.changed:
+                if revision is None:
+                    revision = bump_revision(conn)
+                insert_new_articles(conn, poll.new, revision)
+                for article in poll.changed:
+                    write_article(conn, article, revision)
+        except Exception as exc:  # reported to that poll alone
+            savepoint.rollback()
+            results[i] = exc
+            continue
+        savepoint.commit()
+        results[i] = True
+    return [results[i] for i in range(len(polls))]
+
+
+StoredURLs = Sequence[tuple[int, str]]
+
+
+class Sources:
+    """The external feeds, their polling state and entries: ``Store.sources``.
+
+    Each call is one transaction. Where a caller must decide from the stored URLs (is this
+    URL another spelling of a known one?), it passes that decision in, and it is taken
+    inside the same transaction as the write.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def find(self, ref: str | int) -> SourceRecord | None:
+        """By id (``12`` or ``"12"``) or by URL as stored."""
+        with self._db.reading() as conn:
+            return find_source(conn, ref)
+
+    def records(self, ids: Sequence[int] | None = None) -> list[SourceRecord]:
+        """Every source (or those of ``ids``), by id."""
+        with self._db.reading() as conn:
+            return list_sources(conn, ids)
+
+    def urls(self) -> list[tuple[int, str]]:
+        """Every source's id and URL, by id: what a duplicate check compares with."""
+        with self._db.reading() as conn:
+            return source_urls(conn)
+
+    def with_entry_counts(self) -> list[tuple[SourceRecord, int]]:
+        """Every source with the number of entry records it keeps."""
+        with self._db.reading() as conn:
+            records = list_sources(conn)
+            counts = count_entries(conn)
+        return [(record, counts.get(record.id, 0)) for record in records]
+
+    def entries(self, source_id: int) -> dict[str, EntryRecord]:
+        """The entries seen in a source, by entry key."""
+        with self._db.reading() as conn:
+            return load_entries(conn, source_id)
+
+    # --- operators' writes ----------------------------------------------------------------
+
+    def add(
+        self,
+        spec: SourceSpec,
+        *,
+        origin: str = "cli",
+        feed_title: str | None = None,
+        feed_lang: str | None = None,
+        vet: Callable[[StoredURLs], None] | None = None,
+    ) -> SourceRecord:
+        """Register a source (see ``add_source``). ``vet`` sees the stored URLs first and
+        raises to refuse, in the transaction that adds."""
+        with self._db.transaction() as conn:
+            if vet is not None:
+                vet(source_urls(conn))
+            return add_source(conn, spec, origin=origin, feed_title=feed_title, feed_lang=feed_lang)
+
+    def add_all(
+        self,
+        specs: Sequence[SourceSpec],
+        *,
+        origin: str,
+        read: Sequence[tuple[str | None, str | None]] | None = None,
+        known: Callable[[StoredURLs], Iterable[str]],
+    ) -> list[SourceRecord | SourceError | None]:
+        """Register ``specs`` in one transaction; per spec, the new record, why it was
+        refused, or None when its URL is already known (stored or earlier in ``specs``).
+
+        ``known`` turns the stored URLs into the URLs ``specs`` would duplicate; ``read``
+        holds per spec the feed title and language a check read (if any).
+        """
+        outcomes: list[SourceRecord | SourceError | None] = []
+        with self._db.transaction() as conn:
+            seen = set(known(source_urls(conn)))
+            for number, spec in enumerate(specs):
+                if spec.url in seen:
+                    outcomes.append(None)
+                    continue
+                title, lang = read[number] if read else (None, None)
+                try:
+                    record = add_source(conn, spec, origin=origin, feed_title=title, feed_lang=lang)
+                except SourceError as exc:
+                    outcomes.append(exc)
+                    continue
+                seen.add(spec.url)
+                outcomes.append(record)
+        return outcomes
+
+    def remove(self, source_id: int) -> SourceRecord | None:
+        """Forget a source and its entry records (its articles stay)."""
+        with self._db.transaction() as conn:
+            return remove_source(conn, source_id)
+
+    def sync_config(self, specs_for: Callable[[StoredURLs], Iterable[SourceSpec]]) -> int:
+        """``sync_config_sources`` for the specs ``specs_for`` makes of the stored URLs
+        (the config file's sources, spelled as stored); returns how many were added."""
+        with self._db.transaction() as conn:
+            return sync_config_sources(conn, specs_for(source_urls(conn)))
+
+    # --- the aggregator -------------------------------------------------------------------
+
+    def claim_due(
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: int,
+        limit: int,
+        *,
+        only: Sequence[int] | None = None,
+    ) -> list[SourceRecord]:
+        """Lease due sources to ``owner`` (see ``claim_due``)."""
+        with self._db.transaction() as conn:
+            return claim_due(conn, owner, now, lease_seconds, limit, only=only)
+
+    def save_states(
+        self, owner: str, polls: Sequence[tuple[SourceRecord, SourceUpdate]]
+    ) -> list[bool]:
+        """Write state-only polls (see ``save_states``); per poll, whether it was written."""
+        with self._db.transaction() as conn:
+            return save_states(conn, owner, polls)
+
+    def save_polls(self, owner: str, polls: Sequence[PollWrite]) -> list[bool | Exception]:
+        """Write a batch of polls in one transaction (see ``save_polls``)."""
+        with self._db.transaction() as conn:
+            return save_polls(conn, owner, polls)

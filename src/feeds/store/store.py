@@ -1,20 +1,24 @@
-"""``Store``: the one persistence API the web layer, the CLI and the importers use."""
+"""``Store``: the one door to the database, for the web layer, the CLI, the importers and
+the aggregator. Nothing outside ``feeds.store`` opens a connection."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status
+from feeds.store import archive, images, tombstones
 from feeds.store import articles as queries
-from feeds.store.engine import StoreError, create_store_engine
+from feeds.store.engine import Database, StoreError, create_store_engine
 from feeds.store.migrate import current_revision, head_revision, upgrade
+from feeds.store.partners import Partners
+from feeds.store.sources import Sources
+from feeds.store.websub import Outbox
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +27,16 @@ class Revision:
 
     number: int
     changed_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchiveMonth:
+    """One month's archive as read at one moment: its stories and public retractions,
+    and every month of the language that has an archive."""
+
+    months: list[archive.Month]
+    stories: list[Article]
+    retracted: list[tuple[Article, datetime]]
 
 
 class Store:
@@ -35,54 +49,48 @@ class Store:
     """
 
     def __init__(self, engine: Engine, *, site_url: str | None = None) -> None:
-        self.engine = engine
+        self._db = Database(engine)
         self.site_url = site_url
+        self.sources = Sources(self._db)
+        self.partners = Partners(self._db)
+        self.outbox = Outbox(self._db)
 
     def for_site(self, base_url: str) -> Store:
         """The same database, its articles read as the site at ``base_url`` serves them."""
-        return Store(self.engine, site_url=base_url)
+        return Store(self._db.engine, site_url=base_url)
 
     def on_site(self, article: Article) -> Article:
         """``article`` as this store's site serves it (unchanged without a site)."""
         return article.on_site(self.site_url) if self.site_url is not None else article
 
+    def _on_site_dated(
+        self, found: list[tuple[Article, datetime]]
+    ) -> list[tuple[Article, datetime]]:
+        return [(self.on_site(article), when) for article, when in found]
+
     @property
     def backend(self) -> str:
-        return self.engine.dialect.name
+        return self._db.engine.dialect.name
 
     def close(self) -> None:
-        self.engine.dispose()
-
-    # --- transactions -------------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success, else rolls back."""
-        connection = self.engine.connect().execution_options(sqlite_immediate=True)
-        with connection as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            yield conn
+        self._db.engine.dispose()
 
     # --- writes -------------------------------------------------------------------------
 
     def upsert_article(self, article: Article) -> bool:
         """Create or replace one article; True when it was new."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             revision = queries.bump_revision(conn)
             return queries.write_article(conn, article, revision)
 
     def upsert_articles(self, batch: Sequence[Article]) -> int:
         """Create or replace all of ``batch`` in one transaction: all are written or none."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             return queries.write_articles(conn, batch)
 
     def retract_article(self, article_id: str) -> Article | None:
         """Mark a story retracted (it leaves every feed); None when there is no such story."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             current = queries.load_article(conn, article_id)
             if current is None:
                 return None
@@ -97,33 +105,71 @@ class Store:
     # --- reads --------------------------------------------------------------------------
 
     def get_article(self, article_id: str) -> Article | None:
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             found = queries.load_article(conn, article_id)
         return self.on_site(found) if found is not None else None
 
     def revision(self) -> Revision:
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             number, changed_at = queries.read_revision(conn)
         return Revision(number, changed_at)
 
     def visible_articles(self, scope: FeedScope, now: datetime, limit: int = 50) -> list[Article]:
         """The stories of ``scope`` the public may see at ``now``, newest first."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             found = queries.list_visible(conn, scope, now, limit)
         return [self.on_site(a) for a in found]
 
     def next_publication(self, now: datetime) -> datetime | None:
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return queries.next_publication(conn, now)
 
     def facets(self, lang: str, now: datetime) -> dict[str, list[queries.Facet]]:
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return queries.facets(conn, lang, now)
 
     def all_articles(self, limit: int = 1000) -> list[Article]:
-        with self.reading() as conn:
+        """Every stored article (any status), newest first: for operators, never for feeds."""
+        with self._db.reading() as conn:
             found = queries.list_articles(conn, limit=limit)
         return [self.on_site(a) for a in found]
+
+    def source_languages(self, now: datetime) -> dict[int, dict[str, int]]:
+        """For each source with visible aggregated stories: how many there are per language."""
+        with self._db.reading() as conn:
+            return queries.source_languages(conn, now)
+
+    def retracted_since(self, since: datetime) -> list[tuple[Article, datetime]]:
+        """``(story, retracted_at)`` of public retractions at or after ``since``, newest
+        first (the live feeds' recent tombstones)."""
+        with self._db.reading() as conn:
+            found = tombstones.retracted_since(conn, since)
+        return self._on_site_dated(found)
+
+    def archive_months(self, lang: str, now: datetime) -> list[archive.Month]:
+        """Every month of ``lang`` that has (or had) an archive, oldest first."""
+        with self._db.reading() as conn:
+            return archive.archive_months(conn, lang, now)
+
+    def archive_month(self, lang: str, month: archive.Month, now: datetime) -> ArchiveMonth | None:
+        """The archive of ``month`` in ``lang``; None when that month has none."""
+        with self._db.reading() as conn:
+            months = archive.archive_months(conn, lang, now)
+            if month not in months:
+                return None
+            stories = archive.stories_in_month(conn, lang, month[0], month[1], now)
+            gone = tombstones.retracted(conn, published=archive.month_bounds(*month))
+        return ArchiveMonth(months, [self.on_site(a) for a in stories], self._on_site_dated(gone))
+
+    def hidden_images(self, now: datetime) -> list[images.HiddenImage]:
+        """The lead images of every story not visible at ``now`` (see ``images``)."""
+        with self._db.reading() as conn:
+            return images.hidden_images(conn, now)
+
+    def visible_own_images(self, now: datetime) -> set[str]:
+        """The lead image URLs of the newsroom's own stories visible at ``now``."""
+        with self._db.reading() as conn:
+            return images.visible_own_images(conn, now)
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

@@ -36,10 +36,12 @@ from sqlalchemy import (
 
 from feeds.feedkeys import outbox_keys
 from feeds.model import Article, is_visible
+from feeds.store.engine import Database
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 
 __all__ = [
+    "Outbox",
     "OutboxRow",
     "any_due",
     "claim_due",
@@ -204,3 +206,50 @@ def pending(conn: Connection) -> list[tuple[str, int, datetime, str | None]]:
         .order_by(o.next_attempt_at, o.feed_key)
     ).all()
     return [(r.feed_key, r.attempts, r.next_attempt_at, r.last_error) for r in rows]
+
+
+class Outbox:
+    """The WebSub outbox as the notifier uses it: ``Store.outbox``. Each call is one
+    transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int = 100) -> list[OutboxRow]:
+        """Lease the rows due at ``now`` (see ``claim_due``). Nothing due is found by a read,
+        so an idle notifier takes no write lock."""
+        with self._db.reading() as conn:
+            if not any_due(conn, now):
+                return []
+        with self._db.transaction() as conn:
+            return claim_due(conn, now, lease, limit)
+
+    def finish(self, row_id: int) -> None:
+        """Every hub took every topic of the row: forget it."""
+        with self._db.transaction() as conn:
+            finish(conn, row_id)
+
+    def reschedule(
+        self,
+        row_id: int,
+        *,
+        done: Iterable[str],
+        error: str,
+        next_attempt_at: datetime,
+        gave_up_at: datetime | None = None,
+    ) -> None:
+        """Some hub failed: remember what succeeded and when to try the rest again."""
+        with self._db.transaction() as conn:
+            reschedule(
+                conn,
+                row_id,
+                done=done,
+                error=error,
+                next_attempt_at=next_attempt_at,
+                gave_up_at=gave_up_at,
+            )
+
+    def pending(self) -> list[tuple[str, int, datetime, str | None]]:
+        """``(feed key, attempts, next attempt, last error)`` of every row not given up."""
+        with self._db.reading() as conn:
+            return pending(conn)

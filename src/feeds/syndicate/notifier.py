@@ -27,7 +27,7 @@ import aiohttp
 from feeds.config import Settings, SiteSettings
 from feeds.feedkeys import FeedKey, Kind
 from feeds.store import Store
-from feeds.store import websub as outbox
+from feeds.store.websub import OutboxRow
 
 __all__ = ["Notifier", "link_header", "topics"]
 
@@ -90,29 +90,21 @@ class Notifier:
         delay: timedelta = self.base_delay * 2 ** min(attempts, 30)
         return min(delay, self.max_delay)
 
-    def _claim(self, now: datetime) -> list[outbox.OutboxRow]:
-        with self.store.reading() as conn:
-            if not outbox.any_due(conn, now):
-                return []
-        with self.store.transaction() as conn:
-            return outbox.claim_due(conn, now, self.lease)
+    def _claim(self, now: datetime) -> list[OutboxRow]:
+        return self.store.outbox.claim_due(now, self.lease)
 
-    def _settle(
-        self, row: outbox.OutboxRow, done: set[str], errors: list[str], now: datetime
-    ) -> None:
-        with self.store.transaction() as conn:
-            if not errors:
-                outbox.finish(conn, row.id)
-                return
-            gave_up = now if row.attempts + 1 >= self.max_attempts else None
-            outbox.reschedule(
-                conn,
-                row.id,
-                done=done,
-                error="; ".join(errors),
-                next_attempt_at=now + self.backoff(row.attempts),
-                gave_up_at=gave_up,
-            )
+    def _settle(self, row: OutboxRow, done: set[str], errors: list[str], now: datetime) -> None:
+        if not errors:
+            self.store.outbox.finish(row.id)
+            return
+        gave_up = now if row.attempts + 1 >= self.max_attempts else None
+        self.store.outbox.reschedule(
+            row.id,
+            done=done,
+            error="; ".join(errors),
+            next_attempt_at=now + self.backoff(row.attempts),
+            gave_up_at=gave_up,
+        )
         if gave_up:
             log.error(
                 "websub: gave up on %s after %d attempts: %s",

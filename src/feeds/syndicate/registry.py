@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from feeds.config import PartnerConfig
 from feeds.store import Store
-from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
 
 __all__ = ["Known", "PartnerRegistry", "sign_path"]
@@ -62,11 +61,9 @@ class PartnerRegistry:
 
     def lookup(self, name: str) -> Known | None:
         """The partner called ``name`` with its valid token hashes; None if unknown or revoked."""
-        with self.store.reading() as conn:
-            stored = table.load_partner(conn, name)
-            active = table.active_token_hashes(conn, name)
-            config_hashes = self.config_hashes(name)
-            dead = table.revoked_hashes(conn, config_hashes)
+        config_hashes = self.config_hashes(name)
+        found = self.store.partners.credentials(name, config_hashes)
+        stored, active, dead = found.stored, list(found.active_hashes), found.revoked_config_hashes
         config = self.configured.get(name)
         if stored is None and config is None:
             return None
@@ -78,8 +75,7 @@ class PartnerRegistry:
 
     def all(self) -> list[PartnerRecord]:
         """Every partner, from the store and the config (store wins on a shared name)."""
-        with self.store.reading() as conn:
-            stored = {p.name: p for p in table.list_partners(conn)}
+        stored = {p.name: p for p in self.store.partners.all()}
         for name, config in self.configured.items():
             stored.setdefault(name, _from_config(config))
         return [stored[name] for name in sorted(stored)]
@@ -87,8 +83,7 @@ class PartnerRegistry:
     def by_token(self, token: str) -> PartnerRecord | None:
         """The partner ``token`` belongs to, if it is valid now."""
         token_hash = hash_token(token)
-        with self.store.reading() as conn:
-            owner = table.token_owner(conn, token_hash)
+        owner = self.store.partners.token_owner(token_hash)
         if owner is not None:
             name, revoked = owner
             if revoked:

@@ -32,8 +32,6 @@ from feeds.publish.render import render
 from feeds.publish.selection import Format, Selection
 from feeds.publish.tombstone import TombstoneExtension
 from feeds.store import Store
-from feeds.store import archive as queries
-from feeds.store.tombstones import retracted
 from feeds.web.errors import not_found
 from feeds.web.freshness import Clock, utc_now
 from feeds.web.tombstones import retractions_in
@@ -84,14 +82,10 @@ class ArchiveEndpoint:
         return variant
 
     def variant(self, lang: str, month: Month, fmt: Format, now: datetime) -> Variant | None:
-        with self.store.reading() as conn:
-            months = queries.archive_months(conn, lang, now)
-            if month not in months:
-                return None
-            stories = queries.stories_in_month(conn, lang, month[0], month[1], now)
-            gone = retracted(conn, published=queries.month_bounds(*month))
-        stories = [self.store.on_site(a) for a in stories]
-        gone = [(self.store.on_site(a), when) for a, when in gone]
+        found = self.store.archive_month(lang, month, now)
+        if found is None:
+            return None
+        months, stories, gone = found.months, found.stories, found.retracted
         closed = is_closed(month, now)
         # Archives link only to archives: complete months.
         complete = [m for m in months if is_closed(m, now)]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 from feeds.config import Settings
 from feeds.publish.archive import Month
 from feeds.publish.selection import Kind, Selection
-from feeds.store import Facet, Store, archive
+from feeds.store import Facet, Store
 from feeds.web.freshness import Freshness
 
 __all__ = ["Catalog"]
@@ -65,12 +65,7 @@ class Catalog:
     def archive_months(self, lang: str) -> list[Month]:
         """Every month of ``lang`` with an archive, oldest first, the current one included
         (blocking). ``Freshness`` starts a new generation when a month ends."""
-
-        def read(now: datetime) -> list[Month]:
-            with self.store.reading() as conn:
-                return archive.archive_months(conn, lang, now)
-
-        return self._cached("archive", lang, read)
+        return self._cached("archive", lang, lambda now: self.store.archive_months(lang, now))
 
     def facet(self, selection: Selection) -> Facet | None:
         """The section, tag or author a selection narrows to, if it has visible stories."""

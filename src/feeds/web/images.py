@@ -37,7 +37,6 @@ from starlette.types import Scope
 
 from feeds.config import Settings
 from feeds.store import Store
-from feeds.store.images import hidden_images, visible_own_images
 from feeds.web.errors import not_found
 from feeds.web.freshness import Clock, Freshness
 
@@ -122,8 +121,7 @@ class ImageGate:
         return uses.shown
 
     def _read_hidden(self) -> dict[str, datetime | None]:
-        with self.store.reading() as conn:
-            found = hidden_images(conn, self.clock())
+        found = self.store.hidden_images(self.clock())
         hidden: dict[str, datetime | None] = {}
         for image in found:
             name = image_name(image.url, self.base_url)
@@ -133,8 +131,7 @@ class ImageGate:
         return hidden
 
     def _read_shown(self) -> set[str]:
-        with self.store.reading() as conn:
-            urls = visible_own_images(conn, self.clock())
+        urls = self.store.visible_own_images(self.clock())
         return {name for url in urls if (name := image_name(url, self.base_url)) is not None}
 
 

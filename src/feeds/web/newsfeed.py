@@ -34,8 +34,7 @@ from feeds.model import Article
 from feeds.publish.phrases import phrase
 from feeds.publish.selection import Selection
 from feeds.store import Store
-from feeds.store.articles import source_languages
-from feeds.store.sources import SourceRecord, list_sources
+from feeds.store.sources import SourceRecord
 from feeds.web.articles import article_path
 from feeds.web.errors import not_found
 from feeds.web.freshness import Freshness
@@ -150,9 +149,8 @@ class NewsEndpoint:
             if source_id is not None
             else self.store.visible_articles(FeedScope(lang), now, LIMIT)
         )
-        with self.store.reading() as conn:
-            published_in = source_languages(conn, now)
-            registered = list_sources(conn, sorted(published_in))
+        published_in = self.store.source_languages(now)
+        registered = self.store.sources.records(sorted(published_in))
         items = [item for a in merge(own, external) if (item := _item(a, lang)) is not None]
         sources = [SourceLink(phrase("all_stories", lang), news_path(lang), source_id is None)]
         sources += [

@@ -13,7 +13,6 @@ from feeds.model import Article
 from feeds.publish.extension import Extension
 from feeds.publish.tombstone import Retraction, TombstoneExtension
 from feeds.store import Store
-from feeds.store.tombstones import retracted_since
 
 __all__ = ["retractions_in", "tombstone_extensions"]
 
@@ -44,8 +43,6 @@ def tombstone_extensions(
     days = settings.site.tombstone_days
     if fmt is not Format.ATOM or days <= 0:
         return []
-    with store.reading() as conn:
-        retracted = retracted_since(conn, now - timedelta(days=days))
-    retracted = [(store.on_site(article), when) for article, when in retracted]
+    retracted = store.retracted_since(now - timedelta(days=days))
     retractions = retractions_in(scope, retracted)
     return [TombstoneExtension(retractions)] if retractions else []
