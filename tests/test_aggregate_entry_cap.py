@@ -46,19 +46,19 @@ def poll_all(store: Store, **aggregator: object) -> CycleSummary:
 
 
 def add(store: Store, url: str) -> SourceRecord:
-    with store.transaction() as conn:
+    with store._db.transaction() as conn:
         return add_source(conn, SourceSpec(url=url, lang="en"))
 
 
 def source(store: Store, id_: int) -> SourceRecord:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         found = find_source(conn, id_)
     assert found is not None
     return found
 
 
 def stored_titles(store: Store) -> set[str]:
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         return {a.translations[0].title for a in list_articles(conn)}
 
 
