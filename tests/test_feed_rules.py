@@ -152,7 +152,7 @@ def test_the_image_gate_hides_exactly_the_images_of_stories_not_visible(
     stored: tuple[Store, list[Article]], at: datetime
 ) -> None:
     store, articles = stored
-    with store.reading() as conn:
+    with store._db.reading() as conn:
         hidden = {(h.url, h.opens_at) for h in hidden_images(conn, at)}
         own = visible_own_images(conn, at)
     with_image = [a for a in articles if a.image is not None]
