@@ -11,7 +11,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from feeds.config import AggregatorSettings, Settings, SiteSettings
+from feeds.config import Settings, SiteSettings
 from feeds.model import Article, SourceRef, Status, article_to_dict
 from feeds.store import Store, open_store
 from feeds.store import websub as outbox
@@ -33,8 +33,7 @@ def hub() -> Iterator[Hub]:
 
 
 def notifier(store: Store, hub: Hub) -> Notifier:
-    settings = Settings(site=SITE, websub_hubs=(hub.url,))
-    return Notifier(settings, store, base_delay=timedelta(seconds=30))
+    return Notifier(store, SITE, (hub.url,), base_delay=timedelta(seconds=30))
 
 
 def deliver(store: Store, hub: Hub, now: datetime | None = None) -> int:
@@ -80,10 +79,7 @@ def aggregated(article_id: str) -> Article:
 
 
 def deliver_republishing(store: Store, hub: Hub, republish: bool) -> int:
-    settings = Settings(
-        site=SITE, websub_hubs=(hub.url,), aggregator=AggregatorSettings(republish=republish)
-    )
-    return asyncio.run(Notifier(settings, store).run_once())
+    return asyncio.run(Notifier(store, SITE, (hub.url,), republish=republish).run_once())
 
 
 def test_with_republish_an_aggregated_story_also_pings_the_main_feeds(
@@ -230,9 +226,8 @@ def test_an_unreachable_hub_is_retried_while_the_other_hub_is_served(
     store: Store, hub: Hub
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}/hub"
-    settings = Settings(site=SITE, websub_hubs=(hub.url, dead))
     store.upsert_article(story("two-hubs", langs=("en",), section=None, tags=()))
-    assert asyncio.run(Notifier(settings, store).run_once()) == 0
+    assert asyncio.run(Notifier(store, SITE, (hub.url, dead)).run_once()) == 0
     assert hub.topics() == expected("en", "en/author/anna-petrosyan")
     with store._db.reading() as conn:
         waiting = outbox.pending(conn)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
-from feeds.config import Settings, SiteSettings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Kind
 from feeds.store import Store
 from feeds.store.websub import OutboxRow
@@ -61,14 +61,17 @@ def topics(site: SiteSettings, key: str, *, republish: bool = False) -> list[str
 class Notifier:
     """Delivers the outbox. ``run_once`` is one pass; ``run`` loops until cancelled.
 
-    ``feeds serve`` runs it as a background job when ``[websub] hubs`` are configured.
+    ``feeds serve`` runs it as a background job when ``[websub] hubs`` are configured;
+    ``republish`` is ``[aggregator] republish`` (see ``topics``).
     """
 
     def __init__(
         self,
-        settings: Settings,
         store: Store,
+        site: SiteSettings,
+        hubs: Sequence[str],
         *,
+        republish: bool = False,
         client: aiohttp.ClientSession | None = None,
         lease: timedelta = timedelta(seconds=60),
         base_delay: timedelta = timedelta(seconds=30),
@@ -76,8 +79,10 @@ class Notifier:
         max_attempts: int = 12,
         timeout: float = 10.0,
     ) -> None:
-        self.settings = settings
         self.store = store
+        self.site = site
+        self.hubs = tuple(hubs)
+        self.republish = republish
         self.client = client
         self.lease = lease
         self.base_delay = base_delay
@@ -133,20 +138,19 @@ class Notifier:
     async def run_once(self, now: datetime | None = None) -> int:
         """Deliver every due row once; returns how many rows were fully delivered."""
         now = now or datetime.now(UTC)
-        hubs = self.settings.websub_hubs
+        hubs = self.hubs
         if not hubs:
             return 0
         rows = await asyncio.to_thread(self._claim, now)
         if not rows:
             return 0
         delivered = 0
-        site, republish = self.settings.site, self.settings.aggregator.republish
         client = self.client or aiohttp.ClientSession()
         try:
             for row in rows:
                 done = set(row.done)
                 errors: list[str] = []
-                for topic in topics(site, row.feed_key, republish=republish):
+                for topic in topics(self.site, row.feed_key, republish=self.republish):
                     for hub in hubs:
                         pair = f"{hub} {topic}"
                         if pair in done:

@@ -101,7 +101,13 @@ def create_app(
             background.append(job)
     if settings.websub_hubs:
         # WebSub pings from the store's outbox (feeds.syndicate.notifier).
-        background.append(Notifier(settings, store).run)
+        notifier = Notifier(
+            store,
+            settings.site,
+            settings.websub_hubs,
+            republish=settings.aggregator.republish,
+        )
+        background.append(notifier.run)
 
     return _App(
         embed_hosts=settings.site.embed_hosts,
