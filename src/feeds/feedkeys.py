@@ -250,7 +250,7 @@ class FeedKey:
 
 def outbox_keys(article: Article) -> set[str]:
     """The outbox keys of every feed ``article`` is in (when visible), without republish:
-    the notifier adds the main feed to an aggregated key itself (``feeds.web.websub``)."""
+    the notifier adds the main feed to an aggregated key itself (``feeds.syndicate.notifier``)."""
     candidates: list[FeedKey] = []
     for lang in article.languages:
         try:
