@@ -250,7 +250,8 @@ def phase_cycles(
     with store._db.transaction() as conn:
         for n in range(feeds):
             add_source(conn, SourceSpec(url=f"http://127.0.0.1:{port}/feed/{n}"))
-    executor = parse_pool(workers, settings.aggregator.parse_timeout)
+    limits = settings.aggregator
+    executor = parse_pool(workers, limits.parse_timeout, limits.parse_memory_mb)
     results: dict[str, Any] = {}
 
     async def run() -> None:

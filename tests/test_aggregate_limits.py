@@ -1,7 +1,8 @@
-"""A parse never runs away: a document past ``[aggregator] parse_timeout`` is stopped, its
-worker killed and replaced, and the poll recorded as an error; the other sources of the
-cycle are stored; nothing is left running afterwards. On each path an operator runs:
-``feeds poll``, ``feeds aggregate`` and the aggregator inside ``feeds serve``."""
+"""A parse never runs away: a document past ``[aggregator] parse_timeout`` (processor time)
+or ``parse_memory_mb`` is stopped, its worker killed and replaced, and the poll recorded as
+an error; the other sources of the cycle are stored; nothing is left running afterwards.
+On each path an operator runs: ``feeds poll``, ``feeds aggregate`` and the aggregator
+inside ``feeds serve``."""
 
 from __future__ import annotations
 
@@ -224,4 +225,44 @@ def test_parse_timeout_must_be_positive(tmp_path: Path) -> None:
     config = tmp_path / "feeds.toml"
     config.write_text("[aggregator]\nparse_timeout = 0\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="parse_timeout"):
+        load_settings(config, env={})
+
+
+def test_a_parse_past_the_memory_limit_is_an_error_and_the_others_are_stored(
+    server: FeedServer, sqlite_store: Store
+) -> None:
+    """One worker: the sources after the big one can only be parsed by its replacement."""
+    cfg = settings(parse_memory_mb=16)
+    server.routes["/huge"] = Route(body=rss(("h-1", "Huge", "long text " * 1_000_000)))
+    huge = add(sqlite_store, server.url("/huge"))
+    good = [add(sqlite_store, server.url(f"/{n}")) for n in ("a", "b", "c")]
+    started = datetime.now(UTC)
+
+    async def go() -> CycleSummary:
+        pool = parse_pool(1, cfg.aggregator.parse_timeout, cfg.aggregator.parse_memory_mb)
+        try:
+            async with Aggregator(cfg, sqlite_store, parse_executor=pool) as agg:
+                return await agg.run_cycle(only=[huge.id, *(s.id for s in good)])
+        finally:
+            await asyncio.to_thread(pool.shutdown)
+
+    summary = asyncio.run(go())
+    assert (summary.polled, summary.errors, summary.new) == (4, 1, 6), summary.reports
+    stopped = source(sqlite_store, huge.id)
+    assert stopped.health == "error" and stopped.entries == 0
+    assert stopped.last_error == (
+        "parse used more than 16 MB ([aggregator] parse_memory_mb); stopped"
+    )
+    assert stopped.etag is None and stopped.body_hash is None  # parsed again next time
+    assert stopped.next_poll > started + timedelta(seconds=30)  # backs off like any error
+    assert all(source(sqlite_store, s.id).health == "ok" for s in good)
+    assert leftover_workers() == []
+
+
+def test_parse_memory_mb_is_a_whole_number_of_at_least_16(tmp_path: Path) -> None:
+    from feeds.config import ConfigError, load_settings
+
+    config = tmp_path / "feeds.toml"
+    config.write_text("[aggregator]\nparse_memory_mb = 8\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="parse_memory_mb: must be a whole number of at least 16"):
         load_settings(config, env={})

@@ -1,5 +1,6 @@
-"""The parse worker pool on its own: real processes, a job past the time limit is stopped
-with its worker, which is replaced; the other jobs never notice; nothing is left behind."""
+"""The parse worker pool on its own: real processes, a job past the time or memory limit is
+stopped with its worker, which is replaced; a worker a job left large is replaced by a
+fresh one; the other jobs never notice; nothing is left behind."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from feeds.aggregate.workerpool import JobTimeoutError, WorkerDiedError, WorkerPool
+from feeds.aggregate.workerpool import (
+    JobMemoryError,
+    JobTimeoutError,
+    WorkerDiedError,
+    WorkerPool,
+)
 from tests.processes import leftover_workers, state
 from tests.waiting import wait_for
 
@@ -28,6 +34,28 @@ def fail(message: str) -> None:
 
 def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def busy_forever() -> None:
+    while True:
+        pass
+
+
+MB = 2**20
+_kept: list[bytes] = []
+
+
+def grow_by(megabytes: int) -> int:
+    """Allocate ``megabytes`` one at a time (written, so resident), then return the pid."""
+    held = [b"x" * MB for _ in range(megabytes)]
+    assert len(held) == megabytes
+    return os.getpid()
+
+
+def keep(megabytes: int) -> int:
+    """Leave the worker ``megabytes`` larger after the job, as a big parse does."""
+    _kept.extend(b"x" * MB for _ in range(megabytes))
+    return os.getpid()
 
 
 @pytest.fixture
@@ -74,3 +102,48 @@ def test_shutdown_runs_what_was_submitted_and_leaves_no_process() -> None:
     assert leftover_workers() == []
     with pytest.raises(RuntimeError, match="closed"):
         pool.submit(pid_after, 0)
+
+
+def test_the_time_limit_counts_the_jobs_processor_time_not_the_clock() -> None:
+    """A worker waiting (for a CPU on a busy machine, here for a sleep) is not charged;
+    a job that computes past the limit is stopped."""
+    pool = WorkerPool(1, 0.5)
+    try:
+        assert pool.submit(pid_after, 1.5).result(timeout=60) > 0
+        with pytest.raises(JobTimeoutError, match=r"took longer than 0.5 s"):
+            pool.submit(busy_forever).result(timeout=60)
+        assert pool.submit(pid_after, 0).result(timeout=60) in pool.pids()
+    finally:
+        pool.shutdown()
+
+
+def test_a_job_past_the_memory_limit_fails_and_its_worker_is_replaced() -> None:
+    pool = WorkerPool(1, 60.0, memory_limit=64 * MB)
+    try:
+        pool.wait_started()
+        [first] = pool.pids()
+        assert pool.submit(grow_by, 16).result(timeout=60) == first  # within the limit
+        with pytest.raises(JobMemoryError, match=r"used more than 64 MB"):
+            pool.submit(grow_by, 1024).result(timeout=60)
+        assert state(first) is None  # killed, not left running
+        after = pool.submit(grow_by, 16).result(timeout=60)
+        assert after != first and pool.pids() == [after]
+    finally:
+        pool.shutdown()
+    assert leftover_workers() == []
+
+
+def test_a_worker_a_job_left_large_is_replaced_after_answering() -> None:
+    pool = WorkerPool(1, 60.0, recycle_above=32 * MB)
+    try:
+        pool.wait_started()
+        [first] = pool.pids()
+        assert pool.submit(keep, 1).result(timeout=60) == first  # small: kept
+        assert pool.submit(keep, 64).result(timeout=60) == first  # answered, then recycled
+        second = pool.submit(keep, 1).result(timeout=60)
+        assert second != first
+        assert state(first) is None
+        assert pool.pids() == [second]
+    finally:
+        pool.shutdown()
+    assert leftover_workers() == []

@@ -476,7 +476,8 @@ def aggregate(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        executor = parse_pool(workers, settings.aggregator.parse_timeout)
+        agg = settings.aggregator
+        executor = parse_pool(workers, agg.parse_timeout, agg.parse_memory_mb)
         try:
             await run_aggregator(settings, store, stop, parse_executor=executor)
         finally:

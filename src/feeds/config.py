@@ -121,8 +121,11 @@ class AggregatorSettings:
     lease_seconds: int = 300
     user_agent: str = "feeds/0.1 (+https://github.com/feeds-newsroom/feeds)"
     republish: bool = False
-    # Seconds one document may take to parse; a parse past it is stopped (its worker killed).
+    # Seconds of processor time one document may take to parse; a parse past it is stopped
+    # (its worker killed).
     parse_timeout: float = 10.0
+    # Megabytes one document's parse may add to its worker; past it the parse is stopped.
+    parse_memory_mb: int = 160
     # Entries read from one document, the newest; the others are refused with a reason.
     max_entries: int = 500
 
@@ -426,6 +429,7 @@ def _parse_aggregator(agg_t: _Table) -> AggregatorSettings:
         republish=agg_t.get("republish", bool, agg_d.republish),
         parse_timeout=float(agg_t.positive("parse_timeout", agg_d.parse_timeout)),
         max_entries=agg_t.whole("max_entries", agg_d.max_entries),
+        parse_memory_mb=agg_t.whole("parse_memory_mb", agg_d.parse_memory_mb, minimum=16),
     )
     if aggregator.min_interval > aggregator.max_interval:
         raise agg_t.error("min_interval", "must not exceed max_interval")

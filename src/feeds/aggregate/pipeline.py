@@ -37,7 +37,12 @@ from feeds.aggregate.fetch import Fetcher
 from feeds.aggregate.fetchresult import FetchResult
 from feeds.aggregate.prepare import ParseJob, PollResult, prepare, unread_result
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
-from feeds.aggregate.workerpool import JobTimeoutError, WorkerDiedError, WorkerPool
+from feeds.aggregate.workerpool import (
+    JobMemoryError,
+    JobTimeoutError,
+    WorkerDiedError,
+    WorkerPool,
+)
 from feeds.config import Settings, SiteSettings, SourceConfig
 from feeds.errors import FeedsError
 from feeds.pollrecords import EntryRecord, SourceUpdate
@@ -65,12 +70,24 @@ def owner_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def parse_pool(workers: int | None, time_limit: float) -> WorkerPool:
+def parse_pool(workers: int | None, time_limit: float, memory_mb: int | None = None) -> WorkerPool:
     """The parse workers: ``workers`` processes (default one per CPU), each document's parse
-    limited to ``time_limit`` seconds. They start with the parsing modules imported."""
+    limited to ``time_limit`` seconds of processor time and to growing its worker by
+    ``memory_mb`` MB. They start with the parsers and the language model loaded
+    (``feeds.aggregate.warmup``), and a worker a parse left large is replaced."""
+    limit = memory_mb * 2**20 if memory_mb is not None else None
     return WorkerPool(
-        workers or os.cpu_count() or 1, time_limit, preload=("feeds.aggregate.prepare",)
+        workers or os.cpu_count() or 1,
+        time_limit,
+        preload=("feeds.aggregate.warmup",),
+        memory_limit=limit,
+        recycle_above=min(limit // 2, _RECYCLE_ABOVE) if limit is not None else _RECYCLE_ABOVE,
     )
+
+
+# A worker that a parse left this much larger than it started is replaced by a fresh one
+# (a few milliseconds: a fork of the fork server), rather than keep that memory idle.
+_RECYCLE_ABOVE = 48 * 2**20
 
 
 def spec_from_config(source: SourceConfig, site: SiteSettings | None = None) -> SourceSpec:
@@ -178,7 +195,9 @@ class Aggregator:
         self.keep_reports = keep_reports
         self._rng = rng or random.Random()
         self._own_parse_executor = parse_executor is None
-        self._parse_executor = parse_executor or parse_pool(None, self.agg.parse_timeout)
+        self._parse_executor = parse_executor or parse_pool(
+            None, self.agg.parse_timeout, self.agg.parse_memory_mb
+        )
         db_threads = 1 if store.backend == "sqlite" else 4
         self._db = ThreadPoolExecutor(db_threads, "feeds-db")
         self._fetcher = Fetcher(self.agg)
@@ -420,7 +439,15 @@ class Aggregator:
         try:
             return await loop.run_in_executor(self._parse_executor, prepare, job)
         except JobTimeoutError as exc:
-            why = f"parse took longer than {exc.limit:g} s ([aggregator] parse_timeout); stopped"
+            why = (
+                f"parse took longer than {exc.limit:g} s of processor time"
+                " ([aggregator] parse_timeout); stopped"
+            )
+        except JobMemoryError as exc:
+            why = (
+                f"parse used more than {exc.limit / 2**20:g} MB"
+                " ([aggregator] parse_memory_mb); stopped"
+            )
         except WorkerDiedError as exc:
             why = f"parse did not finish: {exc}"
         now = job.fetched.fetched_at
