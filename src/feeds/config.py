@@ -126,6 +126,8 @@ class AggregatorSettings:
     parse_timeout: float = 10.0
     # Megabytes one document's parse may add to its worker; past it the parse is stopped.
     parse_memory_mb: int = 160
+    # Megabytes of fetched bodies held at once; a body past 1 MiB waits for room in them.
+    fetched_bodies_mb: int = 32
     # Entries read from one document, the newest; the others are refused with a reason.
     max_entries: int = 500
 
@@ -430,6 +432,7 @@ def _parse_aggregator(agg_t: _Table) -> AggregatorSettings:
         parse_timeout=float(agg_t.positive("parse_timeout", agg_d.parse_timeout)),
         max_entries=agg_t.whole("max_entries", agg_d.max_entries),
         parse_memory_mb=agg_t.whole("parse_memory_mb", agg_d.parse_memory_mb, minimum=16),
+        fetched_bodies_mb=agg_t.whole("fetched_bodies_mb", agg_d.fetched_bodies_mb),
     )
     if aggregator.min_interval > aggregator.max_interval:
         raise agg_t.error("min_interval", "must not exceed max_interval")

@@ -31,6 +31,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from feeds.aggregate.bodybudget import UNCOUNTED_BYTES, BodyHold
 from feeds.aggregate.challenge import CHALLENGE_STATUSES, challenge_vendor
 from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.policy import AddressPolicy, BlockedError
@@ -143,6 +144,26 @@ class _Hop:
     hops: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Room:
+    """Where a body reserves its room, and the fetch's deadline, moved by the wait."""
+
+    hold: BodyHold
+    deadline: asyncio.Timeout
+
+    async def reserve(self, size: int) -> None:
+        """Reserve, with the deadline stopped while waiting and moved on by the wait."""
+        when = self.deadline.when()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        self.deadline.reschedule(None)
+        try:
+            await self.hold.reserve(size)
+        finally:
+            if when is not None:
+                self.deadline.reschedule(when + (loop.time() - started))
+
+
 class Fetcher:
     """Fetch feeds under one settings object. Use as ``async with Fetcher(settings) as f``."""
 
@@ -204,9 +225,19 @@ class Fetcher:
         return None
 
     async def fetch(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        *,
+        hold: BodyHold | None = None,
     ) -> FetchResult:
-        """GET ``url`` conditionally; never raises for network or HTTP trouble."""
+        """GET ``url`` conditionally; never raises for network or HTTP trouble.
+
+        With ``hold``, a body past ``UNCOUNTED_BYTES`` reserves its room there before the
+        rest is read (``feeds.aggregate.bodybudget``); the time it waits for room is not
+        counted in ``total_timeout``: it is not the server's.
+        """
         host = (urlsplit(url).hostname or "").lower()
         state = self._host(host)
         paused = self.host_paused_until(url)
@@ -220,8 +251,9 @@ class Fetcher:
             )
         async with self._slots, state.slots:
             try:
-                async with asyncio.timeout(self.settings.total_timeout):
-                    return await self._follow(url, etag, last_modified)
+                async with asyncio.timeout(self.settings.total_timeout) as deadline:
+                    room = _Room(hold, deadline) if hold is not None else None
+                    return await self._follow(url, etag, last_modified, room)
             except TimeoutError:
                 return FetchResult(
                     FetchOutcome.TIMEOUT,
@@ -230,7 +262,9 @@ class Fetcher:
                     error=f"{url}: no complete answer within {self.settings.total_timeout:g} s",
                 )
 
-    async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+    async def _follow(
+        self, url: str, etag: str | None, last_modified: str | None, room: _Room | None = None
+    ) -> FetchResult:
         assert self._session is not None, "use Fetcher as an async context manager"
         headers: dict[str, str] = {}
         if etag:
@@ -266,7 +300,9 @@ class Fetcher:
                         hop.hops.append(target)
                         current = target
                         continue
-                    return await self._answer(url, current, response, etag, last_modified, hop)
+                    return await self._answer(
+                        url, current, response, etag, last_modified, hop, room
+                    )
             except _ForbiddenAddressError as exc:
                 return self._failed(FetchOutcome.BLOCKED, url, current, str(exc))
             except aiohttp.ClientConnectorError as exc:
@@ -310,6 +346,7 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         hop: _Hop,
+        room: _Room | None = None,
     ) -> FetchResult:
         now = self._clock()
         status = response.status
@@ -338,7 +375,7 @@ class Fetcher:
                 **common,
             )
         if status == 200:
-            body = await self._read(response)
+            body = await self._read(response, room)
             if body is None:
                 limit = self.settings.max_body_bytes
                 return FetchResult(
@@ -392,12 +429,15 @@ class Fetcher:
             pass  # a truncated error page is still an error page
         return b"".join(chunks)[:limit]
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes | None:
+    async def _read(
+        self, response: aiohttp.ClientResponse, room: _Room | None = None
+    ) -> bytes | None:
         """The decompressed body, or None as soon as it passes the size limit."""
         limit = self.settings.max_body_bytes
         declared = response.headers.get("Content-Length")
         encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-        if declared and declared.isdigit() and not encoded and int(declared) > limit:
+        known = int(declared) if declared and declared.isdigit() and not encoded else None
+        if known is not None and known > limit:
             return None
         chunks: list[bytes] = []
         size = 0
@@ -405,5 +445,9 @@ class Fetcher:
             size += len(chunk)
             if size > limit:
                 return None
+            if room is not None and not room.hold.held and size > UNCOUNTED_BYTES:
+                await room.reserve(known or limit)
             chunks.append(chunk)
+        if room is not None:
+            room.hold.shrink_to(size)
         return b"".join(chunks)

@@ -25,6 +25,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from feeds.aggregate.bodybudget import BodyBudget, BodyHold
 from feeds.aggregate.decide import (
     PollState,
     SourceHealth,
@@ -203,6 +204,7 @@ class Aggregator:
         self._fetcher = Fetcher(self.agg)
         self._pending: list[_Write] = []
         self._heavy = asyncio.Semaphore(_PARSE_SLOTS)
+        self._bodies = BodyBudget(self.agg.fetched_bodies_mb * 2**20)
         self._writer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Aggregator:
@@ -354,8 +356,19 @@ class Aggregator:
         )
 
     async def poll(self, source: SourceRecord) -> PollReport:
-        """Fetch, decide (in a parse worker when the body is new), write one claimed source."""
-        fetched = await self._fetcher.fetch(source.url, source.etag, source.last_modified)
+        """Fetch, decide (in a parse worker when the body is new), write one claimed source.
+        A big body holds room in the process's body budget from its read until the poll is
+        written."""
+        hold = self._bodies.hold()
+        try:
+            return await self._poll(source, hold)
+        finally:
+            hold.release()
+
+    async def _poll(self, source: SourceRecord, hold: BodyHold) -> PollReport:
+        fetched = await self._fetcher.fetch(
+            source.url, source.etag, source.last_modified, hold=hold
+        )
         state = self._state(source)
         jitter = self._rng.random()
         if must_parse(state, fetched):

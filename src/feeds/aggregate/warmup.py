@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from feeds.aggregate.decide import PollState
+from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.prepare import ParseJob, prepare
 
+_URL = "https://warm-up.invalid/feed"
 _SAMPLE = (
     b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Warm-up</title>'
     b"<item><guid>urn:warm-up</guid><title>A morning bulletin of the news</title>"
@@ -22,15 +25,16 @@ _SAMPLE = (
 
 prepare(
     ParseJob(
-        source_id=0,
-        source_url="https://warm-up.invalid/feed",
-        source_title=None,
-        declared_lang=None,
-        known_lang=None,
-        section=None,
-        body=_SAMPLE,
-        content_type="application/rss+xml",
+        source=PollState(url=_URL),
+        fetched=FetchResult(
+            FetchOutcome.OK,
+            _URL,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            http_status=200,
+            body=_SAMPLE,
+            content_type="application/rss+xml",
+        ),
         known={},
-        now=datetime(2026, 1, 1, tzinfo=UTC),
+        jitter=0.0,
     )
 )
