@@ -16,8 +16,9 @@ builds one. The variations:
 - ``PartnerEdition``: a feed as one partner fetches it, at its partner URL, with no
   public neighbours.
 
-Items are not declared: the store picks them (the feed's ``selection``) and every
-variation renders an article the same way (``feeds.publish.items``, ``render``).
+Items are not hooks here, unlike Django's ``items()``/``item_title()``: which stories a
+feed holds is its selection's ``FeedScope`` (``feeds.feedkeys``), fetched by the store,
+and every variation renders a story the same way (``feeds.publish.items``, ``render``).
 
 Pure: what needs the store or the clock (which sibling feeds exist, a facet's name, the
 months that have archives, the current time) is given to the constructor. Hooks return

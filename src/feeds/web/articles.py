@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from feeds.config import Settings
 from feeds.model import Article, Image, SourceRef, check_language_tag, is_visible
+from feeds.publish.feed import public_feed
 from feeds.publish.selection import Format, Kind, Selection
 from feeds.safehtml import own_html
 from feeds.store import Store
@@ -116,7 +117,7 @@ def build_view(settings: Settings, pages: Pages, article: Article, lang: str) ->
         if article.section and article.section_slug:
             selection = _selection(lang, Kind.SECTION, article.section_slug)
             if selection is not None:
-                title = f"{site.title(lang)}: {article.section}"
+                title = public_feed(selection, facet_name=article.section).title(site)
                 section_feeds = pages.links(selection, title)
                 section = Link(article.section, section_feeds[0].url)
                 discovery += section_feeds
