@@ -39,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from feedgen.feed import FeedGenerator
 
 from corpus import BASE, make_articles
+from feeds.feedkeys import FeedKey, Format
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
 from feeds.publish.render import render
-from feeds.publish.selection import Format, Selection
 from feeds.store import Store
 
 SERVER = r"""
@@ -69,7 +69,7 @@ import hashlib
 from datetime import UTC, datetime
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-from feeds.publish.selection import Format
+from feeds.feedkeys import Format
 from feeds.syndicate.registry import PartnerRegistry
 from feeds.web.partners import partner_feed
 
@@ -95,13 +95,13 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
 
 
 def description_for(lang: str = "en") -> FeedDescription:
-    selection = Selection(lang)
+    key = FeedKey(lang)
     return FeedDescription(
-        selection=selection,
+        key=key,
         title="Caucasus Wire",
         description="News from the South Caucasus",
         home_url=f"{BASE}/{lang}/",
-        self_url=f"{BASE}{selection.path(Format.RSS)}",
+        self_url=f"{BASE}{key.path}",
         icon=f"{BASE}/static/icon.png",
         logo=f"{BASE}/static/logo.png",
         publisher="Caucasus Wire",
@@ -292,7 +292,7 @@ def partner_costs() -> list[str]:
     token = next(iter(tokens.values()))
     record = registry.by_token(token)
     assert record is not None
-    en = Selection("en")
+    en = FeedKey("en")
 
     def render_feed() -> bytes:
         now = datetime.now(UTC)
@@ -311,10 +311,10 @@ def partner_costs() -> list[str]:
     )
 
     async def hits(n: int) -> float:
-        await cache.get(record, en, Format.RSS)  # rendered once, then found
+        await cache.get(record, en)  # rendered once, then found
         start = time.perf_counter()
         for _ in range(n):
-            await cache.get(record, en, Format.RSS)
+            await cache.get(record, en)
         return (time.perf_counter() - start) / n
 
     try:

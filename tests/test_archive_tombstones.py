@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from feeds.config import Settings, SiteSettings
-from feeds.publish import FeedDescription, Format, Selection, render
+from feeds.publish import FeedDescription, FeedKey, Format, render
 from feeds.publish.items import entry_id
 from feeds.publish.tombstone import AT_NS, Retraction, TombstoneExtension
 from feeds.store import Store
@@ -73,7 +73,7 @@ def test_tombstones_expire_after_the_configured_days(store: Store) -> None:
 
 def test_tombstone_bytes_are_deterministic_and_atom_only() -> None:
     d = FeedDescription(
-        selection=Selection("en"),
+        key=FeedKey("en"),
         title="t",
         description="d",
         home_url="https://n.example/en/",

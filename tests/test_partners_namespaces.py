@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from feeds.model import Article, Author, SourceRef
-from feeds.publish import FeedDescription, Format, Selection
+from feeds.publish import FeedDescription, FeedKey, Format
 from feeds.publish.extension import ATOM_NS
 from feeds.publish.partner_extensions import DCTERMS_NS, SNF_NS, WEBFEEDS_NS, YANDEX_NS
 from feeds.publish.partners import build_partner_feed
@@ -60,7 +60,7 @@ CORE = {ATOM_NS, CONTENT_NS, DC_NS, MEDIA_NS}
 
 def description(fmt: Format) -> FeedDescription:
     return FeedDescription(
-        selection=Selection("en"),
+        key=FeedKey("en", format=fmt),
         title="Wire",
         description="News",
         home_url="https://news.example/en/",

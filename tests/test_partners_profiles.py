@@ -8,7 +8,7 @@ from typing import Any
 from lxml import etree
 
 from feeds.model import Article
-from feeds.publish import FeedDescription, Format, Selection
+from feeds.publish import FeedDescription, FeedKey, Format
 from feeds.publish.partner_extensions import SNF_NS, WEBFEEDS_NS, YANDEX_NS
 from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
@@ -21,7 +21,7 @@ CONTENT = "http://purl.org/rss/1.0/modules/content/"
 
 def description(lang: str = "en") -> FeedDescription:
     return FeedDescription(
-        selection=Selection(lang),
+        key=FeedKey(lang),
         title="Wire",
         description="News",
         home_url=f"https://news.example/{lang}/",

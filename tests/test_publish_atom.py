@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feeds.publish import Format, Kind, Selection, entry_id, render
+from feeds.publish import FeedKey, Format, Kind, entry_id, render
 from feeds.publish.byline import join_names
 from tests.publish_fixtures import (
     BASE,
@@ -30,7 +30,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "atom.rng"
 
 
-def atom(selection: Selection, *, full_text: bool = True) -> bytes:
+def atom(selection: FeedKey, *, full_text: bool = True) -> bytes:
     return render(
         describe(selection, Format.ATOM, full_text=full_text), Format.ATOM, chosen(selection)
     )
@@ -46,12 +46,12 @@ def relaxng() -> etree.RelaxNG:
 
 
 CASES = [(s, full) for s in SELECTIONS for full in (True, False)]
-IDS = [f"{s.path(Format.ATOM)}{'' if full else ' summaries'}" for s, full in CASES]
+IDS = [f"{s.in_format(Format.ATOM).path}{'' if full else ' summaries'}" for s, full in CASES]
 
 
 @pytest.mark.parametrize(("selection", "full_text"), CASES, ids=IDS)
 def test_every_atom_feed_validates_against_the_rfc_4287_schema(
-    relaxng: etree.RelaxNG, selection: Selection, full_text: bool
+    relaxng: etree.RelaxNG, selection: FeedKey, full_text: bool
 ) -> None:
     doc = parse(atom(selection, full_text=full_text))
     assert relaxng.validate(doc), relaxng.error_log
@@ -59,7 +59,7 @@ def test_every_atom_feed_validates_against_the_rfc_4287_schema(
 
 @pytest.mark.parametrize(("selection", "full_text"), CASES, ids=IDS)
 def test_every_atom_feed_keeps_the_schematron_rules_of_rfc_4287(
-    selection: Selection, full_text: bool
+    selection: FeedKey, full_text: bool
 ) -> None:
     feed = parse(atom(selection, full_text=full_text))
     feed_has_author = feed.find("a:author", NS) is not None
@@ -86,8 +86,10 @@ def test_every_atom_feed_keeps_the_schematron_rules_of_rfc_4287(
                 assert entry.find("a:summary", NS) is not None, entry_id_
 
 
-@pytest.mark.parametrize("selection", SELECTIONS, ids=[s.path(Format.ATOM) for s in SELECTIONS])
-def test_no_two_alternate_links_share_type_and_language(selection: Selection) -> None:
+@pytest.mark.parametrize(
+    "selection", SELECTIONS, ids=[s.in_format(Format.ATOM).path for s in SELECTIONS]
+)
+def test_no_two_alternate_links_share_type_and_language(selection: FeedKey) -> None:
     """RFC 4287 §4.1.1 and §4.1.2: at most one rel=alternate link per (type, hreflang)."""
     feed = parse(atom(selection))
     for parent in [feed, *feed.findall("a:entry", NS)]:
@@ -100,7 +102,7 @@ def test_no_two_alternate_links_share_type_and_language(selection: Selection) ->
 
 
 def test_the_feed_declares_its_language_itself_its_siblings_and_its_images() -> None:
-    selection = Selection("hy")
+    selection = FeedKey("hy")
     feed = parse(atom(selection))
     assert feed.get(XML_LANG) == "hy"
     links = {
@@ -123,7 +125,7 @@ def test_the_feed_declares_its_language_itself_its_siblings_and_its_images() -> 
 
 
 def test_entry_links_carry_type_and_language_and_point_at_every_translation() -> None:
-    feed = parse(atom(Selection("ru")))
+    feed = parse(atom(FeedKey("ru")))
     entry = next(
         e
         for e in feed.findall("a:entry", NS)
@@ -149,7 +151,7 @@ def test_entry_links_carry_type_and_language_and_point_at_every_translation() ->
 
 
 def test_a_story_in_one_language_has_no_translation_links() -> None:
-    feed = parse(atom(Selection("hy", Kind.TAG, "գյումրի")))
+    feed = parse(atom(FeedKey("hy", Kind.TAG, "գյումրի")))
     (entry,) = feed.findall("a:entry", NS)
     links = [
         (link.get("rel"), link.get("hreflang"), link.get("href"))
@@ -159,7 +161,7 @@ def test_a_story_in_one_language_has_no_translation_links() -> None:
 
 
 def test_the_lead_image_is_an_enclosure_link_with_its_type() -> None:
-    feed = parse(atom(Selection("en")))
+    feed = parse(atom(FeedKey("en")))
     entry = next(
         e
         for e in feed.findall("a:entry", NS)
@@ -172,7 +174,7 @@ def test_the_lead_image_is_an_enclosure_link_with_its_type() -> None:
 
 
 def test_an_aggregated_entry_keeps_its_link_and_names_its_source_feed() -> None:
-    feed = parse(atom(Selection("en", Kind.AGGREGATED)))
+    feed = parse(atom(FeedKey("en", Kind.AGGREGATED)))
     (entry,) = feed.findall("a:entry", NS)
     story = aggregated()
     assert entry.find("a:link", NS).get("href") == story.translation("en").url  # type: ignore[union-attr]
@@ -192,7 +194,7 @@ def test_an_aggregated_entry_keeps_its_link_and_names_its_source_feed() -> None:
 
 
 def test_full_text_goes_in_html_content_and_summaries_only_drop_it() -> None:
-    full = parse(atom(Selection("en")))
+    full = parse(atom(FeedKey("en")))
     entry = full.find("a:entry", NS)
     assert entry is not None
     content = entry.find("a:content", NS)
@@ -200,13 +202,13 @@ def test_full_text_goes_in_html_content_and_summaries_only_drop_it() -> None:
     assert content.text == budget().translation("en").body_html  # type: ignore[union-attr]
     assert entry.findtext("a:summary", namespaces=NS) == budget().translation("en").summary  # type: ignore[union-attr]
 
-    short = parse(atom(Selection("en"), full_text=False))
+    short = parse(atom(FeedKey("en"), full_text=False))
     assert short.findall("a:entry/a:content", NS) == []
     assert len(short.findall("a:entry/a:summary", NS)) == len(short.findall("a:entry", NS))
 
 
 def test_feedparser_reads_back_titles_links_dates_authors_language_and_translations() -> None:
-    selection = Selection("en")
+    selection = FeedKey("en")
     parsed = feedparser.parse(atom(selection))
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "atom10"
@@ -236,10 +238,10 @@ def test_feedparser_reads_back_titles_links_dates_authors_language_and_translati
 
 
 def test_hostile_text_survives_the_round_trip() -> None:
-    parsed = feedparser.parse(atom(Selection("en")))
+    parsed = feedparser.parse(atom(FeedKey("en")))
     metro = next(e for e in parsed.entries if e.id == entry_id("yerevan-metro-fares", "en"))
     assert metro.title == "Metro fares & <tickets> double ]]> overnight"
-    doc = parse(atom(Selection("en")))
+    doc = parse(atom(FeedKey("en")))
     entry = next(
         e
         for e in doc.findall("a:entry", NS)
@@ -253,7 +255,7 @@ def test_hostile_text_survives_the_round_trip() -> None:
 
 def test_the_schema_check_rejects_an_entry_without_an_id(relaxng: etree.RelaxNG) -> None:
     """The validation above has teeth: the same document minus one required element fails."""
-    doc = parse(atom(Selection("en")))
+    doc = parse(atom(FeedKey("en")))
     entry = doc.find("a:entry", NS)
     assert entry is not None
     entry.remove(entry.find("a:id", NS))  # type: ignore[arg-type]
@@ -261,7 +263,7 @@ def test_the_schema_check_rejects_an_entry_without_an_id(relaxng: etree.RelaxNG)
 
 
 def test_an_empty_feed_is_valid_and_dated_by_the_fallback(relaxng: etree.RelaxNG) -> None:
-    selection = Selection("ru", Kind.AUTHOR, "nobody")
+    selection = FeedKey("ru", Kind.AUTHOR, "nobody")
     doc = parse(atom(selection))
     assert relaxng.validate(doc), relaxng.error_log
     assert doc.findall("a:entry", NS) == []

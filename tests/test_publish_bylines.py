@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from feeds.model import Author
-from feeds.publish import Format, Kind, Selection, entry_id, render
+from feeds.publish import FeedKey, Format, Kind, entry_id, render
 from feeds.publish.byline import join_names
 from tests.publish_fixtures import aggregated, budget, describe, election
 
@@ -49,7 +49,7 @@ def three_authors_everywhere() -> list:  # type: ignore[type-arg]
     ],
 )
 def test_a_co_authored_rss_item_has_one_creator_with_every_name(lang: str, byline: str) -> None:
-    selection = Selection(lang)
+    selection = FeedKey(lang)
     data = render(describe(selection, Format.RSS), Format.RSS, three_authors_everywhere())
     (item,) = etree.fromstring(data).iter("item")
     assert [c.text for c in item.findall(f"{DC}creator")] == [byline]
@@ -58,7 +58,7 @@ def test_a_co_authored_rss_item_has_one_creator_with_every_name(lang: str, bylin
 
 
 def test_a_co_authored_atom_entry_credits_the_byline_and_lists_each_person() -> None:
-    selection = Selection("en")
+    selection = FeedKey("en")
     stories = [election()]
     atom = render(describe(selection, Format.ATOM), Format.ATOM, stories)
     (entry,) = etree.fromstring(atom).iter(f"{ATOM}entry")
@@ -79,7 +79,7 @@ def test_a_co_authored_atom_entry_credits_the_byline_and_lists_each_person() -> 
 def test_an_aggregated_item_without_a_byline_credits_its_outlet_not_the_newsroom(
     fmt: Format,
 ) -> None:
-    selection = Selection("en", Kind.AGGREGATED)
+    selection = FeedKey("en", Kind.AGGREGATED)
     data = render(describe(selection, fmt), fmt, [aggregated()])
     (entry,) = feedparser.parse(data).entries
     assert entry.id == entry_id(aggregated().id, "en")
@@ -88,7 +88,7 @@ def test_an_aggregated_item_without_a_byline_credits_its_outlet_not_the_newsroom
 
 
 def test_an_aggregated_json_item_without_a_byline_credits_its_outlet() -> None:
-    selection = Selection("en", Kind.AGGREGATED)
+    selection = FeedKey("en", Kind.AGGREGATED)
     doc = json.loads(render(describe(selection, Format.JSON), Format.JSON, [aggregated()]))
     (item,) = doc["items"]
     # feedparser 6 reads no JSON Feed; a JSON Feed reader shows the item's authors.

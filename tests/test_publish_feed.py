@@ -13,7 +13,7 @@ import feedparser
 import pytest
 
 from feeds.config import SiteSettings
-from feeds.publish import Format, Kind, Selection, entry_id, render
+from feeds.publish import FeedKey, Format, Kind, entry_id, render
 from feeds.publish.feed import (
     AggregatedFeed,
     ArchiveFeed,
@@ -34,12 +34,12 @@ SITE = SiteSettings(
     copyright="© 2026 Caucasus Wire",
 )
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
-EN = Selection("en")
+EN = FeedKey("en")
 
 
 def test_the_main_feed_links_its_languages_formats_hubs_and_newest_complete_month() -> None:
     feed = MainFeed(
-        selection=EN,
+        key=EN,
         siblings=("ru",),
         websub_hubs=("https://hub.example/",),
         archive_months=((2026, 10), (2026, 11), (2026, 12)),
@@ -61,7 +61,7 @@ def test_the_main_feed_links_its_languages_formats_hubs_and_newest_complete_mont
 
 
 def test_a_section_feed_is_named_as_the_newsroom_typed_the_section() -> None:
-    politics = Selection("en", Kind.SECTION, "politics")
+    politics = FeedKey("en", Kind.SECTION, "politics")
     feed = public_feed(politics, facet_name="politics", articles=[budget()])
     d = feed.describe(SITE, Format.RSS)
     assert d.title == "Caucasus Wire: Politics"
@@ -71,10 +71,10 @@ def test_a_section_feed_is_named_as_the_newsroom_typed_the_section() -> None:
 
 
 def test_a_tag_or_author_feed_without_a_name_is_called_by_its_slug() -> None:
-    tag = Selection("en", Kind.TAG, "budget")
+    tag = FeedKey("en", Kind.TAG, "budget")
     assert isinstance(public_feed(tag), FacetFeed)
     assert public_feed(tag).title(SITE) == "Caucasus Wire: budget"
-    author = Selection("en", Kind.AUTHOR, "anna-petrosyan")
+    author = FeedKey("en", Kind.AUTHOR, "anna-petrosyan")
     assert public_feed(author, facet_name="Anna Petrosyan").title(SITE) == (
         "Caucasus Wire: Anna Petrosyan"
     )
@@ -91,7 +91,7 @@ def test_a_tag_or_author_feed_without_a_name_is_called_by_its_slug() -> None:
 def test_the_aggregated_feed_says_so_in_its_language_and_mirrors_the_news_page(
     lang: str, title: str
 ) -> None:
-    feed = public_feed(Selection(lang, Kind.AGGREGATED))
+    feed = public_feed(FeedKey(lang, Kind.AGGREGATED))
     assert isinstance(feed, AggregatedFeed)
     d = feed.describe(SITE, Format.JSON)
     assert d.title == title
@@ -100,7 +100,7 @@ def test_the_aggregated_feed_says_so_in_its_language_and_mirrors_the_news_page(
 
 
 def test_an_archive_month_links_to_the_live_feed_and_its_neighbours() -> None:
-    feed = ArchiveFeed(selection=EN, month=(2026, 10), older=(2026, 6), newer=(2026, 11))
+    feed = ArchiveFeed(key=EN, month=(2026, 10), older=(2026, 6), newer=(2026, 11))
     d = feed.describe(SITE, Format.ATOM)
     assert d.title == "Caucasus Wire (2026-10)"
     assert d.self_url == f"{BASE}/en/archive/2026/10/atom.xml"
@@ -115,8 +115,8 @@ def test_an_archive_month_links_to_the_live_feed_and_its_neighbours() -> None:
 
 
 def test_only_a_complete_month_is_marked_as_an_archive() -> None:
-    closed = ArchiveFeed(selection=EN, month=(2026, 11), older=(2026, 10))
-    current = ArchiveFeed(selection=EN, month=(2026, 12), older=(2026, 11), closed=False)
+    closed = ArchiveFeed(key=EN, month=(2026, 11), older=(2026, 10))
+    current = ArchiveFeed(key=EN, month=(2026, 12), older=(2026, 11), closed=False)
     for fmt in (Format.RSS, Format.ATOM):
         marked = render(
             closed.describe(SITE, fmt), fmt, [], extensions=closed.extensions(SITE, fmt)
@@ -129,8 +129,8 @@ def test_only_a_complete_month_is_marked_as_an_archive() -> None:
 
 
 def test_a_partner_edition_is_served_at_the_partner_url_without_public_neighbours() -> None:
-    politics = Selection("hy", Kind.SECTION, "politics")
-    d = PartnerEdition(selection=politics, partner="portal").describe(SITE, Format.RSS)
+    politics = FeedKey("hy", Kind.SECTION, "politics")
+    d = PartnerEdition(key=politics, partner="portal").describe(SITE, Format.RSS)
     assert d.self_url == f"{BASE}/partners/portal/hy/section/politics/rss"
     assert d.title == "Կովկաս Լուր"  # the site's title alone, section or not
     assert d.language_alternates == () and d.hubs == () and d.extra_links == ()

@@ -8,27 +8,29 @@ from typing import Any
 
 import pytest
 
-from feeds.publish import Format, Kind, Selection, entry_id, render
+from feeds.publish import FeedKey, Format, Kind, entry_id, render
 from tests.publish_fixtures import BASE, HUB, PUBLISHED_BODY, SELECTIONS, chosen, describe
 
 
-def json_feed(selection: Selection, *, full_text: bool = True) -> tuple[bytes, dict[str, Any]]:
+def json_feed(selection: FeedKey, *, full_text: bool = True) -> tuple[bytes, dict[str, Any]]:
     data = render(
         describe(selection, Format.JSON, full_text=full_text), Format.JSON, chosen(selection)
     )
     return data, json.loads(data.decode("utf-8"))
 
 
-@pytest.mark.parametrize("selection", SELECTIONS, ids=[s.path(Format.JSON) for s in SELECTIONS])
+@pytest.mark.parametrize(
+    "selection", SELECTIONS, ids=[s.in_format(Format.JSON).path for s in SELECTIONS]
+)
 @pytest.mark.parametrize("full_text", [True, False], ids=["full", "summaries"])
 def test_every_json_feed_has_what_the_1_1_spec_requires(
-    selection: Selection, full_text: bool
+    selection: FeedKey, full_text: bool
 ) -> None:
     _, doc = json_feed(selection, full_text=full_text)
     assert doc["version"] == "https://jsonfeed.org/version/1.1"
     assert doc["title"]
     assert doc["language"] == selection.lang
-    assert doc["feed_url"] == BASE + selection.path(Format.JSON)
+    assert doc["feed_url"] == BASE + selection.in_format(Format.JSON).path
     assert doc["home_page_url"] == f"{BASE}/{selection.lang}/"
     assert doc["icon"] == f"{BASE}/static/logo.png"
     assert doc["favicon"] == f"{BASE}/static/icon.png"
@@ -45,7 +47,7 @@ def test_every_json_feed_has_what_the_1_1_spec_requires(
 
 
 def test_items_carry_url_dates_authors_tags_image_and_translations() -> None:
-    _, doc = json_feed(Selection("en"))
+    _, doc = json_feed(FeedKey("en"))
     item = next(i for i in doc["items"] if i["id"] == entry_id("2026-budget", "en"))
     assert item["url"] == f"{BASE}/en/news/2026-budget"
     assert item["title"] == "Parliament passes the 2027 budget"
@@ -66,7 +68,7 @@ def test_items_carry_url_dates_authors_tags_image_and_translations() -> None:
 
 
 def test_the_feed_lists_its_other_languages_and_formats() -> None:
-    _, doc = json_feed(Selection("hy"))
+    _, doc = json_feed(FeedKey("hy"))
     assert doc["_feeds"]["translations"] == [
         {"language": "en", "url": f"{BASE}/en/feed.json"},
         {"language": "ru", "url": f"{BASE}/ru/feed.json"},
@@ -80,25 +82,25 @@ def test_the_feed_lists_its_other_languages_and_formats() -> None:
 
 
 def test_text_is_utf8_not_escaped_and_hostile_html_survives() -> None:
-    data, doc = json_feed(Selection("hy"))
+    data, doc = json_feed(FeedKey("hy"))
     assert "Կովկաս Լուր".encode() in data
     assert b"\\u" not in data
     metro = next(i for i in doc["items"] if i["id"] == entry_id("yerevan-metro-fares", "hy"))
     assert metro["content_html"] == PUBLISHED_BODY
-    _, en = json_feed(Selection("en"))
+    _, en = json_feed(FeedKey("en"))
     metro = next(i for i in en["items"] if i["id"] == entry_id("yerevan-metro-fares", "en"))
     assert metro["title"] == "Metro fares & <tickets> double ]]> overnight"
 
 
 def test_a_summary_only_item_uses_content_text() -> None:
-    _, doc = json_feed(Selection("hy", Kind.TAG, "գյումրի"))
+    _, doc = json_feed(FeedKey("hy", Kind.TAG, "գյումրի"))
     (item,) = doc["items"]
     assert item["content_text"] == "Երեք օր երաժշտություն։"
     assert "content_html" not in item
 
 
 def test_an_aggregated_item_keeps_its_link_and_names_its_source() -> None:
-    _, doc = json_feed(Selection("en", Kind.AGGREGATED))
+    _, doc = json_feed(FeedKey("en", Kind.AGGREGATED))
     (item,) = doc["items"]
     assert item["url"] == "https://weekly.example/2026/11/27/winter-aid"
     assert item["_feeds"]["source"] == {

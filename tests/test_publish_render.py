@@ -14,10 +14,10 @@ import pytest
 from lxml import etree
 
 from feeds.model import Article
-from feeds.publish import Extension, Format, RenderContext, Selection, entry_id, render
+from feeds.publish import Extension, FeedKey, Format, RenderContext, entry_id, render
 from tests.publish_fixtures import all_articles, budget, chosen, describe
 
-EN = Selection("en")
+EN = FeedKey("en")
 
 
 def render_en(fmt: Format, articles: list[Article], **kwargs: Any) -> bytes:
@@ -57,7 +57,7 @@ def test_the_feed_date_is_the_newest_edit_and_never_the_clock(fmt: Format) -> No
 
 @pytest.mark.parametrize("fmt", [Format.RSS, Format.ATOM])
 def test_items_are_newest_first_with_ties_broken_by_id(fmt: Format) -> None:
-    hy = Selection("hy")
+    hy = FeedKey("hy")
     parsed = feedparser.parse(render(describe(hy, fmt), fmt, chosen(hy)))
     # gyumri-festival and yerevan-metro-fares share a publication time.
     assert [e.id for e in parsed.entries] == [

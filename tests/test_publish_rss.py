@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from feeds.model import Article
-from feeds.publish import Format, Kind, Selection, entry_id, render
+from feeds.publish import FeedKey, Format, Kind, entry_id, render
 from tests.publish_fixtures import (
     BASE,
     HUB,
@@ -40,7 +40,7 @@ RFC822 = re.compile(
 
 
 def rss(
-    selection: Selection, *, full_text: bool = True, articles: list[Article] | None = None
+    selection: FeedKey, *, full_text: bool = True, articles: list[Article] | None = None
 ) -> bytes:
     chosen_articles = chosen(selection) if articles is None else articles
     return render(describe(selection, Format.RSS, full_text=full_text), Format.RSS, chosen_articles)
@@ -58,10 +58,12 @@ def item_for(channel: etree._Element, article_id: str, lang: str) -> etree._Elem
     return next(i for i in channel.findall("item") if i.findtext("guid") == guid)
 
 
-@pytest.mark.parametrize("selection", SELECTIONS, ids=[s.path(Format.RSS) for s in SELECTIONS])
+@pytest.mark.parametrize(
+    "selection", SELECTIONS, ids=[s.in_format(Format.RSS).path for s in SELECTIONS]
+)
 @pytest.mark.parametrize("full_text", [True, False], ids=["full", "summaries"])
 def test_every_rss_feed_follows_the_best_practices_profile(
-    selection: Selection, full_text: bool
+    selection: FeedKey, full_text: bool
 ) -> None:
     channel = channel_of(rss(selection, full_text=full_text))
     for required in ("title", "link", "description"):
@@ -69,7 +71,7 @@ def test_every_rss_feed_follows_the_best_practices_profile(
     assert channel.findtext("language") == selection.lang
     self_links = channel.findall("atom:link[@rel='self']", NS)
     assert len(self_links) == 1
-    assert self_links[0].get("href") == BASE + selection.path(Format.RSS)
+    assert self_links[0].get("href") == BASE + selection.in_format(Format.RSS).path
     assert self_links[0].get("type") == "application/rss+xml"
     image = channel.find("image")
     assert image is not None
@@ -97,7 +99,7 @@ def test_every_rss_feed_follows_the_best_practices_profile(
 
 
 def test_channel_links_to_its_siblings_in_other_languages_and_formats() -> None:
-    channel = channel_of(rss(Selection("ru")))
+    channel = channel_of(rss(FeedKey("ru")))
     links = {
         (link.get("rel"), link.get("type"), link.get("hreflang")): link.get("href")
         for link in channel.findall("atom:link", NS)
@@ -113,7 +115,7 @@ def test_channel_links_to_its_siblings_in_other_languages_and_formats() -> None:
 
 
 def test_an_item_carries_bylines_categories_image_and_translations() -> None:
-    channel = channel_of(rss(Selection("en")))
+    channel = channel_of(rss(FeedKey("en")))
     item = item_for(channel, "2026-budget", "en")
     story = budget()
     # One dc:creator with the whole byline: readers keep only one (feeds.publish.byline).
@@ -144,7 +146,7 @@ def test_an_item_carries_bylines_categories_image_and_translations() -> None:
 
 
 def test_dates_are_rfc_822_in_utc_whatever_the_offset_given() -> None:
-    channel = channel_of(rss(Selection("ru")))
+    channel = channel_of(rss(FeedKey("ru")))
     item = item_for(channel, "local-elections", "ru")
     # Published 12:00 at +04:00.
     assert item.findtext("pubDate") == "Wed, 25 Nov 2026 08:00:00 +0000"
@@ -168,9 +170,9 @@ def russian_locale() -> Iterator[str]:
 
 
 def test_dates_stay_english_under_a_non_english_locale(russian_locale: str) -> None:
-    data = rss(Selection("en"))
+    data = rss(FeedKey("en"))
     channel = channel_of(data)
-    for article in chosen(Selection("en")):
+    for article in chosen(FeedKey("en")):
         item = item_for(channel, article.id, "en")
         assert item.findtext("pubDate") == format_datetime(article.published.astimezone(UTC))
     assert channel.findtext("lastBuildDate") == "Fri, 27 Nov 2026 10:15:00 +0000"
@@ -178,7 +180,7 @@ def test_dates_stay_english_under_a_non_english_locale(russian_locale: str) -> N
 
 
 def test_full_text_is_escaped_so_cdata_terminators_cannot_break_the_document() -> None:
-    data = rss(Selection("en"))
+    data = rss(FeedKey("en"))
     channel = channel_of(data)
     item = item_for(channel, "yerevan-metro-fares", "en")
     assert item.findtext("content:encoded", namespaces=NS) == PUBLISHED_BODY
@@ -190,7 +192,7 @@ def test_full_text_is_escaped_so_cdata_terminators_cannot_break_the_document() -
 
 
 def test_an_aggregated_item_keeps_its_link_and_names_its_source() -> None:
-    channel = channel_of(rss(Selection("en", Kind.AGGREGATED)))
+    channel = channel_of(rss(FeedKey("en", Kind.AGGREGATED)))
     (item,) = channel.findall("item")
     story = aggregated()
     assert item.findtext("link") == story.translation("en").url  # type: ignore[union-attr]
@@ -200,7 +202,7 @@ def test_an_aggregated_item_keeps_its_link_and_names_its_source() -> None:
 
 
 def test_feedparser_reads_back_titles_links_dates_authors_language_and_translations() -> None:
-    selection = Selection("hy")
+    selection = FeedKey("hy")
     parsed = feedparser.parse(rss(selection))
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "rss20"
@@ -234,6 +236,6 @@ def test_feedparser_reads_back_titles_links_dates_authors_language_and_translati
 
 
 def test_articles_without_the_feeds_language_are_left_out() -> None:
-    channel = channel_of(rss(Selection("ru"), articles=all_articles()))
+    channel = channel_of(rss(FeedKey("ru"), articles=all_articles()))
     guids = {i.findtext("guid") for i in channel.findall("item")}
     assert guids == {entry_id("2026-budget", "ru"), entry_id("local-elections", "ru")}

@@ -22,9 +22,9 @@ import pytest
 from lxml import etree
 from sqlalchemy import update
 
+from feeds.feedkeys import FeedKey
 from feeds.model import Status
 from feeds.publish.partners import PartnerFeed
-from feeds.publish.selection import Format, Selection
 from feeds.store import Store, open_store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
@@ -347,19 +347,17 @@ def test_the_cache_drops_least_recently_used_feeds_beyond_its_byte_cap(tmp_path:
     store = open_store(f"sqlite:///{tmp_path / 'feeds.db'}")
     rendered: list[str] = []
 
-    def fake(
-        record: PartnerRecord, selection: Selection, fmt: Format, now: datetime
-    ) -> PartnerFeed:
+    def fake(record: PartnerRecord, key: FeedKey, now: datetime) -> PartnerFeed:
         rendered.append(record.name)
         return _feed(30_000 if record.name == "huge" else 10_000, record.name)
 
     cache = PartnerFeedCache(
         Freshness(store, interval=60), fake, cache_control="private", max_bytes=25_000
     )
-    en = Selection("en")
+    en = FeedKey("en")
 
     async def ask(*names: str) -> list[bytes]:
-        return [(await cache.get(PartnerRecord(n), en, Format.RSS)).feed.body for n in names]
+        return [(await cache.get(PartnerRecord(n), en)).feed.body for n in names]
 
     try:
         a, b = asyncio.run(ask("a", "b"))

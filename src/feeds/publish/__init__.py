@@ -7,25 +7,24 @@ articles, and ``render`` turns both into bytes. ``feeds.publish.phrases`` holds 
 word feeds and pages add around the newsroom's text.
 """
 
+from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.publish.description import EPOCH, FeedDescription
 from feeds.publish.extension import Extension, RenderContext
 from feeds.publish.feed import Feed
 from feeds.publish.items import entry_id
 from feeds.publish.opml import render_opml
 from feeds.publish.render import render
-from feeds.publish.selection import Format, Kind, Selection, parse_feed_path
 
 __all__ = [
     "EPOCH",
     "Extension",
     "Feed",
     "FeedDescription",
+    "FeedKey",
     "Format",
     "Kind",
     "RenderContext",
-    "Selection",
     "entry_id",
-    "parse_feed_path",
     "render",
     "render_opml",
 ]

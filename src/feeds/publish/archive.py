@@ -26,8 +26,8 @@ from typing import Any
 
 from lxml import etree
 
+from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.publish.extension import Extension, RenderContext
-from feeds.publish.selection import Format, Kind, Selection
 
 __all__ = [
     "FH_NS",
@@ -75,19 +75,20 @@ def newest_complete(months: Sequence[Month], now: datetime) -> Month | None:
 
 
 def current_feed_links(
-    selection: Selection, fmt: Format, months: Sequence[Month], now: datetime
+    key: FeedKey, months: Sequence[Month], now: datetime
 ) -> tuple[tuple[str, str], ...]:
     """``prev-archive`` for a language's main feed: the newest complete month of
-    ``months`` (the months that have an archive), never the current one.
+    ``months`` (the months that have an archive), never the current one, in ``key``'s
+    format.
 
     Section, tag, author and aggregated feeds have no archives.
     """
-    if selection.kind is not Kind.ALL:
+    if key.kind is not Kind.ALL:
         return ()
     newest = newest_complete(months, now)
     if newest is None:
         return ()
-    return (("prev-archive", archive_path(selection.lang, newest, fmt)),)
+    return (("prev-archive", archive_path(key.lang, newest, key.format)),)
 
 
 class ArchiveExtension(Extension):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from feeds.publish.selection import Format, Selection
+from feeds.feedkeys import FeedKey, Format
 
 __all__ = ["EPOCH", "FeedDescription"]
 
@@ -36,7 +36,7 @@ class FeedDescription:
       (``[site] embed_hosts``); every other frame is removed (``feeds.safehtml``).
     """
 
-    selection: Selection
+    key: FeedKey
     title: str
     description: str
     home_url: str
@@ -61,4 +61,4 @@ class FeedDescription:
 
     @property
     def lang(self) -> str:
-        return self.selection.lang
+        return self.key.lang

@@ -51,9 +51,9 @@ from typing import Any
 
 from lxml import etree
 
+from feeds.feedkeys import Format
 from feeds.model import Article, Translation
 from feeds.publish.description import FeedDescription
-from feeds.publish.selection import Format
 
 __all__ = ["ATOM_NS", "Extension", "RenderContext"]
 
@@ -69,7 +69,7 @@ class RenderContext:
 
     @property
     def lang(self) -> str:
-        return self.description.selection.lang
+        return self.description.lang
 
     def translation(self, article: Article) -> Translation:
         """The article's version in this feed's language (render skips articles without)."""

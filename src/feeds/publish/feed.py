@@ -17,7 +17,7 @@ builds one. The variations:
   public neighbours.
 
 Items are not hooks here, unlike Django's ``items()``/``item_title()``: which stories a
-feed holds is its selection's ``FeedScope`` (``feeds.feedkeys``), fetched by the store,
+feed holds is its key's ``FeedScope`` (``feeds.feedkeys``), fetched by the store,
 and every variation renders a story the same way (``feeds.publish.items``, ``render``).
 
 Pure: what needs the store or the clock (which sibling feeds exist, a facet's name, the
@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.archive import ArchiveExtension, Month, archive_path, current_feed_links
 from feeds.publish.description import EPOCH, FeedDescription
 from feeds.publish.extension import Extension
 from feeds.publish.phrases import phrase
-from feeds.publish.selection import Format, Kind, Selection
 
 __all__ = [
     "AggregatedFeed",
@@ -76,11 +76,11 @@ class Site(Protocol):
 class Feed:
     """The answers every feed starts from: one language's stories, titled by the site."""
 
-    selection: Selection
+    key: FeedKey
 
     @property
     def lang(self) -> str:
-        return self.selection.lang
+        return self.key.lang
 
     def label(self) -> str:
         """What narrows the feed, as readers know it ("Politics"); "" when nothing does."""
@@ -104,7 +104,7 @@ class Feed:
 
     def feed_path(self, fmt: Format) -> str:
         """Where this very document is served (atom:link rel=self, JSON ``feed_url``)."""
-        return self.selection.path(fmt)
+        return self.key.in_format(fmt).path
 
     def language_alternates(self, fmt: Format) -> Links:
         """``(lang, path)`` of this feed, in ``fmt``, in the other languages it exists in."""
@@ -135,7 +135,7 @@ class Feed:
         """This feed in ``fmt``, as ``render`` takes it."""
         absolute = site.absolute
         return FeedDescription(
-            selection=self.selection,
+            key=self.key.in_format(fmt),
             title=self.title(site),
             description=self.description(site),
             home_url=absolute(self.link()),
@@ -170,7 +170,9 @@ class PublicFeed(Feed):
     websub_hubs: tuple[str, ...] = ()
 
     def language_alternates(self, fmt: Format) -> Links:
-        return tuple((other, self.selection.with_lang(other).path(fmt)) for other in self.siblings)
+        return tuple(
+            (other, self.key.with_lang(other).in_format(fmt).path) for other in self.siblings
+        )
 
     def format_alternates(self, fmt: Format) -> tuple[Format, ...]:
         return tuple(other for other in Format if other is not fmt)
@@ -188,7 +190,7 @@ class MainFeed(PublicFeed):
     now: datetime = EPOCH
 
     def links(self, fmt: Format) -> Links:
-        return current_feed_links(self.selection, fmt, self.archive_months, self.now)
+        return current_feed_links(self.key.in_format(fmt), self.archive_months, self.now)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,7 +201,7 @@ class FacetFeed(PublicFeed):
     name: str | None = None
 
     def label(self) -> str:
-        return self.name if self.name is not None else (self.selection.slug or "")
+        return self.name if self.name is not None else (self.key.slug or "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,7 +243,7 @@ class ArchiveFeed(Feed):
         return archive_path(self.lang, self.month, fmt)
 
     def links(self, fmt: Format) -> Links:
-        links = [("current", self.selection.path(fmt))]
+        links = [("current", self.key.in_format(fmt).path)]
         if self.older:
             links.append(("prev-archive", archive_path(self.lang, self.older, fmt)))
         if self.newer:
@@ -270,12 +272,12 @@ class PartnerEdition(Feed):
     partner: str
 
     def feed_path(self, fmt: Format) -> str:
-        middle = f"/section/{self.selection.slug}" if self.selection.kind is Kind.SECTION else ""
+        middle = f"/section/{self.key.slug}" if self.key.kind is Kind.SECTION else ""
         return f"/partners/{self.partner}/{self.lang}{middle}/{fmt.value}"
 
 
 def public_feed(
-    selection: Selection,
+    key: FeedKey,
     *,
     facet_name: str | None = None,
     articles: Sequence[Article] = (),
@@ -284,23 +286,23 @@ def public_feed(
     archive_months: Sequence[Month] = (),
     now: datetime = EPOCH,
 ) -> PublicFeed:
-    """The public feed of ``selection``, as the variation its kind calls for.
+    """The public feed of ``key``, as the variation its kind calls for.
 
     A section feed is named as the newsroom typed the section in its stories
     (``articles``), the store keeping only slugs; otherwise by ``facet_name``.
     """
-    if selection.kind is Kind.ALL:
+    if key.kind is Kind.ALL:
         return MainFeed(
-            selection=selection,
+            key=key,
             siblings=siblings,
             websub_hubs=websub_hubs,
             archive_months=tuple(archive_months),
             now=now,
         )
-    if selection.kind is Kind.AGGREGATED:
-        return AggregatedFeed(selection=selection, siblings=siblings, websub_hubs=websub_hubs)
+    if key.kind is Kind.AGGREGATED:
+        return AggregatedFeed(key=key, siblings=siblings, websub_hubs=websub_hubs)
     name = facet_name
-    if selection.kind is Kind.SECTION:
-        named = (a.section for a in articles if a.section_slug == selection.slug and a.section)
+    if key.kind is Kind.SECTION:
+        named = (a.section for a in articles if a.section_slug == key.slug and a.section)
         name = next(named, name)
-    return FacetFeed(selection=selection, siblings=siblings, websub_hubs=websub_hubs, name=name)
+    return FacetFeed(key=key, siblings=siblings, websub_hubs=websub_hubs, name=name)

@@ -12,9 +12,9 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from feeds.feedkeys import Format
 from feeds.model import Article
 from feeds.publish.extension import Extension, RenderContext
-from feeds.publish.selection import Format
 
 __all__ = [
     "DCTERMS_NS",

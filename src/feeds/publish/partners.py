@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from feeds.feedkeys import Format
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
 from feeds.publish.extension import Extension
 from feeds.publish.profiles import Profile, Violation, check_story, extensions_for
 from feeds.publish.render import render
-from feeds.publish.selection import Format
 
 __all__ = ["PartnerFeed", "build_partner_feed", "screen_stories"]
 

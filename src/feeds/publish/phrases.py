@@ -9,7 +9,7 @@ English, except where a fallback would be wrong (``translated``).
 
 from __future__ import annotations
 
-from feeds.publish.selection import Format
+from feeds.feedkeys import Format
 
 __all__ = ["FORMAT_NAMES", "LANGUAGE_NAMES", "format_name", "language_name", "phrase", "translated"]
 

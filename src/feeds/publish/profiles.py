@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from feeds.feedkeys import Format
 from feeds.model import Article, Translation
 from feeds.publish.extension import Extension
 from feeds.publish.partner_extensions import (
@@ -24,7 +25,6 @@ from feeds.publish.partner_extensions import (
     WebfeedsExtension,
     YandexExtension,
 )
-from feeds.publish.selection import Format
 
 __all__ = [
     "EXTENSIONS",

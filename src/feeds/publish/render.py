@@ -10,12 +10,12 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import UTC
 
+from feeds.feedkeys import Format
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
 from feeds.publish.extension import Extension, RenderContext
 from feeds.publish.items import Item, order_items
 from feeds.publish.jsonfeed import render_json
-from feeds.publish.selection import Format
 from feeds.publish.xmlfeed import render_xml
 from feeds.safehtml import safe_translation
 

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from lxml import etree
 
+from feeds.feedkeys import Format
 from feeds.publish.extension import Extension, RenderContext
 from feeds.publish.items import entry_id, rfc3339
-from feeds.publish.selection import Format
 
 __all__ = ["AT_NS", "Retraction", "TombstoneExtension"]
 

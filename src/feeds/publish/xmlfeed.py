@@ -33,11 +33,11 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from feeds.feedkeys import Format
 from feeds.model import Author, Image
 from feeds.publish.byline import credited, join_names
 from feeds.publish.extension import ATOM_NS, Extension, RenderContext
 from feeds.publish.items import Item, rfc822, rfc3339
-from feeds.publish.selection import Format
 
 __all__ = ["DC_NS", "MEDIA_NS", "render_xml"]
 

@@ -23,13 +23,13 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedKey, Format
 from feeds.model import Article
 from feeds.publish.archive import Month, current_month, is_closed, neighbours, parse_month
 from feeds.publish.description import EPOCH
 from feeds.publish.extension import Extension
 from feeds.publish.feed import ArchiveFeed
 from feeds.publish.render import render
-from feeds.publish.selection import Format, Selection
 from feeds.publish.tombstone import TombstoneExtension
 from feeds.store import Store
 from feeds.web.errors import not_found
@@ -91,12 +91,12 @@ class ArchiveEndpoint:
         complete = [m for m in months if is_closed(m, now)]
         older, newer = neighbours(complete, month)
         feed = ArchiveFeed(
-            selection=Selection(lang), month=month, older=older, newer=newer, closed=closed
+            key=FeedKey(lang, format=fmt), month=month, older=older, newer=newer, closed=closed
         )
         site = self.settings.site
         extensions: list[Extension] = feed.extensions(site, fmt)
         if fmt is Format.ATOM:
-            retractions = retractions_in(Selection(lang).scope(), gone)
+            retractions = retractions_in(FeedKey(lang).scope(), gone)
             if retractions:
                 extensions.append(TombstoneExtension(retractions))
         body = render(feed.describe(site, fmt), fmt, stories, extensions=extensions)

@@ -30,9 +30,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article, Image, SourceRef, check_language_tag, is_visible
 from feeds.publish.feed import public_feed
-from feeds.publish.selection import Format, Kind, Selection
 from feeds.safehtml import own_html
 from feeds.store import Store
 from feeds.web.errors import not_found
@@ -110,26 +110,26 @@ def build_view(settings: Settings, pages: Pages, article: Article, lang: str) ->
     bylines = tuple(Link(a.name, "") for a in article.authors)
     discovery: tuple[FeedLink, ...] = ()
     if served:
-        main = Selection(lang, Kind.ALL if own else Kind.AGGREGATED)
+        main = FeedKey(lang, Kind.ALL if own else Kind.AGGREGATED)
         discovery = pages.links(main, site.title(lang))
     if served and own:
         # The story itself is visible in ``lang``, so each of these feeds has a story.
         if article.section and article.section_slug:
-            selection = _selection(lang, Kind.SECTION, article.section_slug)
-            if selection is not None:
-                title = public_feed(selection, facet_name=article.section).title(site)
-                section_feeds = pages.links(selection, title)
+            key = _feed_key(lang, Kind.SECTION, article.section_slug)
+            if key is not None:
+                title = public_feed(key, facet_name=article.section).title(site)
+                section_feeds = pages.links(key, title)
                 section = Link(article.section, section_feeds[0].url)
                 discovery += section_feeds
         tags = tuple(
-            Link(tag, _feed_url(settings, selection))
+            Link(tag, _feed_url(settings, key))
             for tag, slug in zip(article.tags, article.tag_slugs, strict=True)
-            if (selection := _selection(lang, Kind.TAG, slug)) is not None
+            if (key := _feed_key(lang, Kind.TAG, slug)) is not None
         )
         bylines = tuple(
-            Link(a.name, _feed_url(settings, selection) if selection else "")
+            Link(a.name, _feed_url(settings, key) if key else "")
             for a in article.authors
-            for selection in [_selection(lang, Kind.AUTHOR, a.slug)]
+            for key in [_feed_key(lang, Kind.AUTHOR, a.slug)]
         )
     elif article.section:
         section = Link(article.section, "")
@@ -161,18 +161,18 @@ def _safe_body(body_html: str, embed_hosts: tuple[str, ...]) -> Markup:
     return Markup(own_html(body_html, embed_hosts))  # noqa: S704 -- sanitised just now
 
 
-def _selection(lang: str, kind: Kind, slug: str | None) -> Selection | None:
+def _feed_key(lang: str, kind: Kind, slug: str | None) -> FeedKey | None:
     """The feed for a section, tag or author; None when the name has no usable slug."""
     if not slug:
         return None
     try:
-        return Selection(lang, kind, slug)
+        return FeedKey(lang, kind, slug)
     except ValueError:
         return None
 
 
-def _feed_url(settings: Settings, selection: Selection) -> str:
-    return settings.site.absolute(selection.path(Format.RSS))
+def _feed_url(settings: Settings, key: FeedKey) -> str:
+    return settings.site.absolute(key.in_format(Format.RSS).path)
 
 
 @dataclass(frozen=True)

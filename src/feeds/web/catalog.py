@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedKey, Kind
 from feeds.publish.archive import Month
-from feeds.publish.selection import Kind, Selection
 from feeds.store import Facet, Store
 from feeds.web.freshness import Freshness
 
@@ -67,33 +67,33 @@ class Catalog:
         (blocking). ``Freshness`` starts a new generation when a month ends."""
         return self._cached("archive", lang, lambda now: self.store.archive_months(lang, now))
 
-    def facet(self, selection: Selection) -> Facet | None:
-        """The section, tag or author a selection narrows to, if it has visible stories."""
-        if selection.lang not in self.languages:
+    def facet(self, key: FeedKey) -> Facet | None:
+        """The section, tag or author a feed narrows to, if it has visible stories."""
+        if key.lang not in self.languages:
             return None
-        for facet in self.facets(selection.lang).get(selection.kind.value, []):
-            if facet.slug == selection.slug:
+        for facet in self.facets(key.lang).get(key.kind.value, []):
+            if facet.slug == key.slug:
                 return facet
         return None
 
-    def exists(self, selection: Selection) -> bool:
-        if selection.lang not in self.languages:
+    def exists(self, key: FeedKey) -> bool:
+        if key.lang not in self.languages:
             return False
-        if selection.kind in (Kind.ALL, Kind.AGGREGATED):
+        if key.kind in (Kind.ALL, Kind.AGGREGATED):
             return True
-        return self.facet(selection) is not None
+        return self.facet(key) is not None
 
-    def selections(self, lang: str) -> list[tuple[Selection, Facet | None]]:
+    def feeds(self, lang: str) -> list[tuple[FeedKey, Facet | None]]:
         """Every feed of ``lang``: main, aggregated, then sections, tags and authors."""
-        found: list[tuple[Selection, Facet | None]] = [
-            (Selection(lang), None),
-            (Selection(lang, Kind.AGGREGATED), None),
+        found: list[tuple[FeedKey, Facet | None]] = [
+            (FeedKey(lang), None),
+            (FeedKey(lang, Kind.AGGREGATED), None),
         ]
         facets = self.facets(lang)
         for kind in (Kind.SECTION, Kind.TAG, Kind.AUTHOR):
             for facet in facets.get(kind.value, []):
                 try:
-                    found.append((Selection(lang, kind, facet.slug), facet))
+                    found.append((FeedKey(lang, kind, facet.slug), facet))
                 except ValueError:  # a slug stored by an older slugify: no canonical URL
                     continue
         return found

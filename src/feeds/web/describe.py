@@ -12,54 +12,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.description import EPOCH, FeedDescription
 from feeds.publish.feed import PublicFeed, public_feed
 from feeds.publish.opml import OpmlFeed
 from feeds.publish.phrases import format_name, language_name
-from feeds.publish.selection import Format, Kind, Selection
 from feeds.web.catalog import Catalog
 
 __all__ = ["describe", "feed_of", "opml_groups"]
 
 
-def _facet_name(catalog: Catalog, selection: Selection) -> str | None:
-    if selection.kind in (Kind.ALL, Kind.AGGREGATED):
+def _facet_name(catalog: Catalog, key: FeedKey) -> str | None:
+    if key.kind in (Kind.ALL, Kind.AGGREGATED):
         return None
-    facet = catalog.facet(selection)
+    facet = catalog.facet(key)
     return facet.label if facet else None
 
 
-def feed_of(catalog: Catalog, selection: Selection, articles: Sequence[Article] = ()) -> PublicFeed:
-    """The feed of ``selection`` as far as its name goes (title, label, home page)."""
-    return public_feed(selection, facet_name=_facet_name(catalog, selection), articles=articles)
+def feed_of(catalog: Catalog, key: FeedKey, articles: Sequence[Article] = ()) -> PublicFeed:
+    """The feed of ``key`` as far as its name goes (title, label, home page)."""
+    return public_feed(key, facet_name=_facet_name(catalog, key), articles=articles)
 
 
 def describe(
     settings: Settings,
     catalog: Catalog,
-    selection: Selection,
-    fmt: Format,
+    key: FeedKey,
     articles: Sequence[Article] = (),
 ) -> FeedDescription:
-    """The description of ``selection`` in ``fmt``, with its neighbours."""
+    """The description of the feed ``key`` names, with its neighbours."""
     site = settings.site
-    lang = selection.lang
-    main = selection.kind is Kind.ALL
+    lang = key.lang
+    main = key.kind is Kind.ALL
     feed = public_feed(
-        selection,
-        facet_name=_facet_name(catalog, selection),
+        key,
+        facet_name=_facet_name(catalog, key),
         articles=articles,
         siblings=tuple(
             other
             for other in site.languages
-            if other != lang and catalog.exists(selection.with_lang(other))
+            if other != lang and catalog.exists(key.with_lang(other))
         ),
         websub_hubs=settings.websub_hubs,
         archive_months=catalog.archive_months(lang) if main else (),
         now=catalog.clock() if main else EPOCH,
     )
-    return feed.describe(site, fmt)
+    return feed.describe(site, key.format)
 
 
 def opml_groups(
@@ -75,8 +74,8 @@ def opml_groups(
     groups = []
     for lang in site.languages:
         feeds = []
-        for selection, _ in catalog.selections(lang):
-            feed = feed_of(catalog, selection)
+        for key, _ in catalog.feeds(lang):
+            feed = feed_of(catalog, key)
             title = feed.title(site)
             html_url = site.absolute(feed.link())
             for fmt in formats:

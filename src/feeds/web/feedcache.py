@@ -26,10 +26,10 @@ from urllib.parse import unquote
 from starlette.concurrency import run_in_threadpool
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedKey, Kind
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
 from feeds.publish.render import render
-from feeds.publish.selection import Format, Kind, Selection
 from feeds.store import Store
 from feeds.syndicate.notifier import link_header
 from feeds.web.catalog import Catalog
@@ -44,15 +44,12 @@ __all__ = ["FEED_VARY", "Entry", "FeedCache", "last_modified"]
 # Browsers navigating to a feed get a readable page instead (see feeds.web.feeds).
 FEED_VARY = "Accept-Encoding, Sec-Fetch-Dest"
 
-Key = tuple[Selection, Format]
-
 
 @dataclass
 class Entry:
     """One feed as of one generation: its stories, its description, its bytes."""
 
-    selection: Selection
-    fmt: Format
+    key: FeedKey
     generation: int
     articles: list[Article]
     description: FeedDescription
@@ -76,8 +73,8 @@ class FeedCache:
         self.render_preview = preview
         self.cache_control = f"public, max-age={settings.site.cache_max_age}"
         self.by_path: dict[str, Entry] = {}
-        self.by_key: dict[Key, Entry] = {}
-        self._renders: SingleFlight[Key, Entry | None] = SingleFlight()
+        self.by_key: dict[FeedKey, Entry] = {}
+        self._renders: SingleFlight[FeedKey, Entry | None] = SingleFlight()
 
     def lookup(self, path: str) -> Entry | None:
         """The hot path: the current entry for a decoded request path, if rendered."""
@@ -86,14 +83,13 @@ class FeedCache:
             return entry
         return None
 
-    async def get(self, selection: Selection, fmt: Format) -> Entry | None:
+    async def get(self, key: FeedKey) -> Entry | None:
         """The current entry, rendering it if needed; None when there is no such feed."""
-        key = (selection, fmt)
         entry = self.by_key.get(key)
         if entry is not None and entry.generation == self.freshness.generation:
             return entry
-        entry = await self._renders.run(key, lambda: self._render(selection, fmt))
-        path = unquote(selection.path(fmt))
+        entry = await self._renders.run(key, lambda: self._render(key))
+        path = unquote(key.path)
         if entry is None:
             self.by_key.pop(key, None)
             self.by_path.pop(path, None)
@@ -117,26 +113,26 @@ class FeedCache:
             vary=FEED_VARY,
         )
 
-    def _render(self, selection: Selection, fmt: Format) -> Entry | None:
+    def _render(self, key: FeedKey) -> Entry | None:
         generation = self.freshness.generation
-        if not self.catalog.exists(selection):
+        if not self.catalog.exists(key):
             return None
         now = self.freshness.clock()
-        scope = selection.scope(republish=self.settings.aggregator.republish)
+        scope = key.scope(republish=self.settings.aggregator.republish)
         articles = self.store.visible_articles(scope, now, self.settings.site.max_items)
-        if not articles and selection.kind not in (Kind.ALL, Kind.AGGREGATED):
+        if not articles and key.kind not in (Kind.ALL, Kind.AGGREGATED):
             return None  # its last story left between the facet read and this one
-        description = describe(self.settings, self.catalog, selection, fmt, articles)
+        description = describe(self.settings, self.catalog, key, articles)
         # RFC 6721 tombstones for recent retractions (Atom only; feeds.web.tombstones).
-        extensions = tombstone_extensions(self.settings, self.store, scope, fmt, now)
-        body = render(description, fmt, articles, extensions=extensions)
-        previous = self.by_key.get((selection, fmt))
+        extensions = tombstone_extensions(self.settings, self.store, scope, key.format, now)
+        body = render(description, key.format, articles, extensions=extensions)
+        previous = self.by_key.get(key)
         if previous is not None and previous.feed.body == body:
             feed = previous.feed
         else:
             feed = Variant(
                 body,
-                f"{fmt.media_type}; charset=utf-8",
+                f"{key.format.media_type}; charset=utf-8",
                 last_modified=last_modified(
                     now,
                     self.freshness.changed_at,
@@ -147,7 +143,7 @@ class FeedCache:
                 vary=FEED_VARY,
                 link=link_header(description.hubs, description.self_url),
             )
-        return Entry(selection, fmt, generation, articles, description, feed)
+        return Entry(key, generation, articles, description, feed)
 
 
 def last_modified(

@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
-from feeds.publish.selection import parse_feed_path
+from feeds.feedkeys import FeedKey
 from feeds.web.errors import method_not_allowed, not_found
 from feeds.web.feedcache import FeedCache
 from feeds.web.freshness import Freshness
@@ -60,9 +60,9 @@ class FeedEndpoint:
         path = scope["path"]
         entry = self.cache.lookup(path)
         if entry is None:
-            parsed = parse_feed_path(path)
-            if parsed is not None:
-                entry = await self.cache.get(*parsed)
+            key = FeedKey.from_path(path)
+            if key is not None:
+                entry = await self.cache.get(key)
             if entry is None:
                 await not_found(self.settings, path)(scope, receive, send)
                 return

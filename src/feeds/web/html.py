@@ -16,9 +16,9 @@ from pathlib import Path
 import jinja2
 
 from feeds.config import Settings, SiteSettings
+from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.phrases import format_name, language_name, phrase
-from feeds.publish.selection import Format, Kind, Selection
 from feeds.web.catalog import Catalog
 from feeds.web.describe import feed_of
 from feeds.web.feedcache import Entry
@@ -54,7 +54,7 @@ class FeedLink:
 
 @dataclass(frozen=True)
 class FeedGroup:
-    """One selection (a section, say) with its links in every format."""
+    """One feed (a section, say) with its links in every format."""
 
     kind: Kind
     label: str
@@ -109,21 +109,20 @@ class Pages:
         page = page_context(self.settings.site, **context)
         return self.env.get_template(template).render(page).encode("utf-8")
 
-    def links(self, selection: Selection, title: str) -> tuple[FeedLink, ...]:
+    def links(self, key: FeedKey, title: str) -> tuple[FeedLink, ...]:
         site = self.settings.site
         return tuple(
-            FeedLink(title, selection.lang, fmt, site.absolute(selection.path(fmt)))
-            for fmt in Format
+            FeedLink(title, key.lang, fmt, site.absolute(key.in_format(fmt).path)) for fmt in Format
         )
 
     def groups(self, lang: str) -> list[FeedGroup]:
         """Every feed of ``lang``, main feed first."""
         groups = []
-        for selection, facet in self.catalog.selections(lang):
-            feed = feed_of(self.catalog, selection)
+        for key, facet in self.catalog.feeds(lang):
+            feed = feed_of(self.catalog, key)
             label, title = feed.label(), feed.title(self.settings.site)
             count = facet.count if facet else None
-            groups.append(FeedGroup(selection.kind, label, count, self.links(selection, title)))
+            groups.append(FeedGroup(key.kind, label, count, self.links(key, title)))
         return groups
 
     def index(self, suggested: str | None) -> bytes:
@@ -148,13 +147,13 @@ class Pages:
     def preview(self, entry: Entry) -> bytes:
         description = entry.description
         lang = description.lang
-        this = FeedLink(description.title, lang, entry.fmt, description.self_url)
+        this = FeedLink(description.title, lang, entry.key.format, description.self_url)
         others = [
             FeedLink(description.title, lang, fmt, url)
             for fmt, url in description.format_alternates
         ]
         siblings = [
-            FeedLink(language_name(other), other, entry.fmt, url)
+            FeedLink(language_name(other), other, entry.key.format, url)
             for other, url in description.language_alternates
         ]
         return self.render(

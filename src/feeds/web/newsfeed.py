@@ -29,10 +29,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from feeds.config import Settings
-from feeds.feedkeys import FeedScope
+from feeds.feedkeys import FeedKey, FeedScope
 from feeds.model import Article
 from feeds.publish.phrases import phrase
-from feeds.publish.selection import Selection
 from feeds.store import Store
 from feeds.store.sources import SourceRecord
 from feeds.web.articles import article_path
@@ -169,7 +168,7 @@ class NewsEndpoint:
             ]
         body = self.pages.render(
             "newsfeed.html",
-            discovery=self.pages.links(Selection(lang), site.title(lang)),
+            discovery=self.pages.links(FeedKey(lang), site.title(lang)),
             lang=lang,
             items=items,
             sources=sources,

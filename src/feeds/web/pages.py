@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from feeds.config import Settings
+from feeds.feedkeys import FeedKey, Format
 from feeds.publish.opml import render_opml
-from feeds.publish.selection import Format, Selection
 from feeds.web.describe import opml_groups
 from feeds.web.errors import not_found
 from feeds.web.feedcache import FeedCache
@@ -87,7 +87,7 @@ def page_routes(
         if lang not in site.languages:
             return not_found(settings, request.url.path)
         await freshness.ensure()
-        entry = await feeds.get(Selection(lang), Format.RSS)
+        entry = await feeds.get(FeedKey(lang))
         articles = entry.articles if entry else []
         suggested = suggestion(request)
         variant = await cache.get(

@@ -8,7 +8,7 @@ requests wait for one render.
 
 An entry is keyed by everything that shapes a partner's bytes: its name (the feed's self
 link), profile, languages, sections and tags, its options (caps, ``full_text``,
-``extensions``, Feedly, Yandex and SmartNews settings), the selection and the format. A
+``extensions``, Feedly, Yandex and SmartNews settings) and the feed (its ``FeedKey``). A
 partner whose profile or options change in the store gets a new key, so a fresh render,
 on its next request. Two partners never share an entry, even with identical settings.
 
@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from feeds.feedkeys import FeedKey
 from feeds.publish.partners import PartnerFeed
-from feeds.publish.selection import Format, Selection
 from feeds.store.partners import PartnerRecord
 from feeds.web.feedcache import last_modified
 from feeds.web.freshness import Freshness
@@ -47,8 +47,8 @@ DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 # Credentials are in Authorization; a shared cache must not keep them anyway (private).
 PARTNER_VARY = "Accept-Encoding, Authorization"
 
-# (record, selection, format, now) -> the partner's feed; blocking (reads the store).
-Render = Callable[[PartnerRecord, Selection, Format, datetime], PartnerFeed]
+# (record, feed, now) -> the partner's feed; blocking (reads the store).
+Render = Callable[[PartnerRecord, FeedKey, datetime], PartnerFeed]
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,10 @@ class PartnerKey:
     sections: tuple[str, ...]
     tags: tuple[str, ...]
     options: str  # canonical JSON: options are plain TOML/JSON values, not hashable
-    selection: Selection
-    fmt: Format
+    feed: FeedKey
 
     @classmethod
-    def of(cls, record: PartnerRecord, selection: Selection, fmt: Format) -> PartnerKey:
+    def of(cls, record: PartnerRecord, feed: FeedKey) -> PartnerKey:
         return cls(
             partner=record.name,
             profile=record.profile,
@@ -73,8 +72,7 @@ class PartnerKey:
             sections=tuple(record.sections),
             tags=tuple(record.tags),
             options=json.dumps(dict(record.options), sort_keys=True, default=repr),
-            selection=selection,
-            fmt=fmt,
+            feed=feed,
         )
 
 
@@ -112,11 +110,11 @@ class PartnerFeedCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, record: PartnerRecord, selection: Selection, fmt: Format) -> PartnerEntry:
+    async def get(self, record: PartnerRecord, feed: FeedKey) -> PartnerEntry:
         """``record``'s current feed, rendered if needed. Call only for an authorised
         partner: the cache trusts that ``record`` came from the store just now."""
         await self.freshness.ensure()
-        key = PartnerKey.of(record, selection, fmt)
+        key = PartnerKey.of(record, feed)
         generation = self.freshness.generation
         entry = self._entries.get(key)
         if entry is not None and entry.generation == generation:
@@ -125,7 +123,7 @@ class PartnerFeedCache:
         previous = entry
         fresh = await self._renders.run(
             (key, generation),
-            lambda: self._render(record, selection, fmt, generation, previous),
+            lambda: self._render(record, feed, generation, previous),
         )
         self._keep(key, fresh)
         return fresh
@@ -133,18 +131,17 @@ class PartnerFeedCache:
     def _render(
         self,
         record: PartnerRecord,
-        selection: Selection,
-        fmt: Format,
+        feed_key: FeedKey,
         generation: int,
         previous: PartnerEntry | None,
     ) -> PartnerEntry:
         now = self.freshness.clock()
-        feed = self.render(record, selection, fmt, now)
+        feed = self.render(record, feed_key, now)
         if previous is not None and previous.feed.body == feed.body:
             return PartnerEntry(generation, previous.feed, len(feed.included))
         variant = Variant(
             feed.body,
-            f"{fmt.media_type}; charset=utf-8",
+            f"{feed_key.format.media_type}; charset=utf-8",
             last_modified=last_modified(
                 now,
                 self.freshness.changed_at,
@@ -170,7 +167,7 @@ class PartnerFeedCache:
                     "partner %s: its %s feed (%d bytes with compressed copies) is larger than "
                     "the partner feed cache (%d bytes): it is rendered on every request",
                     key.partner,
-                    key.selection.path(key.fmt),
+                    key.feed.path,
                     entry.size,
                     self.max_bytes,
                 )

@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from feeds.config import Settings, SiteSettings
 from feeds.model import slugify
-from feeds.publish import FeedDescription, Format, Kind, Selection
+from feeds.publish import FeedDescription, FeedKey, Format, Kind
 from feeds.publish.feed import PartnerEdition
 from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
@@ -96,11 +96,9 @@ class RateLimiter:
             return (1 - tokens) / refill
 
 
-def partner_description(
-    site: SiteSettings, partner: str, selection: Selection, fmt: Format
-) -> FeedDescription:
+def partner_description(site: SiteSettings, partner: str, key: FeedKey) -> FeedDescription:
     """What a partner feed says about itself; its self link is the partner URL."""
-    return PartnerEdition(selection=selection, partner=partner).describe(site, fmt)
+    return PartnerEdition(key=key, partner=partner).describe(site, key.format)
 
 
 def partner_feed(
@@ -114,8 +112,8 @@ def partner_feed(
 ) -> PartnerFeed:
     """Build ``record``'s feed for ``lang`` / ``section`` in ``fmt`` from the store."""
     profile = get_profile(record.profile)
-    selection = Selection(lang, Kind.SECTION, section) if section else Selection(lang)
-    description = partner_description(settings.site, record.name, selection, fmt)
+    key = _feed_key(lang, section, fmt)
+    description = partner_description(settings.site, record.name, key)
     limit = min(int(record.options.get("max_items", profile.max_items)), profile.max_items)
     # Fetch more than the cap: stories the profile refuses must not leave the feed short.
     scope = partner_scope(record, lang, section)
@@ -123,6 +121,11 @@ def partner_feed(
     # Partners copy stories, so they need the tombstones of retractions most of all.
     tombstones = tombstone_extensions(settings, store, scope, fmt, now)
     return build_partner_feed(description, fmt, stories, profile, record.options, tombstones)
+
+
+def _feed_key(lang: str, section: str | None, fmt: Format) -> FeedKey:
+    """The public feed a partner feed is an edition of: a language's, or one section's."""
+    return FeedKey(lang, Kind.SECTION, section, fmt) if section else FeedKey(lang, format=fmt)
 
 
 def _unauthorized(message: str) -> Response:
@@ -158,11 +161,9 @@ def routes(
     limiter = limiter or RateLimiter()
     auth_slots = asyncio.Semaphore(AUTH_CONCURRENCY)
 
-    def render(
-        record: PartnerRecord, selection: Selection, fmt: Format, now: datetime
-    ) -> PartnerFeed:
-        section = selection.slug if selection.kind is Kind.SECTION else None
-        return partner_feed(settings, store, record, selection.lang, section, fmt, now)
+    def render(record: PartnerRecord, key: FeedKey, now: datetime) -> PartnerFeed:
+        section = key.slug if key.kind is Kind.SECTION else None
+        return partner_feed(settings, store, record, key.lang, section, key.format, now)
 
     cache = PartnerFeedCache(
         freshness or Freshness(store),
@@ -232,8 +233,7 @@ def routes(
         if isinstance(allowed, Response):
             return allowed
         fmt = allowed
-        selection = Selection(lang, Kind.SECTION, section) if section else Selection(lang)
-        entry = await cache.get(record, selection, fmt)
+        entry = await cache.get(record, _feed_key(lang, section, fmt))
         if not is_fresh(entry.feed, read_headers(request.scope)):
             log.info(
                 "partner %s fetched %s (%d stories)", record.name, request.url.path, entry.stories
