@@ -1,9 +1,10 @@
-"""What one poll of an external feed writes: the source's new state and its entries' records.
+"""What one poll of an external feed writes: the source's new state, its entries' records
+and their articles.
 
-The aggregator's decider (``feeds.aggregate.decide``) produces these and
-``feeds.store.sources`` writes them as they are; the next poll reads the entry records back
-as what it already knows. Plain values with no store import, so that a parse worker builds
-them without loading SQLAlchemy (as ``feeds.articlerows`` does for the articles).
+The aggregator (``feeds.aggregate.decide`` and ``prepare``) builds a ``SourceUpdate`` and
+``feeds.store.sources`` writes it as it is; the next poll reads the entry records back as
+what it already knows. Plain values with no store import, so that a parse worker builds
+them without loading SQLAlchemy (the new articles come as ``feeds.articlerows`` rows).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
+
+from feeds.articlerows import NewArticle
+from feeds.model import Article
 
 __all__ = ["EntryRecord", "SourceUpdate"]
 
@@ -30,8 +34,8 @@ class EntryRecord(NamedTuple):
 
 @dataclass(frozen=True)
 class SourceUpdate:
-    """The new polling state of one source after a poll, with the records of its new and
-    changed entries."""
+    """Everything one poll writes for a source: its new polling state, and the records of
+    its new and changed entries with their articles."""
 
     health: str
     next_poll: datetime
@@ -52,3 +56,7 @@ class SourceUpdate:
     # keep the stored count and reasons.
     skipped: int | None = None
     skip_reasons: Sequence[str] = ()
+    # The entries' articles: a new one as the rows to insert (cheap to send between
+    # processes), a changed one as the Article that replaces the stored one.
+    new_articles: Sequence[NewArticle] = ()
+    changed_articles: Sequence[Article] = ()

@@ -2,7 +2,7 @@
 
 One poll of one source, with the type that crosses each arrow::
 
-    store.claim_due ── SourceRecord ──> pipeline ── PollState (the source as a poll sees it)
+    store.sources.claim_due ── SourceRecord ──> pipeline ── PollState (the source as polled)
     fetch (aiohttp, on the event loop) ── FetchResult
         │
         ├─ nothing new to read (a 304, the same bytes, a failed fetch: decide.must_parse):
@@ -15,11 +15,12 @@ One poll of one source, with the type that crosses each arrow::
                build   ── an Article per entry; a new one as NewArticle rows
                ──> PollResult
         │
-    PollResult: the PollPlan; the SourceUpdate to store, with its entries' EntryRecords; the
-        new entries as NewArticle rows, the changed ones as Articles
+    PollResult: the PollPlan, and the SourceUpdate to store: the source's new state, its
+        entries' EntryRecords, the new entries' articles as NewArticle rows, the changed
+        ones' as Articles
         │
-    write (database thread, a batch of polls per transaction): save_poll / save_states
-        (SourceUpdate), insert_new_articles (NewArticle), write_article (Article)
+    write (database thread, a batch of polls per transaction): store.sources.save_polls
+        (PollWrite: the claimed SourceRecord and its SourceUpdate, written as it came)
         │
     PollReport: the poll's log line; feeds poll's progress bar and summary
 

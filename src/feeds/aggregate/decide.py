@@ -26,7 +26,9 @@ from typing import NamedTuple
 
 from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.parse import ParsedEntry, ParsedFeed
+from feeds.articlerows import NewArticle
 from feeds.hygiene import MAX_IDENTITY_CHARS, clean_text, too_long
+from feeds.model import Article
 from feeds.pollrecords import EntryRecord, SourceUpdate
 
 __all__ = [
@@ -492,11 +494,13 @@ def source_update(
     refusals: tuple[str, ...] = (),
     feed_title: str | None = None,
     feed_lang: str | None = None,
+    new_articles: tuple[NewArticle, ...] = (),
+    changed_articles: tuple[Article, ...] = (),
 ) -> SourceUpdate:
     """The stored state ``plan`` leads to, with what reading the body found: the records of
-    the entries to write, and how many entries were refused, with why for the first few
-    (``refused`` None: nothing was read this time; the stored refusals stand, and still make
-    the source degraded)."""
+    the entries to write and their articles, and how many entries were refused, with why for
+    the first few (``refused`` None: nothing was read this time; the stored refusals stand,
+    and still make the source degraded)."""
     health = health_with_refusals(plan.health, state.refused if refused is None else refused)
     return SourceUpdate(
         health=health.value,
@@ -516,4 +520,6 @@ def source_update(
         entries=entries,
         skipped=refused,
         skip_reasons=refusals,
+        new_articles=new_articles,
+        changed_articles=changed_articles,
     )

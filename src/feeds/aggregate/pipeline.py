@@ -509,5 +509,5 @@ class Aggregator:
         """One transaction for the whole batch; a poll that fails leaves the others."""
         return self.store.sources.save_polls(
             self.owner,
-            [PollWrite(i.source, i.result.update, i.result.new, i.result.changed) for i in batch],
+            [PollWrite(i.source, i.result.update) for i in batch],
         )

@@ -2,13 +2,14 @@
 
 Runs in a worker process (``feeds.aggregate.workerpool``), never on the event loop.
 Everything in and out is plain, picklable data: a ``ParseJob`` in, a ``PollResult`` out,
-its new articles as ``NewArticle`` row tuples (cheap to send between processes). The
-pipeline builds the same ``PollResult`` itself for a poll with nothing to read.
+whose ``SourceUpdate`` carries the new articles as ``NewArticle`` row tuples (cheap to send
+between processes). The pipeline builds the same ``PollResult`` itself for a poll with
+nothing to read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -66,13 +67,21 @@ class PollResult:
     """What one poll writes, and what its report says."""
 
     plan: PollPlan
-    update: SourceUpdate  # the source's new state, with its new and changed entries' records
-    new: tuple[NewArticle, ...] = ()  # the new entries' articles, as rows to insert
-    changed: tuple[Article, ...] = ()  # the changed entries' articles, replacing the stored
+    update: SourceUpdate  # what the store writes: the source's state, entries and articles
     unchanged: int = 0
     # New or changed entries stored under ``und``: no language could be determined.
     undetermined: int = 0
     charset_note: str | None = None  # the declared charset was overridden: why
+
+    @property
+    def new(self) -> Sequence[NewArticle]:
+        """The new entries' articles, as rows to insert."""
+        return self.update.new_articles
+
+    @property
+    def changed(self) -> Sequence[Article]:
+        """The changed entries' articles, each replacing the stored one."""
+        return self.update.changed_articles
 
     @property
     def skipped(self) -> int:
@@ -263,12 +272,12 @@ def prepare(job: ParseJob) -> PollResult:
         refusals=tuple((_cap_reasons(feed, job) + refused)[:MAX_SKIP_REASONS]),
         feed_title=feed_title or None,
         feed_lang=languages.feed_language(),
+        new_articles=tuple(new),
+        changed_articles=tuple(changed),
     )
     return PollResult(
         decision.source,
         update,
-        new=tuple(new),
-        changed=tuple(changed),
         unchanged=plan.unchanged,
         undetermined=undetermined,
         charset_note=feed.charset_note,

@@ -40,10 +40,9 @@ from sqlalchemy import (
     update,
 )
 
-from feeds.articlerows import NewArticle
 from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, clean_text, cut
-from feeds.model import Article, check_language_tag
+from feeds.model import check_language_tag
 from feeds.pollrecords import EntryRecord, SourceUpdate
 from feeds.store.articles import bump_revision, write_article
 from feeds.store.bulk import insert_many, update_many
@@ -539,12 +538,11 @@ def save_states(
 
 @dataclass(frozen=True)
 class PollWrite:
-    """One poll's outcome to store: the source's new state and the stories it brought."""
+    """One poll's outcome to store: the source as claimed, and its update (the new state,
+    the entries' records and the stories it brought)."""
 
     source: SourceRecord
     change: SourceUpdate
-    new: Sequence[NewArticle] = ()
-    changed: Sequence[Article] = ()
 
 
 def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list[bool | Exception]:
@@ -567,11 +565,12 @@ def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list
                 savepoint.rollback()  # the lease went to another daemon
                 results[i] = False
                 continue
-            if poll.new or poll.changed:
+            change = poll.change
+            if change.new_articles or change.changed_articles:
                 if revision is None:
                     revision = bump_revision(conn)
-                insert_new_articles(conn, poll.new, revision)
-                for article in poll.changed:
+                insert_new_articles(conn, change.new_articles, revision)
+                for article in change.changed_articles:
                     write_article(conn, article, revision)
         except Exception as exc:  # reported to that poll alone
             savepoint.rollback()
