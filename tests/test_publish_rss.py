@@ -179,6 +179,22 @@ def test_dates_stay_english_under_a_non_english_locale(russian_locale: str) -> N
     assert locale.setlocale(locale.LC_ALL) == russian_locale  # and the process locale untouched
 
 
+def test_rendering_never_switches_the_process_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The locale is shared by every thread of the server; feedgen's RFC 822 helper switches
+    # it to C and back around strftime, so no date of ours may go through feedgen.
+    calls: list[tuple[object, ...]] = []
+    real = locale.setlocale
+
+    def recording(*args: object) -> str:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(locale, "setlocale", recording)
+    for fmt in Format:
+        render(describe(Selection("en"), fmt), fmt, chosen(Selection("en")))
+    assert calls == []
+
+
 def test_full_text_is_escaped_so_cdata_terminators_cannot_break_the_document() -> None:
     data = rss(FeedKey("en"))
     channel = channel_of(data)
