@@ -93,7 +93,7 @@ def _fit(
     description: FeedDescription,
     fmt: Format,
     chosen: list[Article],
-    extensions: Sequence[Any],
+    extensions: Sequence[Extension],
     max_bytes: int,
 ) -> tuple[list[Article], bytes]:
     """The longest newest-first prefix of ``chosen`` that renders within ``max_bytes``."""
