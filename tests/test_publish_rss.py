@@ -191,7 +191,7 @@ def test_rendering_never_switches_the_process_locale(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(locale, "setlocale", recording)
     for fmt in Format:
-        render(describe(Selection("en"), fmt), fmt, chosen(Selection("en")))
+        render(describe(FeedKey("en"), fmt), fmt, chosen(FeedKey("en")))
     assert calls == []
 
 
