@@ -19,6 +19,7 @@ outbox keys without loading the store.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote, unquote
 
@@ -158,12 +159,12 @@ class FeedKey:
 
     # --- names --------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def path(self) -> str:
         """The URL path, e.g. ``/hy/section/politics/atom.xml``; non-ASCII percent-encoded."""
         return f"/{self._stem(quote_slug=True)}/{self.format.filename}"
 
-    @property
+    @functools.cached_property
     def outbox_key(self) -> str:
         """The feed without its format, as the WebSub outbox stores it: ``hy/section/politics``."""
         return self._stem(quote_slug=False)
@@ -232,34 +233,58 @@ class FeedKey:
         """The stories this feed holds. Section, tag, author and main feeds hold the
         newsroom's own stories; the aggregated feed only stories from external sources;
         with ``[aggregator] republish`` the main feed holds both."""
-        if self.kind is Kind.AGGREGATED:
-            return FeedScope(self.lang, own=False, aggregated=True)
-        if self.kind is Kind.ALL:
-            return FeedScope(self.lang, aggregated=republish)
-        return FeedScope(
-            self.lang,
-            section=self.slug if self.kind is Kind.SECTION else None,
-            tag=self.slug if self.kind is Kind.TAG else None,
-            author=self.slug if self.kind is Kind.AUTHOR else None,
-        )
+        return _scope_of(self.lang, self.kind, self.slug, republish)
 
     def holds(self, article: Article, *, republish: bool = False) -> bool:
         """Whether ``article`` belongs in this feed (visibility is the caller's business)."""
         return is_member(article, self.scope(republish=republish))
 
 
+@functools.lru_cache(maxsize=4096)  # the same few feeds are asked about for every story
+def _scope_of(lang: str, kind: Kind, slug: str | None, republish: bool) -> FeedScope:
+    if kind is Kind.AGGREGATED:
+        return FeedScope(lang, own=False, aggregated=True)
+    if kind is Kind.ALL:
+        return FeedScope(lang, aggregated=republish)
+    return FeedScope(
+        lang,
+        section=slug if kind is Kind.SECTION else None,
+        tag=slug if kind is Kind.TAG else None,
+        author=slug if kind is Kind.AUTHOR else None,
+    )
+
+
 def outbox_keys(article: Article) -> set[str]:
     """The outbox keys of every feed ``article`` is in (when visible), without republish:
-    the notifier adds the main feed to an aggregated key itself (``feeds.syndicate.notifier``)."""
-    candidates: list[FeedKey] = []
-    for lang in article.languages:
-        try:
-            candidates.append(FeedKey(lang))
-            candidates.append(FeedKey(lang, Kind.AGGREGATED))
-            if article.section_slug:
-                candidates.append(FeedKey(lang, Kind.SECTION, article.section_slug))
-            candidates.extend(FeedKey(lang, Kind.TAG, s) for s in article.tag_slugs if s)
-            candidates.extend(FeedKey(lang, Kind.AUTHOR, a.slug) for a in article.authors if a.slug)
-        except ValueError:
-            continue
-    return {key.outbox_key for key in candidates if key.holds(article)}
+    the notifier adds the main feed to an aggregated key itself (``feeds.syndicate.notifier``).
+
+    The candidates come from the story's own languages, section, tags and authors (only
+    the aggregated feed for a story from elsewhere: a parse worker computes this for every
+    entry); ``FeedKey.holds`` decides.
+    """
+    keys = set()
+    for translation in article.translations:
+        for key in _candidates(article, translation.lang):
+            if key is not None and key.holds(article):
+                keys.add(key.outbox_key)
+    return keys
+
+
+def _candidates(article: Article, lang: str) -> list[FeedKey | None]:
+    if article.source is not None:
+        return [_feed(lang, Kind.AGGREGATED)]
+    found = [_feed(lang, Kind.ALL)]
+    if article.section_slug:
+        found.append(_feed(lang, Kind.SECTION, article.section_slug))
+    found += [_feed(lang, Kind.TAG, slug) for slug in set(article.tag_slugs) if slug]
+    found += [_feed(lang, Kind.AUTHOR, a.slug) for a in article.authors if a.slug]
+    return found
+
+
+@functools.lru_cache(maxsize=4096)  # a parse worker asks for every entry: few distinct feeds
+def _feed(lang: str, kind: Kind, slug: str | None = None) -> FeedKey | None:
+    """The feed, or None when no feed URL can name it (``und``, a slug of an old slugify)."""
+    try:
+        return FeedKey(lang, kind, slug)
+    except ValueError:
+        return None
