@@ -205,3 +205,21 @@ def test_partner_atom_feed_carries_tombstones_within_its_scope(
     assert refs == [entry_id("withdrawn", "en")]
     narrow = client.get("/partners/pol/en/atom", headers={"Authorization": f"Bearer {politics}"})
     assert list(etree.fromstring(narrow.content).iter(tag)) == []
+
+
+def test_a_partner_restricted_to_a_tag_gets_its_stories_however_many_others_are_newer(
+    client: httpx.Client, newsroom: Store
+) -> None:
+    """The scope is filtered by the store: a partner's feed is not cut short by newer
+    stories outside it (it used to read 4 times its cap of newest stories and filter)."""
+    newsroom.upsert_articles(
+        [story(f"newer-{n}", hours_ago=0.5, tags=("sport",)) for n in range(40)]
+        + [story(f"older-{n}", hours_ago=5 + n, tags=("culture",)) for n in range(3)]
+    )
+    token = add(newsroom, PartnerRecord("arts", tags=("culture",), options={"max_items": 2}))
+    got = client.get("/partners/arts/en/rss", headers={"Authorization": f"Bearer {token}"})
+    assert got.status_code == 200
+    assert ids_in(got.content) == {
+        "https://news.example/en/older-0",
+        "https://news.example/en/older-1",
+    }
