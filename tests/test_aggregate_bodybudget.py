@@ -1,4 +1,4 @@
-"""The byte budget for fetched bodies: a body past 1 MiB holds room in it from its read
+"""The byte budget for fetched bodies: a body past 256 KiB holds room in it from its read
 until its poll is written, so the process holds a bounded amount of bodies at once; the
 others wait in line, and their wait is not counted against the server's time limit."""
 
@@ -121,7 +121,7 @@ def test_big_feeds_beyond_the_budget_are_all_stored_in_turn(
         )
     store: Store = open_store(sqlite_url)
     try:
-        with store.transaction() as conn:
+        with store._db.transaction() as conn:
             ids = [
                 add_source(conn, SourceSpec(url=server.url(f"/big{n}"), lang="en")).id
                 for n in range(count)
@@ -138,7 +138,7 @@ def test_big_feeds_beyond_the_budget_are_all_stored_in_turn(
 
         summary = asyncio.run(go())
         assert (summary.polled, summary.errors, summary.new) == (count, 0, count)
-        with store.reading() as conn:
+        with store._db.reading() as conn:
             assert all(find_source(conn, i).health == "ok" for i in ids)  # type: ignore[union-attr]
     finally:
         store.close()

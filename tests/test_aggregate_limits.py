@@ -232,7 +232,7 @@ def test_a_parse_past_the_memory_limit_is_an_error_and_the_others_are_stored(
     server: FeedServer, sqlite_store: Store
 ) -> None:
     """One worker: the sources after the big one can only be parsed by its replacement."""
-    cfg = settings(parse_memory_mb=16, total_timeout=60.0)  # 10 MB on a busy machine
+    cfg = loopback_settings(parse_memory_mb=16, total_timeout=60.0)  # 10 MB on a busy machine
     server.routes["/huge"] = Route(body=rss(("h-1", "Huge", "long text " * 1_000_000)))
     huge = add(sqlite_store, server.url("/huge"))
     good = [add(sqlite_store, server.url(f"/{n}")) for n in ("a", "b", "c")]

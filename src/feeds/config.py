@@ -126,7 +126,7 @@ class AggregatorSettings:
     parse_timeout: float = 10.0
     # Megabytes one document's parse may add to its worker; past it the parse is stopped.
     parse_memory_mb: int = 160
-    # Megabytes of fetched bodies held at once; a body past 1 MiB waits for room in them.
+    # Megabytes of fetched bodies held at once; a body past 256 KiB waits for room in them.
     fetched_bodies_mb: int = 32
     # Entries read from one document, the newest; the others are refused with a reason.
     max_entries: int = 500

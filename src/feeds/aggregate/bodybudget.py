@@ -3,7 +3,7 @@
 A poll holds its body from the fetch until the poll is written, and a cycle has hundreds
 of polls in flight. With big documents nothing bounded that: over the hostile corpus the
 process held every fetched body until its parse, up to 99 MiB. So a body may be read up
-to ``UNCOUNTED_BYTES`` freely (nearly every real feed is smaller); a longer one first
+to ``UNCOUNTED_BYTES`` freely (most real feeds are smaller); a longer one first
 reserves room: its ``Content-Length`` when the server sent one for an uncompressed body,
 else the fetcher's size limit, and gives back what it did not use once it is read. While
 the budget is full it waits, in line, before reading the rest. A reservation larger than
@@ -21,8 +21,9 @@ from collections import deque
 
 __all__ = ["UNCOUNTED_BYTES", "BodyBudget", "BodyHold"]
 
-# A body is read this far before it needs room in the budget.
-UNCOUNTED_BYTES = 1024 * 1024
+# A body is read this far before it needs room in the budget (all of a typical feed; and
+# the polls in flight at once times this is what the budget does not count).
+UNCOUNTED_BYTES = 256 * 1024
 
 
 class BodyBudget:

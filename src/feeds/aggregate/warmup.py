@@ -5,10 +5,15 @@ Importing ``feeds.aggregate.prepare`` is not enough: the fast XML path and the l
 model are loaded on first use, and the model alone is about 0.9 s of CPU and 90 MB. A
 worker that loaded them itself paid that for every worker and every replacement (the pool
 replaces workers stopped at a limit, and recycles those a big parse left large).
+
+Then ``gc.freeze()``: the collector of each worker would otherwise walk all these objects
+and write to each one's header, copying every page of them into that worker (Python's
+documentation of ``gc.freeze`` recommends it before forking for that reason).
 """
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 from feeds.aggregate.decide import PollState
@@ -25,7 +30,7 @@ _SAMPLE = (
 
 prepare(
     ParseJob(
-        source=PollState(url=_URL),
+        source=PollState(url=_URL, id=1),
         fetched=FetchResult(
             FetchOutcome.OK,
             _URL,
@@ -38,3 +43,4 @@ prepare(
         jitter=0.0,
     )
 )
+gc.freeze()
