@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -108,7 +108,8 @@ class PollState:
 
 @dataclass(frozen=True)
 class PollPlan:
-    """The intent for the source row after one fetch."""
+    """The decider's intent for the source after one fetch: its health, when to poll next
+    and why, which validators to keep. ``source_update`` turns it into what is stored."""
 
     health: SourceHealth
     next_poll: datetime
@@ -137,10 +138,12 @@ class EntryIntent(NamedTuple):
 
 @dataclass(frozen=True)
 class EntryPlan:
+    """The decider's intents for the entries of a parsed feed."""
+
     new: tuple[EntryIntent, ...] = ()
     changed: tuple[EntryIntent, ...] = ()
     unchanged: int = 0
-    duplicates: tuple[str, ...] = field(default=())
+    duplicates: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()  # entries that cannot be stored, each with why
 
 
