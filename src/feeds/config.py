@@ -24,9 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
 from feeds.model import check_language_tag
@@ -40,6 +37,7 @@ from feeds.partner_settings import (
     unknown_option,
 )
 from feeds.publish.partner_options import option_specs
+from feeds.store.engine import is_database_url
 
 __all__ = [
     "AggregatorSettings",
@@ -361,11 +359,9 @@ def _check_link(table: _Table, key: str, value: str) -> str:
 
 
 def _check_database_url(value: str) -> str | None:
-    try:
-        make_url(value)
-    except ArgumentError:
-        return f"{value!r} is not a database URL such as 'sqlite:///var/feeds.db'"
-    return None
+    if is_database_url(value):
+        return None
+    return f"{value!r} is not a database URL such as 'sqlite:///var/feeds.db'"
 
 
 def _check_language(table: _Table, key: str, lang: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from feeds.errors import FeedsError
 
@@ -39,6 +40,16 @@ class Database:
     def reading(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             yield conn
+
+
+def is_database_url(url: str) -> bool:
+    """Whether ``url`` reads as a database URL at all (``feeds.config`` checks settings with
+    it); whether feeds supports that database is ``normalise_url``'s to say."""
+    try:
+        make_url(url)
+    except ArgumentError:
+        return False
+    return True
 
 
 def normalise_url(url: str) -> URL:
