@@ -118,7 +118,7 @@ def test_two_daemons_on_postgresql_poll_each_of_500_sources_exactly_once(
     config = write_config(tmp_path, postgres_url)
     daemons = [start_daemon(config, tmp_path / f"daemon{i}.log") for i in range(2)]
     try:
-        wait_for(lambda: polled(store) == 500, "500 sources polled", timeout=90)
+        wait_for(lambda: polled(store) == 500, "500 sources polled", timeout=300)
         time.sleep(1.0)  # a few more ticks: nothing may be polled a second time
     finally:
         codes = [stop(d) for d in daemons]
