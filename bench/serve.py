@@ -280,9 +280,8 @@ def partner_costs() -> list[str]:
     from feeds.config import load_settings
     from feeds.store import open_store
     from feeds.syndicate.registry import PartnerRegistry
-    from feeds.web.freshness import Freshness
-    from feeds.web.partnercache import PartnerFeedCache
-    from feeds.web.partners import partner_feed
+    from feeds.web.partners import PartnerFeeds, partner_feed
+    from feeds.web.rendercache import Freshness, RenderCache
     from feeds.web.variant import Variant
 
     config, tokens = newsroom(Path(tempfile.mkdtemp(prefix="feeds-bench-")))
@@ -304,17 +303,14 @@ def partner_costs() -> list[str]:
             body, "application/rss+xml", last_modified=datetime.now(UTC), cache_control=""
         )
 
-    cache = PartnerFeedCache(
-        Freshness(store, interval=3600),
-        lambda r, s, f, now: partner_feed(settings, store, r, s.lang, None, f, now),
-        cache_control="private",
-    )
+    cache = RenderCache(Freshness(store, interval=3600), max_bytes=settings.site.render_cache_bytes)
+    feeds = PartnerFeeds(settings, store, cache)
 
     async def hits(n: int) -> float:
-        await cache.get(record, en)  # rendered once, then found
+        await feeds.entry(record, en)  # rendered once, then found
         start = time.perf_counter()
         for _ in range(n):
-            await cache.get(record, en)
+            await feeds.entry(record, en)
         return (time.perf_counter() - start) / n
 
     try:

@@ -12,14 +12,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from lxml import etree
-from starlette.applications import Starlette
 
 from feeds.config import Settings, SiteSettings
 from feeds.model import Status
 from feeds.publish.items import entry_id
 from feeds.store import Store
 from feeds.web.app import create_app
-from feeds.web.archive import CLOSED_MONTH_MAX_AGE, routes
+from feeds.web.archive import CLOSED_MONTH_MAX_AGE
 from tests.conftest import SCHEMAS
 from tests.live import live_server
 from tests.stories import story
@@ -59,7 +58,7 @@ def client(store: Store, clock: Clock) -> Iterator[httpx.Client]:
             story("nov-later", when=datetime(2026, 11, 20, tzinfo=UTC)),
         ]
     )
-    app = Starlette(routes=routes(Settings(site=SITE), store, clock))
+    app = create_app(Settings(site=SITE), store, clock=clock, revision_interval=0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 

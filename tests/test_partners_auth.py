@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from lxml import etree
-from starlette.applications import Starlette
 
 from feeds.config import PartnerConfig, Settings, SiteSettings
 from feeds.model import Status
@@ -19,6 +18,7 @@ from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
 from feeds.syndicate.registry import sign_path
 from feeds.web import partners
+from feeds.web.app import create_app
 from tests.live import live_server
 from tests.stories import story
 
@@ -62,7 +62,7 @@ def client(newsroom: Store) -> Iterator[httpx.Client]:
             ),
         ),
     )
-    app = Starlette(routes=partners.routes(settings, newsroom))
+    app = create_app(settings, newsroom)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 

@@ -17,8 +17,8 @@ from starlette.routing import Mount
 
 from feeds.model import Article, Image
 from feeds.store import Store
-from feeds.web.freshness import Freshness
 from feeds.web.images import ImageGate, StaticWithImages, image_name
+from feeds.web.rendercache import Freshness
 from tests.conftest import REPO
 from tests.live import live_server
 from tests.web_support import BASE, Answer, MovingClock, fetch, served, settings, story
@@ -200,8 +200,8 @@ def test_a_symlink_opens_no_hidden_image_either_way_round(store: Store, tmp_path
     store.upsert_article(with_image(story("one", status="draft"), "drafted.jpg"))
     store.upsert_article(with_image(story("two", status="draft"), "alias.jpg"))
     config = settings()
-    gate = ImageGate(config, store, Freshness(store, interval=0))
-    static_files = StaticWithImages(directory=static, gate=gate, settings=config)
+    gate = ImageGate(config.site, store, Freshness(store, interval=0))
+    static_files = StaticWithImages(directory=static, gate=gate, site=config.site)
     with live_server(Starlette(routes=[Mount("/static", static_files)])) as base:
         assert fetch(f"{base}/static/images/unused.jpg").status == 200
         assert fetch(f"{base}/static/pics/unused.jpg").status == 200

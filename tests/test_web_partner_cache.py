@@ -22,6 +22,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import update
 
+from feeds.config import Settings
 from feeds.feedkeys import FeedKey
 from feeds.model import Status
 from feeds.publish.partners import PartnerFeed
@@ -30,8 +31,7 @@ from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
 from feeds.syndicate.registry import sign_path
 from feeds.web import partners
-from feeds.web.freshness import Freshness
-from feeds.web.partnercache import PartnerFeedCache
+from feeds.web.rendercache import Freshness, RenderCache
 from tests.stories import story
 from tests.waiting import wait_for
 from tests.web_support import Answer, MovingClock, fetch, served, settings
@@ -343,21 +343,25 @@ def _feed(size: int, seed: str) -> PartnerFeed:
     return PartnerFeed(body, (), (), ())
 
 
-def test_the_cache_drops_least_recently_used_feeds_beyond_its_byte_cap(tmp_path: Path) -> None:
+def test_the_cache_drops_least_recently_used_feeds_beyond_its_byte_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'feeds.db'}")
     rendered: list[str] = []
 
-    def fake(record: PartnerRecord, key: FeedKey, now: datetime) -> PartnerFeed:
+    def fake(*args: object) -> PartnerFeed:
+        record = args[2]
+        assert isinstance(record, PartnerRecord)
         rendered.append(record.name)
         return _feed(30_000 if record.name == "huge" else 10_000, record.name)
 
-    cache = PartnerFeedCache(
-        Freshness(store, interval=60), fake, cache_control="private", max_bytes=25_000
-    )
+    monkeypatch.setattr(partners, "partner_feed", fake)
+    cache = RenderCache(Freshness(store, interval=60), max_bytes=25_000)
+    feeds = partners.PartnerFeeds(Settings(), store, cache)
     en = FeedKey("en")
 
     async def ask(*names: str) -> list[bytes]:
-        return [(await cache.get(PartnerRecord(n), en)).feed.body for n in names]
+        return [(await feeds.entry(PartnerRecord(n), en)).feed.body for n in names]
 
     try:
         a, b = asyncio.run(ask("a", "b"))

@@ -74,6 +74,8 @@ class SiteSettings:
     tombstone_days: int = 7
     # Hosts whose https pages a story may embed (<iframe>), e.g. www.youtube-nocookie.com.
     embed_hosts: tuple[str, ...] = ()
+    # Bytes of rendered responses (plain, gzip and brotli) the web process keeps.
+    render_cache_bytes: int = 64 * 1024 * 1024
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or next(iter(self.titles.values()), self.publisher)
@@ -396,6 +398,7 @@ def _parse_site(site_t: _Table) -> SiteSettings:
         cache_max_age=site_t.whole("cache_max_age", site_d.cache_max_age, minimum=0),
         tombstone_days=site_t.whole("tombstone_days", site_d.tombstone_days, minimum=0),
         embed_hosts=_embed_hosts(site_t),
+        render_cache_bytes=site_t.whole("render_cache_bytes", site_d.render_cache_bytes, minimum=0),
     )
 
 

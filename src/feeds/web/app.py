@@ -1,8 +1,11 @@
-"""``create_app``: the whole web layer wired together.
+"""``create_app``: the whole web layer wired together, and its routes table.
 
-Route order matters only for speed: the feed route comes first, so a feed request is
-matched with one regex. Background jobs (the aggregator, when this process runs
-it) start with the server's lifespan and are cancelled when it stops.
+Every endpoint has one shape: a method ``async def name(self, request) -> response`` on
+the object that owns that part of the site, built here with what it needs. Cached
+answers are ``VariantResponse``s from the one ``RenderCache``. Route order matters only
+for speed: the feed route comes first, so a feed request is matched with one regex.
+Background jobs (the aggregator, when this process runs it, and the WebSub notifier)
+start with the server's lifespan and are cancelled when it stops.
 """
 
 from __future__ import annotations
@@ -11,40 +14,43 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from feeds.config import Settings
+from feeds.config import Settings, SiteSettings
 from feeds.store import Store
 from feeds.syndicate.notifier import Notifier
-from feeds.web import archive, ingest, partners, sitemaps
-from feeds.web.articles import article_routes
+from feeds.web.archive import Archives
+from feeds.web.articles import ArticlePages
 from feeds.web.catalog import Catalog
 from feeds.web.errors import http_error_handler, server_error
-from feeds.web.feedcache import FeedCache
-from feeds.web.feeds import FeedEndpoint, FeedRoute
-from feeds.web.freshness import Clock, Freshness, utc_now
-from feeds.web.health import health_route
+from feeds.web.feeds import FeedRoute, PublicFeeds
 from feeds.web.html import Pages
 from feeds.web.images import ImageGate, StaticWithImages
-from feeds.web.newsfeed import newsfeed_routes
-from feeds.web.pages import page_routes
+from feeds.web.ingest import Ingest
+from feeds.web.newsfeed import NewsPages
+from feeds.web.pages import FrontPages
+from feeds.web.partners import PartnerFeeds
+from feeds.web.rendercache import Clock, Freshness, RenderCache, utc_now
 from feeds.web.security import SecurityHeaders
+from feeds.web.sitemaps import Sitemaps
 
 __all__ = ["BackgroundJob", "create_app"]
 
 log = logging.getLogger("feeds.web")
 
 STATIC = Path(__file__).parent / "static"
+READ = ["GET", "HEAD"]
 
 # A coroutine function that runs until cancelled (e.g. the aggregator's loop).
 BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
@@ -65,33 +71,46 @@ def create_app(
     ``revision_interval`` is how often, at most, the store's revision is read; ``clock``
     is what time the app thinks it is (embargoes, month ends), moved by tests.
     """
-    store = store.for_site(settings.site.base_url)  # site paths in documents become URLs
+    site = settings.site
+    store = store.for_site(site.base_url)  # site paths in documents become URLs
     freshness = Freshness(store, interval=revision_interval, clock=clock)
-    catalog = Catalog(settings, store, freshness)
-    pages = Pages(settings, catalog)
-    cache = FeedCache(settings, store, freshness, catalog, preview=pages.preview)
-    endpoint = FeedEndpoint(settings, freshness, cache)
-    images = ImageGate(settings, store, freshness)  # drafts' and embargoed lead images stay 404
+    cache = RenderCache(freshness, max_bytes=site.render_cache_bytes)
+    catalog = Catalog(site, store, freshness)
+    pages = Pages(site, catalog)
+    feeds = PublicFeeds(settings, store, cache, catalog, preview=pages.preview)
+    front = FrontPages(settings, cache, feeds, pages)
+    articles = ArticlePages(site, store, cache, pages)
+    news = NewsPages(site, store, cache, pages)
+    archives = Archives(site, store, cache)
+    sitemaps = Sitemaps(site, store, cache)
+    partners = PartnerFeeds(settings, store, cache)
+    ingest = Ingest(settings.ingest_tokens, store)
+    images = ImageGate(site, store, freshness)  # drafts' and embargoed lead images stay 404
 
-    # The public feeds first: the hot path, one regex. FeedRoute only takes paths that
-    # parse as public feeds, so it never hides the routes after it.
+    basics = SiteBasics(site, store)
     routes: list[BaseRoute] = [
-        FeedRoute(endpoint),
-        *partners.routes(settings, store, freshness=freshness),
-        *ingest.routes(settings, store),
-        *archive.routes(settings, store, clock),
-        *sitemaps.routes(settings, store, clock),
-        health_route(store),
-        Mount(
-            "/static",
-            StaticWithImages(directory=STATIC, gate=images, settings=settings),
-            name="static",
+        # /{lang}/rss.xml, /{lang}/section/{slug}/atom.xml, /{lang}/aggregated/feed.json ...
+        FeedRoute(feeds.feed),
+        Route("/partners/{partner}/{lang}/{fmt}", partners.feed, methods=READ),
+        Route("/partners/{partner}/{lang}/section/{section}/{fmt}", partners.feed, methods=READ),
+        Route(
+            "/api/articles/{article_id}",
+            ingest.article,
+            methods=["PUT", "GET", "DELETE"],
+            name="ingest_article",
         ),
+        Route("/{lang}/archive/{year}/{month}/{file}", archives.feed, methods=READ),
+        Route("/{lang}/sitemap-news.xml", sitemaps.news, methods=READ),
+        Route("/sitemap.xml", sitemaps.index, methods=READ),
+        Route("/healthz", basics.health, methods=READ),
+        Mount("/static", StaticWithImages(directory=STATIC, gate=images, site=site), name="static"),
         *_demo_feeds(settings),
-        Route("/favicon.ico", _favicon(settings), methods=["GET", "HEAD"]),
-        *page_routes(settings, freshness, cache, pages),
-        *article_routes(settings, store, freshness, pages),
-        *newsfeed_routes(settings, store, freshness, pages),
+        Route("/favicon.ico", basics.favicon, methods=READ),
+        Route("/", front.index, methods=READ),
+        Route("/feeds.opml", front.opml, methods=READ),
+        Route("/{lang}/", front.language, methods=READ),
+        Route("/{lang}/articles/{article_id}", articles.page, methods=READ),
+        Route("/{lang}/news", news.page, methods=READ),
     ]
 
     background = list(jobs)
@@ -110,14 +129,43 @@ def create_app(
         background.append(notifier.run)
 
     return _App(
-        embed_hosts=settings.site.embed_hosts,
+        embed_hosts=site.embed_hosts,
         routes=routes,
         exception_handlers={
-            HTTPException: http_error_handler(settings),
-            500: server_error(settings),
+            HTTPException: http_error_handler(site),
+            500: server_error(site),
         },
         lifespan=_lifespan(background),
     )
+
+
+class SiteBasics:
+    """``/healthz`` (is the process up and can it read the store? For load balancers and
+    people) and ``/favicon.ico`` (the site's icon)."""
+
+    def __init__(self, site: SiteSettings, store: Store) -> None:
+        self.site = site
+        self.store = store
+
+    async def health(self, request: Request) -> Response:
+        headers = {"Cache-Control": "no-store"}
+        try:
+            revision = await run_in_threadpool(self.store.revision)
+        except Exception as exc:
+            log.warning("healthz: database unreachable: %s", str(exc).splitlines()[0])
+            body = {"ok": False, "database": "unreachable", "backend": self.store.backend}
+            return JSONResponse(body, status_code=503, headers=headers)
+        body = {
+            "ok": True,
+            "database": "reachable",
+            "backend": self.store.backend,
+            "revision": revision.number,
+            "changed_at": revision.changed_at.isoformat(),
+        }
+        return JSONResponse(body, headers=headers)
+
+    async def favicon(self, request: Request) -> Response:
+        return RedirectResponse(self.site.icon, status_code=301)
 
 
 class _App(Starlette):
@@ -158,13 +206,6 @@ def _demo_feeds(settings: Settings) -> list[BaseRoute]:
         log.warning("[demo] feeds_dir %s is not a folder: not served", settings.demo_feeds_dir)
         return []
     return [Mount("/examples/feeds", StaticFiles(directory=settings.demo_feeds_dir))]
-
-
-def _favicon(settings: Settings) -> Callable[[Request], Awaitable[RedirectResponse]]:
-    async def favicon(request: Request) -> RedirectResponse:
-        return RedirectResponse(settings.site.icon, status_code=301)
-
-    return favicon
 
 
 def _lifespan(

@@ -15,17 +15,15 @@ live feed links to it as an archive. See ``feeds.publish.archive`` for the docum
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
-from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.requests import Request
+from starlette.responses import Response
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Format
 from feeds.model import Article
-from feeds.publish.archive import Month, current_month, is_closed, neighbours, parse_month
+from feeds.publish.archive import Month, is_closed, neighbours, parse_month
 from feeds.publish.description import EPOCH
 from feeds.publish.extension import Extension
 from feeds.publish.feed import ArchiveFeed
@@ -33,55 +31,45 @@ from feeds.publish.render import render
 from feeds.publish.tombstone import TombstoneExtension
 from feeds.store import Store
 from feeds.web.errors import not_found
-from feeds.web.freshness import Clock, utc_now
+from feeds.web.rendercache import RenderCache, revise
 from feeds.web.tombstones import retractions_in
-from feeds.web.variant import Variant, read_headers, send_variant
+from feeds.web.variant import Variant, VariantResponse
 
-__all__ = ["CLOSED_MONTH_MAX_AGE", "ArchiveEndpoint", "routes"]
+__all__ = ["CLOSED_MONTH_MAX_AGE", "Archives"]
 
 CLOSED_MONTH_MAX_AGE = 86_400
 
 
-class ArchiveEndpoint:
-    """Renders an archive once per store state: the store's revision, the time of the
-    next embargoed story (which becomes visible without a write) and the current month
-    (which decides what is complete and what the neighbours are)."""
+class Archives:
+    """Answers ``GET``/``HEAD`` for the monthly archives, rendered into the ``RenderCache``:
+    once per generation of the store, which moves on a write, when an embargoed story
+    becomes visible and when a month ends (that decides what is complete and what the
+    neighbours are)."""
 
-    def __init__(self, settings: Settings, store: Store, clock: Clock = utc_now) -> None:
-        self.settings = settings
+    def __init__(self, site: SiteSettings, store: Store, cache: RenderCache) -> None:
+        self.site = site
         self.store = store
-        self.clock = clock
-        self.cache: dict[tuple[str, Month, Format], tuple[object, Variant | None]] = {}
-        self.lock = threading.Lock()
+        self.cache = cache
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        params = scope["path_params"]
+    async def feed(self, request: Request) -> Response | VariantResponse:
+        params = request.path_params
         lang = params["lang"]
         month = parse_month(params["year"], params["month"])
         fmt = Format.from_filename(params["file"])
-        if month is None or fmt is None or lang not in self.settings.site.languages:
-            await not_found(self.settings, scope["path"])(scope, receive, send)
-            return
-        variant = await run_in_threadpool(self.cached, lang, month, fmt, self.clock())
+        if month is None or fmt is None or lang not in self.site.languages:
+            return not_found(self.site, request.url.path)
+        variant = await self.cache.get(
+            ("archive", lang, month, fmt),
+            lambda previous: self.variant(lang, month, fmt, self.cache.clock(), previous),
+            f"the {lang} archive of {month[0]:04d}-{month[1]:02d} ({fmt.value})",
+        )
         if variant is None:
-            await not_found(self.settings, scope["path"])(scope, receive, send)
-            return
-        await send_variant(scope, send, variant, read_headers(scope))
+            return not_found(self.site, request.url.path)
+        return VariantResponse(variant)
 
-    def cached(self, lang: str, month: Month, fmt: Format, now: datetime) -> Variant | None:
-        embargo = self.store.next_publication(now)
-        stamp = (self.store.revision().number, embargo, current_month(now))
-        key = (lang, month, fmt)
-        with self.lock:
-            hit = self.cache.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        variant = self.variant(lang, month, fmt, now)
-        with self.lock:
-            self.cache[key] = (stamp, variant)
-        return variant
-
-    def variant(self, lang: str, month: Month, fmt: Format, now: datetime) -> Variant | None:
+    def variant(
+        self, lang: str, month: Month, fmt: Format, now: datetime, previous: Variant | None = None
+    ) -> Variant | None:
         found = self.store.archive_month(lang, month, now)
         if found is None:
             return None
@@ -93,15 +81,16 @@ class ArchiveEndpoint:
         feed = ArchiveFeed(
             key=FeedKey(lang, format=fmt), month=month, older=older, newer=newer, closed=closed
         )
-        site = self.settings.site
+        site = self.site
         extensions: list[Extension] = feed.extensions(site, fmt)
         if fmt is Format.ATOM:
             retractions = retractions_in(FeedKey(lang).scope(), gone)
             if retractions:
                 extensions.append(TombstoneExtension(retractions))
         body = render(feed.describe(site, fmt), fmt, stories, extensions=extensions)
-        max_age = CLOSED_MONTH_MAX_AGE if closed else self.settings.site.cache_max_age
-        return Variant(
+        max_age = CLOSED_MONTH_MAX_AGE if closed else site.cache_max_age
+        return revise(
+            previous,
             body,
             f"{fmt.media_type}; charset=utf-8",
             last_modified=_last_modified(stories, [when for _, when in gone]),
@@ -111,8 +100,3 @@ class ArchiveEndpoint:
 
 def _last_modified(stories: list[Article], retractions: list[datetime]) -> datetime:
     return max([*(a.updated for a in stories), *retractions], default=EPOCH)
-
-
-def routes(settings: Settings, store: Store, clock: Clock = utc_now) -> list[Route]:
-    endpoint = ArchiveEndpoint(settings, store, clock)
-    return [Route("/{lang}/archive/{year}/{month}/{file}", endpoint, methods=["GET", "HEAD"])]

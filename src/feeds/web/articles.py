@@ -14,9 +14,9 @@ Aggregated stories get a short page that credits their source and sends the read
 the original; their full text is not republished here.
 
 Pages are cached like the other pages: one ``Variant`` (ETag, 304, compressed once) per
-(language, story), valid for one generation of the store (see ``Freshness``); a re-render
-that gives the same bytes keeps the old ETag. The cache holds at most ``capacity`` pages,
-least recently used first out, so a crawler walking every story cannot fill the memory.
+(language, story) in the ``RenderCache``, valid for one generation of the store; a
+re-render that gives the same bytes keeps the old ETag. The cache is bounded in bytes,
+so a crawler walking every story cannot fill the memory.
 """
 
 from __future__ import annotations
@@ -25,29 +25,27 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article, Image, SourceRef, check_language_tag, is_visible
 from feeds.publish.feed import public_feed
 from feeds.safehtml import own_html
 from feeds.store import Store
 from feeds.web.errors import not_found
-from feeds.web.freshness import Freshness
 from feeds.web.html import FeedLink, Pages
-from feeds.web.pagecache import PageCache
+from feeds.web.rendercache import RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
 
 __all__ = [
-    "ArticleEndpoint",
+    "ArticlePages",
     "ArticleView",
     "Link",
     "Missing",
     "article_path",
-    "article_routes",
     "build_view",
 ]
 
@@ -96,9 +94,8 @@ class ArticleView:
         return tuple(t for t in self.translations if t.lang != self.lang)
 
 
-def build_view(settings: Settings, pages: Pages, article: Article, lang: str) -> ArticleView:
+def build_view(site: SiteSettings, pages: Pages, article: Article, lang: str) -> ArticleView:
     """The page of ``article`` in ``lang``, which the article must have."""
-    site = settings.site
     translation = article.translation(lang)
     if translation is None:
         raise ValueError(f"article {article.id} has no {lang!r} translation")
@@ -122,12 +119,12 @@ def build_view(settings: Settings, pages: Pages, article: Article, lang: str) ->
                 section = Link(article.section, section_feeds[0].url)
                 discovery += section_feeds
         tags = tuple(
-            Link(tag, _feed_url(settings, key))
+            Link(tag, _feed_url(site, key))
             for tag, slug in zip(article.tags, article.tag_slugs, strict=True)
             if (key := _feed_key(lang, Kind.TAG, slug)) is not None
         )
         bylines = tuple(
-            Link(a.name, _feed_url(settings, key) if key else "")
+            Link(a.name, _feed_url(site, key) if key else "")
             for a in article.authors
             for key in [_feed_key(lang, Kind.AUTHOR, a.slug)]
         )
@@ -171,8 +168,8 @@ def _feed_key(lang: str, kind: Kind, slug: str | None) -> FeedKey | None:
         return None
 
 
-def _feed_url(settings: Settings, key: FeedKey) -> str:
-    return settings.site.absolute(key.in_format(Format.RSS).path)
+def _feed_url(site: SiteSettings, key: FeedKey) -> str:
+    return site.absolute(key.in_format(Format.RSS).path)
 
 
 @dataclass(frozen=True)
@@ -184,56 +181,56 @@ class Missing:
     translations: tuple[Link, ...]
 
 
-class ArticleEndpoint:
+class ArticlePages:
     """Answers ``GET``/``HEAD /{lang}/articles/{article_id}``."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        freshness: Freshness,
-        pages: Pages,
-        *,
-        capacity: int = 512,
-    ) -> None:
-        self.settings = settings
+    def __init__(self, site: SiteSettings, store: Store, cache: RenderCache, pages: Pages) -> None:
+        self.site = site
         self.store = store
-        self.freshness = freshness
+        self.cache = cache
         self.pages = pages
-        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
-        self._cache: PageCache[tuple[str, str]] = PageCache(freshness, capacity)
+        self.cache_control = f"public, max-age={site.cache_max_age}"
 
     async def page(self, request: Request) -> Response | VariantResponse:
         lang = request.path_params["lang"]
         article_id = request.path_params["article_id"]
         path = request.url.path
         if check_language_tag(lang) is not None:
-            return not_found(self.settings, path)
-        return await self._cache.answer(
-            (lang, article_id),
-            lambda previous: self._answer(lang, article_id, path, previous),
+            return not_found(self.site, path)
+        variant = await self.cache.get(
+            ("article", lang, article_id),
+            lambda previous: self._render_page(lang, article_id, previous),
             f"article {article_id} in {lang}",
         )
+        if variant is None:
+            return await run_in_threadpool(self._missing, lang, article_id, path)
+        return VariantResponse(variant)
 
-    def _answer(
-        self, lang: str, article_id: str, path: str, previous: Variant | None
-    ) -> Variant | Response:
-        """The page or the 404 for one request (blocking: reads the store, renders)."""
-        now = self.freshness.clock()
+    def _render_page(self, lang: str, article_id: str, previous: Variant | None) -> Variant | None:
+        """The page, or None when there is none to show (blocking: reads the store)."""
+        now = self.cache.clock()
         article = self.store.get_article(article_id)
-        if article is None or not is_visible(article, now):
-            return not_found(self.settings, path)
-        if article.translation(lang) is None:
-            return self._other_languages(article, lang, path)
-        view = build_view(self.settings, self.pages, article, lang)
-        body = self._render(view=view, missing=None)
-        if previous is not None and previous.body == body:
-            return previous
+        if article is None or not is_visible(article, now) or article.translation(lang) is None:
+            return None
+        view = build_view(self.site, self.pages, article, lang)
         # An embargoed story changes the page when its time comes, without any write.
-        changed = min(now, max(self.freshness.changed_at, article.published))
+        changed = min(now, max(self.cache.freshness.changed_at, article.published))
         if previous is not None:
             changed = max(changed, previous.last_modified)
-        return Variant(body, HTML, last_modified=changed, cache_control=self.cache_control)
+        return revise(
+            previous,
+            self._render(view=view, missing=None),
+            HTML,
+            last_modified=changed,
+            cache_control=self.cache_control,
+        )
+
+    def _missing(self, lang: str, article_id: str, path: str) -> Response:
+        """The 404 of a page there is none of (blocking: reads the store)."""
+        article = self.store.get_article(article_id)
+        if article is None or not is_visible(article, self.cache.clock()):
+            return not_found(self.site, path)
+        return self._other_languages(article, lang, path)
 
     def _other_languages(self, article: Article, lang: str, path: str) -> Response:
         """404, with links to the languages the story does have."""
@@ -247,10 +244,3 @@ class ArticleEndpoint:
 
     def _render(self, **context: object) -> bytes:
         return self.pages.render("article.html", **context)
-
-
-def article_routes(
-    settings: Settings, store: Store, freshness: Freshness, pages: Pages
-) -> list[Route]:
-    endpoint = ArticleEndpoint(settings, store, freshness, pages)
-    return [Route("/{lang}/articles/{article_id}", endpoint.page, methods=["GET", "HEAD"])]

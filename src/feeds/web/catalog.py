@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Kind
 from feeds.publish.archive import Month
 from feeds.store import Facet, Store
-from feeds.web.freshness import Freshness
+from feeds.web.rendercache import Freshness
 
 __all__ = ["Catalog"]
 
@@ -29,11 +29,11 @@ T = TypeVar("T")
 class Catalog:
     def __init__(
         self,
-        settings: Settings,
+        site: SiteSettings,
         store: Store,
         freshness: Freshness,
     ) -> None:
-        self.languages = settings.site.languages
+        self.languages = site.languages
         self.store = store
         self.freshness = freshness
         self.clock = freshness.clock

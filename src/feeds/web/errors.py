@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.web.html import environment, page_context
 
 __all__ = [
@@ -51,8 +51,7 @@ _HTML_LEAD = {
 }
 
 
-def not_found_text(settings: Settings, path: str) -> str:
-    site = settings.site
+def not_found_text(site: SiteSettings, path: str) -> str:
     languages = ", ".join(site.languages)
     example = site.absolute(f"/{site.languages[0]}/rss.xml")
     return (
@@ -86,20 +85,20 @@ class ErrorResponse(Response):
 
     def __init__(
         self,
-        settings: Settings,
+        site: SiteSettings,
         status_code: int,
         text: str,
         *,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self.settings = settings
+        self.site = site
         self.text = text
         extra = {"Cache-Control": "no-cache", "Vary": _VARY, **(headers or {})}
         super().__init__(text, status_code, extra, media_type="text/plain")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if wants_html(scope):
-            body = _html_page(self.settings, self.status_code)
+            body = _html_page(self.site, self.status_code)
             media_type = "text/html"
         elif _wants_json(scope):
             problem = {"status": self.status_code, "title": self.text.strip().splitlines()[0]}
@@ -123,9 +122,9 @@ def _environment() -> jinja2.Environment:
     return environment()
 
 
-def _html_page(settings: Settings, status: int) -> bytes:
+def _html_page(site: SiteSettings, status: int) -> bytes:
     context = page_context(
-        settings.site,
+        site,
         discovery=[],
         status=status,
         title=_TITLES.get(status, "Error"),
@@ -134,23 +133,23 @@ def _html_page(settings: Settings, status: int) -> bytes:
     return _environment().get_template("error.html").render(context).encode("utf-8")
 
 
-def not_found(settings: Settings, path: str) -> Response:
+def not_found(site: SiteSettings, path: str) -> Response:
     """The site's 404: ``path`` appears only in the plain-text answer for readers."""
-    return ErrorResponse(settings, 404, not_found_text(settings, path))
+    return ErrorResponse(site, 404, not_found_text(site, path))
 
 
-def method_not_allowed(settings: Settings, text: str, allow: str) -> Response:
-    return ErrorResponse(settings, 405, text, headers={"Allow": allow})
+def method_not_allowed(site: SiteSettings, text: str, allow: str) -> Response:
+    return ErrorResponse(site, 405, text, headers={"Allow": allow})
 
 
-def http_error_handler(settings: Settings) -> Callable[[Request, Exception], Awaitable[Response]]:
+def http_error_handler(site: SiteSettings) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404:
-            return not_found(settings, request.url.path)
+            return not_found(site, request.url.path)
         headers = dict(exc.headers or {})
         if exc.status_code in _TITLES:
-            return ErrorResponse(settings, exc.status_code, f"{exc.detail}\n", headers=headers)
+            return ErrorResponse(site, exc.status_code, f"{exc.detail}\n", headers=headers)
         return Response(
             f"{exc.detail}\n", status_code=exc.status_code, headers=headers, media_type="text/plain"
         )
@@ -158,11 +157,11 @@ def http_error_handler(settings: Settings) -> Callable[[Request, Exception], Awa
     return handle
 
 
-def server_error(settings: Settings) -> Callable[[Request, Exception], Awaitable[Response]]:
+def server_error(site: SiteSettings) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handle(request: Request, exc: Exception) -> Response:
         log.error("500 for %s %s: %r", request.method, request.url.path, exc)
         return ErrorResponse(
-            settings, 500, "Internal server error. It has been logged; please try again later.\n"
+            site, 500, "Internal server error. It has been logged; please try again later.\n"
         )
 
     return handle

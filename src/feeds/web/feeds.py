@@ -1,4 +1,10 @@
-"""The feed routes: ``/{lang}/rss.xml`` and friends, answered from ``FeedCache``.
+"""The public feeds: ``/{lang}/rss.xml`` and friends, rendered into the ``RenderCache``.
+
+A feed is rendered once per generation of the store and only when someone asks for it,
+from the stories the store says are visible now; the main and aggregated feeds exist for
+every language (even empty), a section, tag or author feed while it has a story
+(``Catalog``). New bytes get a Last-Modified that never goes backwards
+(``rendercache.last_modified``).
 
 A feed opened in a browser shows a readable page. Measured in Debian's Chromium 156
 (headless, ``--dump-dom`` and screenshots) before choosing:
@@ -16,61 +22,155 @@ readers don't) gets an HTML preview of the same feed, built from the same storie
 everyone else gets the feed bytes. Both carry ``Vary: Accept-Encoding, Sec-Fetch-Dest`` so
 shared caches keep them apart. ``?raw`` shows a browser the feed bytes themselves.
 
-The hot path is: revision check due? (a clock read), dictionary lookup, header scan,
-two ``send`` calls with bytes and headers prepared when the feed was rendered.
+The hot path is: revision check due? (a clock read), one dictionary lookup by path, a
+header scan, two ``send`` calls with bytes and headers prepared when the feed was rendered.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from time import monotonic
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.datastructures import URLPath
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import Settings
-from feeds.feedkeys import FeedKey
+from feeds.feedkeys import FeedKey, Kind
+from feeds.model import Article
+from feeds.publish.description import FeedDescription
+from feeds.publish.render import render
+from feeds.store import Store
+from feeds.syndicate.notifier import link_header
+from feeds.web.catalog import Catalog
+from feeds.web.describe import describe
 from feeds.web.errors import method_not_allowed, not_found
-from feeds.web.feedcache import FeedCache
-from feeds.web.freshness import Freshness
-from feeds.web.variant import read_headers, send_variant
+from feeds.web.rendercache import RenderCache, last_modified, revise
+from feeds.web.tombstones import tombstone_extensions
+from feeds.web.variant import Variant, VariantResponse, read_headers
 
-__all__ = ["FeedEndpoint", "FeedRoute"]
+__all__ = ["FEED_VARY", "FeedEntry", "FeedRoute", "PublicFeeds"]
+
+# Browsers navigating to a feed get a readable page instead (see above).
+FEED_VARY = "Accept-Encoding, Sec-Fetch-Dest"
+_HTML = "text/html; charset=utf-8"
 
 
-class FeedEndpoint:
-    """An ASGI app answering GET and HEAD for every public feed path."""
+@dataclass(frozen=True)
+class FeedEntry:
+    """One feed as of one generation: its stories, its description, its bytes."""
 
-    def __init__(self, settings: Settings, freshness: Freshness, cache: FeedCache) -> None:
+    key: FeedKey
+    articles: tuple[Article, ...]
+    description: FeedDescription
+    feed: Variant
+
+    @property
+    def nbytes(self) -> int:
+        return self.feed.nbytes
+
+
+class PublicFeeds:
+    """Renders the public feeds and answers GET and HEAD for every public feed path.
+
+    ``preview`` renders the HTML page a browser gets for a feed (``Pages.preview``).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        cache: RenderCache,
+        catalog: Catalog,
+        preview: Callable[[FeedEntry], bytes],
+    ) -> None:
         self.settings = settings
-        self.freshness = freshness
+        self.store = store
         self.cache = cache
+        self.catalog = catalog
+        self.render_preview = preview
+        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def feed(self, request: Request) -> Response | VariantResponse:
+        scope = request.scope
         method = scope["method"]
         if method != "GET" and method != "HEAD":
             text = f"{method} is not allowed here: feeds are read with GET or HEAD.\n"
-            await method_not_allowed(self.settings, text, "GET, HEAD")(scope, receive, send)
-            return
-        freshness = self.freshness
+            return method_not_allowed(self.settings.site, text, "GET, HEAD")
+        freshness = self.cache.freshness
         if monotonic() >= freshness.next_check:
             await freshness.check()
         path = scope["path"]
-        entry = self.cache.lookup(path)
+        entry = self.cache.current(path, FeedEntry)
         if entry is None:
             key = FeedKey.from_path(path)
             if key is not None:
-                entry = await self.cache.get(key)
+                entry = await self.entry(key)
             if entry is None:
-                await not_found(self.settings, path)(scope, receive, send)
-                return
+                return not_found(self.settings.site, path)
         headers = read_headers(scope)
         variant = entry.feed
         if headers.fetch_dest == "document" and not _wants_raw(scope["query_string"]):
-            variant = await self.cache.preview(entry)
-        await send_variant(scope, send, variant, headers)
+            variant = await self.preview(entry)
+        return VariantResponse(variant, headers)
+
+    async def entry(self, key: FeedKey) -> FeedEntry | None:
+        """The current feed, rendering it if needed; None when there is no such feed."""
+        path = unquote(key.path)
+        return await self.cache.get(path, lambda previous: self._render(key, previous), path)
+
+    async def preview(self, entry: FeedEntry) -> Variant:
+        """The HTML page a browser gets for this feed, made once per generation."""
+        path = unquote(entry.key.path)
+
+        def make(previous: Variant | None) -> Variant:
+            return revise(
+                previous,
+                self.render_preview(entry),
+                _HTML,
+                last_modified=entry.feed.last_modified,
+                cache_control=self.cache_control,
+                vary=FEED_VARY,
+            )
+
+        found = await self.cache.get(("preview", path), make, f"the preview of {path}")
+        assert found is not None  # make() never says "no such page"
+        return found
+
+    def _render(self, key: FeedKey, previous: FeedEntry | None) -> FeedEntry | None:
+        if not self.catalog.exists(key):
+            return None
+        now = self.cache.clock()
+        scope = key.scope(republish=self.settings.aggregator.republish)
+        articles = self.store.visible_articles(scope, now, self.settings.site.max_items)
+        if not articles and key.kind not in (Kind.ALL, Kind.AGGREGATED):
+            return None  # its last story left between the facet read and this one
+        description = describe(self.settings, self.catalog, key, articles)
+        # RFC 6721 tombstones for recent retractions (Atom only; feeds.web.tombstones).
+        extensions = tombstone_extensions(self.settings.site, self.store, scope, key.format, now)
+        body = render(description, key.format, articles, extensions=extensions)
+        old = previous.feed if previous is not None else None
+        feed = revise(
+            old,
+            body,
+            f"{key.format.media_type}; charset=utf-8",
+            last_modified=last_modified(
+                now,
+                self.cache.freshness.changed_at,
+                max((a.published for a in articles), default=None),
+                old.last_modified if old is not None else None,
+            ),
+            cache_control=self.cache_control,
+            vary=FEED_VARY,
+            link=link_header(description.hubs, description.self_url),
+        )
+        return FeedEntry(key, tuple(articles), description, feed)
 
 
 class FeedRoute(BaseRoute):
@@ -78,7 +178,8 @@ class FeedRoute(BaseRoute):
 
     One route instead of one per shape keeps the router's work on the hot path to a single
     regex. The language segment must look like a language tag, so other rooms' paths of
-    the same shape (``/partners/{name}/{lang}/rss.xml``) never land here.
+    the same shape (``/partners/{name}/{lang}/rss.xml``) never land here. The endpoint is
+    an ordinary one (request in, response out), like every other route's.
     """
 
     PATTERN = re.compile(
@@ -87,19 +188,20 @@ class FeedRoute(BaseRoute):
         r"(?:rss\.xml|atom\.xml|feed\.json)"
     )
 
-    def __init__(self, endpoint: FeedEndpoint) -> None:
-        self.app = endpoint
+    def __init__(self, endpoint: Callable[[Request], Any]) -> None:
+        self.endpoint = endpoint
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http" and self.PATTERN.fullmatch(scope["path"]):
-            return Match.FULL, {"endpoint": self.app}
+            return Match.FULL, {}
         return Match.NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        response = await self.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 def _wants_raw(query_string: bytes) -> bool:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import jinja2
 
-from feeds.config import Settings, SiteSettings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.phrases import format_name, language_name, phrase
 from feeds.web.catalog import Catalog
 from feeds.web.describe import feed_of
-from feeds.web.feedcache import Entry
+from feeds.web.feeds import FeedEntry
 
 __all__ = ["FeedLink", "Pages", "environment", "page_context"]
 
@@ -99,18 +99,18 @@ def page_context(site: SiteSettings, **context: object) -> dict[str, object]:
 
 
 class Pages:
-    def __init__(self, settings: Settings, catalog: Catalog) -> None:
-        self.settings = settings
+    def __init__(self, site: SiteSettings, catalog: Catalog) -> None:
+        self.site = site
         self.catalog = catalog
         self.env = environment()
 
     def render(self, template: str, **context: object) -> bytes:
         """Page ``template`` with the common context and ``context``, as UTF-8 bytes."""
-        page = page_context(self.settings.site, **context)
+        page = page_context(self.site, **context)
         return self.env.get_template(template).render(page).encode("utf-8")
 
     def links(self, key: FeedKey, title: str) -> tuple[FeedLink, ...]:
-        site = self.settings.site
+        site = self.site
         return tuple(
             FeedLink(title, key.lang, fmt, site.absolute(key.in_format(fmt).path)) for fmt in Format
         )
@@ -120,13 +120,13 @@ class Pages:
         groups = []
         for key, facet in self.catalog.feeds(lang):
             feed = feed_of(self.catalog, key)
-            label, title = feed.label(), feed.title(self.settings.site)
+            label, title = feed.label(), feed.title(self.site)
             count = facet.count if facet else None
             groups.append(FeedGroup(key.kind, label, count, self.links(key, title)))
         return groups
 
     def index(self, suggested: str | None) -> bytes:
-        site = self.settings.site
+        site = self.site
         languages = [(lang, self.groups(lang)) for lang in site.languages]
         discovery = [link for _, groups in languages for link in groups[0].links]
         return self.render(
@@ -144,7 +144,7 @@ class Pages:
             suggested=suggested if suggested != lang else None,
         )
 
-    def preview(self, entry: Entry) -> bytes:
+    def preview(self, entry: FeedEntry) -> bytes:
         description = entry.description
         lang = description.lang
         this = FeedLink(description.title, lang, entry.key.format, description.self_url)

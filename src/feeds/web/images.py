@@ -35,10 +35,10 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.store import Store
 from feeds.web.errors import not_found
-from feeds.web.freshness import Clock, Freshness
+from feeds.web.rendercache import Clock, Freshness
 
 __all__ = ["ImageGate", "StaticWithImages", "image_name"]
 
@@ -80,13 +80,13 @@ class ImageGate:
 
     def __init__(
         self,
-        settings: Settings,
+        site: SiteSettings,
         store: Store,
         freshness: Freshness,
         *,
         clock: Clock | None = None,
     ) -> None:
-        self.base_url = settings.site.base_url
+        self.base_url = site.base_url
         self.store = store
         self.freshness = freshness
         # By default ``freshness``'s clock: the gate and the feeds agree on when an embargo ends.
@@ -138,11 +138,11 @@ class ImageGate:
 class StaticWithImages(StaticFiles):
     """The static files, with ``images/`` behind an ``ImageGate``."""
 
-    def __init__(self, *, directory: Path, gate: ImageGate, settings: Settings) -> None:
+    def __init__(self, *, directory: Path, gate: ImageGate, site: SiteSettings) -> None:
         super().__init__(directory=directory)
         self.gate = gate
-        self.settings = settings
-        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
+        self.site = site
+        self.cache_control = f"public, max-age={site.cache_max_age}"
         self._images = (os.path.normpath(directory / IMAGES), os.path.realpath(directory / IMAGES))
 
     async def get_response(self, path: str, scope: Scope) -> Response:
@@ -184,6 +184,6 @@ class StaticWithImages(StaticFiles):
 
     def _not_found(self, scope: Scope) -> Response:
         """The site's 404, kept out of every cache (see the module's docstring)."""
-        response = not_found(self.settings, URL(scope=scope).path)
+        response = not_found(self.site, URL(scope=scope).path)
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from feeds.config import Settings
 from feeds.model import (
     Article,
     DocumentError,
@@ -30,10 +27,11 @@ from feeds.model import (
 )
 from feeds.store import Store
 
+__all__ = ["MAX_PAYLOAD_BYTES", "Ingest"]
+
 log = logging.getLogger("feeds.ingest")
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _problem(status: int, title: str, **extra: Any) -> JSONResponse:
@@ -123,24 +121,29 @@ def _token_ok(header: str | None, tokens: tuple[str, ...]) -> bool:
     return any(matches)
 
 
-def routes(settings: Settings, store: Store) -> list[Route]:
-    tokens = settings.ingest_tokens
+class Ingest:
+    """Answers ``PUT``, ``GET`` and ``DELETE /api/articles/{article_id}``."""
 
-    def authenticated(handler: Handler) -> Handler:
-        async def guarded(request: Request) -> Response:
-            if not _token_ok(request.headers.get("authorization"), tokens):
-                response = _problem(
-                    401,
-                    "a valid ingest token is required",
-                    detail="send Authorization: Bearer <token> with a token from [ingest] tokens",
-                )
-                response.headers["WWW-Authenticate"] = 'Bearer realm="feeds ingest"'
-                return response
-            return await handler(request)
+    def __init__(self, tokens: tuple[str, ...], store: Store) -> None:
+        self.tokens = tokens
+        self.store = store
 
-        return guarded
+    async def article(self, request: Request) -> Response:
+        if not _token_ok(request.headers.get("authorization"), self.tokens):
+            response = _problem(
+                401,
+                "a valid ingest token is required",
+                detail="send Authorization: Bearer <token> with a token from [ingest] tokens",
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="feeds ingest"'
+            return response
+        if request.method == "PUT":
+            return await self._put(request)
+        if request.method == "DELETE":
+            return await self._delete(request)
+        return await self._get(request)
 
-    async def put_article(request: Request) -> Response:
+    async def _put(self, request: Request) -> Response:
         article_id = request.path_params["article_id"]
         refused = _refuse_content_type(request.headers.get("content-type"))
         if refused is not None:
@@ -151,39 +154,26 @@ def routes(settings: Settings, store: Store) -> list[Route]:
         article = await run_in_threadpool(_article_of, raw, article_id)
         if isinstance(article, Response):
             return article
-        created = await run_in_threadpool(store.upsert_article, article)
+        created = await run_in_threadpool(self.store.upsert_article, article)
         log.info("ingest: %s article %s", "created" if created else "replaced", article_id)
         location = str(request.url_for("ingest_article", article_id=article_id).path)
         return JSONResponse(
-            article_to_dict(store.on_site(article)),
+            article_to_dict(self.store.on_site(article)),
             status_code=201 if created else 200,
             headers={"Location": location},
         )
 
-    async def get_article(request: Request) -> Response:
+    async def _get(self, request: Request) -> Response:
         article_id = request.path_params["article_id"]
-        article = await run_in_threadpool(store.get_article, article_id)
+        article = await run_in_threadpool(self.store.get_article, article_id)
         if article is None:
             return _problem(404, f"no article {article_id}")
         return JSONResponse(article_to_dict(article), headers={"Cache-Control": "no-store"})
 
-    async def delete_article(request: Request) -> Response:
+    async def _delete(self, request: Request) -> Response:
         article_id = request.path_params["article_id"]
-        retracted = await run_in_threadpool(store.retract_article, article_id)
+        retracted = await run_in_threadpool(self.store.retract_article, article_id)
         if retracted is None:
             return _problem(404, f"no article {article_id}")
         log.info("ingest: retracted article %s", article_id)
-        return JSONResponse(article_to_dict(store.on_site(retracted)))
-
-    async def dispatch(request: Request) -> Response:
-        handler = {"PUT": put_article, "GET": get_article, "DELETE": delete_article}
-        return await handler.get(request.method, get_article)(request)
-
-    return [
-        Route(
-            "/api/articles/{article_id}",
-            authenticated(dispatch),
-            methods=["PUT", "GET", "DELETE"],
-            name="ingest_article",
-        )
-    ]
+        return JSONResponse(article_to_dict(self.store.on_site(retracted)))

@@ -16,7 +16,7 @@ Every piece of text is escaped by the template, aggregated summaries too: they w
 sanitized on the way in, but this page shows them as text, never as markup.
 
 Pages are cached one ``Variant`` per (language, source) for one generation of the store
-(see ``Freshness``), bounded least-recently-used first out, like the article pages.
+in the ``RenderCache``, like the article pages.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, FeedScope
 from feeds.model import Article
 from feeds.publish.phrases import phrase
@@ -36,12 +35,11 @@ from feeds.store import Store
 from feeds.store.sources import SourceRecord
 from feeds.web.articles import article_path
 from feeds.web.errors import not_found
-from feeds.web.freshness import Freshness
 from feeds.web.html import Pages
-from feeds.web.pagecache import PageCache
+from feeds.web.rendercache import RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
 
-__all__ = ["LIMIT", "NewsEndpoint", "NewsItem", "SourceLink", "merge", "newsfeed_routes"]
+__all__ = ["LIMIT", "NewsItem", "NewsPages", "SourceLink", "merge"]
 
 
 HTML = "text/html; charset=utf-8"
@@ -100,29 +98,20 @@ def _item(article: Article, lang: str) -> NewsItem | None:
     )
 
 
-class NewsEndpoint:
+class NewsPages:
     """Answers ``GET``/``HEAD /{lang}/news[?source=<id>]``."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        freshness: Freshness,
-        pages: Pages,
-        *,
-        capacity: int = 128,
-    ) -> None:
-        self.settings = settings
+    def __init__(self, site: SiteSettings, store: Store, cache: RenderCache, pages: Pages) -> None:
+        self.site = site
         self.store = store
-        self.freshness = freshness
+        self.cache = cache
         self.pages = pages
-        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
-        self._cache: PageCache[tuple[str, int | None]] = PageCache(freshness, capacity)
+        self.cache_control = f"public, max-age={site.cache_max_age}"
 
     async def page(self, request: Request) -> Response | VariantResponse:
         lang = request.path_params["lang"]
-        if lang not in self.settings.site.languages:
-            return not_found(self.settings, request.url.path)
+        if lang not in self.site.languages:
+            return not_found(self.site, request.url.path)
         raw = request.query_params.get("source")
         source_id: int | None = None
         if raw is not None:
@@ -131,15 +120,17 @@ class NewsEndpoint:
                     "source must be a source id (a whole number)\n", status_code=400
                 )
             source_id = int(raw)
-        return await self._cache.answer(
-            (lang, source_id),
+        variant = await self.cache.get(
+            ("news", lang, source_id),
             lambda previous: self._build(lang, source_id, previous),
             f"the {lang} news feed",
         )
+        assert variant is not None  # _build() never says "no such page"
+        return VariantResponse(variant)
 
     def _build(self, lang: str, source_id: int | None, previous: Variant | None) -> Variant:
         """Read the store and render (blocking: run in a worker thread)."""
-        now = self.freshness.clock()
+        now = self.cache.clock()
         external = self.store.visible_articles(
             FeedScope(lang, own=False, aggregated=True, source_id=source_id), now, LIMIT
         )
@@ -157,7 +148,7 @@ class NewsEndpoint:
             for s in registered
             if lang in published_in[s.id] and s.enabled and s.health not in _HIDDEN_HEALTH
         ]
-        site = self.settings.site
+        site = self.site
         languages = [(other, news_path(other, source_id)) for other in site.languages]
         elsewhere = []
         if source_id is not None and not items:
@@ -175,20 +166,15 @@ class NewsEndpoint:
             languages=languages,
             elsewhere=elsewhere,
         )
-        if previous is not None and previous.body == body:
-            return previous
-        return Variant(
-            body, HTML, last_modified=self.freshness.changed_at, cache_control=self.cache_control
+        return revise(
+            previous,
+            body,
+            HTML,
+            last_modified=self.cache.freshness.changed_at,
+            cache_control=self.cache_control,
         )
 
 
 def _label(source: SourceRecord, lang: str) -> str:
     """What the filter bar calls a source: its title, never its URL."""
     return source.title or source.feed_title or f"{phrase('source', lang)} {source.id}"
-
-
-def newsfeed_routes(
-    settings: Settings, store: Store, freshness: Freshness, pages: Pages
-) -> list[Route]:
-    endpoint = NewsEndpoint(settings, store, freshness, pages)
-    return [Route("/{lang}/news", endpoint.page, methods=["GET", "HEAD"])]

@@ -1,107 +1,71 @@
 """``/``, ``/{lang}/``, ``/feeds.opml``: pages about the feeds, cached per generation.
 
-Each page version is a ``Variant`` (ETag, 304, compressed once) kept until the store's
-generation moves. ``/`` and ``/{lang}/`` may *suggest* the browser's preferred language
-(Accept-Language); they never pick a feed's language from it, and say ``Vary`` for it.
+Each page version is a ``Variant`` (ETag, 304, compressed once) in the ``RenderCache``,
+kept until the store's generation moves. ``/`` and ``/{lang}/`` may *suggest* the
+browser's preferred language (Accept-Language); they never pick a feed's language from
+it, and say ``Vary`` for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from feeds.config import Settings
 from feeds.feedkeys import FeedKey, Format
 from feeds.publish.opml import render_opml
 from feeds.web.describe import opml_groups
 from feeds.web.errors import not_found
-from feeds.web.feedcache import FeedCache
-from feeds.web.freshness import Freshness
+from feeds.web.feeds import PublicFeeds
 from feeds.web.html import Pages
 from feeds.web.negotiate import preferred_language
+from feeds.web.rendercache import RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
 
-__all__ = ["PageCache", "page_routes"]
+__all__ = ["FrontPages"]
 
-PageKey = tuple[str, ...]
+_HTML = "text/html; charset=utf-8"
+_BY_LANGUAGE = "Accept-Encoding, Accept-Language"
 
 
-class PageCache:
-    """Page bytes by (page, arguments), each valid for one generation."""
+class FrontPages:
+    """The pages about the feeds: the index, a language's front page, the OPML list."""
 
-    def __init__(self, settings: Settings, freshness: Freshness) -> None:
-        self.freshness = freshness
+    def __init__(
+        self, settings: Settings, cache: RenderCache, feeds: PublicFeeds, pages: Pages
+    ) -> None:
+        self.settings = settings
+        self.site = settings.site
+        self.cache = cache
+        self.feeds = feeds
+        self.pages = pages
         self.cache_control = f"public, max-age={settings.site.cache_max_age}"
-        self._pages: dict[PageKey, tuple[int, Variant]] = {}
 
-    async def get(
-        self, key: PageKey, media_type: str, vary: str, make: Callable[[], bytes]
-    ) -> Variant:
-        generation = self.freshness.generation
-        cached = self._pages.get(key)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-
-        def build() -> Variant:
-            body = make()
-            if cached is not None and cached[1].body == body:
-                return cached[1]
-            return Variant(
-                body,
-                media_type,
-                last_modified=self.freshness.changed_at,
-                cache_control=self.cache_control,
-                vary=vary,
-            )
-
-        variant = await run_in_threadpool(build)
-        self._pages[key] = (generation, variant)
-        return variant
-
-
-def page_routes(
-    settings: Settings, freshness: Freshness, feeds: FeedCache, pages: Pages
-) -> list[Route]:
-    site = settings.site
-    cache = PageCache(settings, freshness)
-    html = "text/html; charset=utf-8"
-    by_language = "Accept-Encoding, Accept-Language"
-
-    def suggestion(request: Request) -> str | None:
-        return preferred_language(request.headers.get("accept-language"), site.languages)
-
-    async def index(request: Request) -> Response | VariantResponse:
-        await freshness.ensure()
-        suggested = suggestion(request)
-        variant = await cache.get(
-            ("index", suggested or ""), html, by_language, lambda: pages.index(suggested)
+    async def index(self, request: Request) -> Response | VariantResponse:
+        suggested = self._suggestion(request)
+        return await self._page(
+            ("index", suggested), _HTML, _BY_LANGUAGE, lambda: self.pages.index(suggested)
         )
-        return VariantResponse(variant)
 
-    async def language(request: Request) -> Response | VariantResponse:
+    async def language(self, request: Request) -> Response | VariantResponse:
         lang = request.path_params["lang"]
-        if lang not in site.languages:
-            return not_found(settings, request.url.path)
-        await freshness.ensure()
-        entry = await feeds.get(FeedKey(lang))
-        articles = entry.articles if entry else []
-        suggested = suggestion(request)
-        variant = await cache.get(
-            ("language", lang, suggested or ""),
-            html,
-            by_language,
-            lambda: pages.language(lang, articles, suggested),
+        if lang not in self.site.languages:
+            return not_found(self.site, request.url.path)
+        entry = await self.feeds.entry(FeedKey(lang))
+        articles = entry.articles if entry else ()
+        suggested = self._suggestion(request)
+        return await self._page(
+            ("language", lang, suggested),
+            _HTML,
+            _BY_LANGUAGE,
+            lambda: self.pages.language(lang, articles, suggested),
         )
-        return VariantResponse(variant)
 
-    async def opml(request: Request) -> Response | VariantResponse:
+    async def opml(self, request: Request) -> Response | VariantResponse:
         """Every feed in every format, grouped by language (``feeds.web.describe``);
         ``?format=atom|json|rss`` lists one format only."""
-        await freshness.ensure()
         formats = tuple(Format)
         asked = request.query_params.get("format")
         if asked:
@@ -113,17 +77,30 @@ def page_routes(
                     status_code=400,
                     media_type="text/plain",
                 )
-        title = f"{site.publisher}: feeds"
-        variant = await cache.get(
+        title = f"{self.site.publisher}: feeds"
+        return await self._page(
             ("opml", asked or ""),
             "text/x-opml; charset=utf-8",
             "Accept-Encoding",
-            lambda: render_opml(title, opml_groups(settings, pages.catalog, formats)),
+            lambda: render_opml(title, opml_groups(self.settings, self.pages.catalog, formats)),
         )
-        return VariantResponse(variant)
 
-    return [
-        Route("/", index, methods=["GET", "HEAD"]),
-        Route("/feeds.opml", opml, methods=["GET", "HEAD"]),
-        Route("/{lang}/", language, methods=["GET", "HEAD"]),
-    ]
+    def _suggestion(self, request: Request) -> str | None:
+        return preferred_language(request.headers.get("accept-language"), self.site.languages)
+
+    async def _page(
+        self, identity: Hashable, media_type: str, vary: str, make: Callable[[], bytes]
+    ) -> VariantResponse:
+        def build(previous: Variant | None) -> Variant:
+            return revise(
+                previous,
+                make(),
+                media_type,
+                last_modified=self.cache.freshness.changed_at,
+                cache_control=self.cache_control,
+                vary=vary,
+            )
+
+        variant = await self.cache.get(identity, build, f"the page {identity!r}")
+        assert variant is not None  # build() never says "no such page"
+        return VariantResponse(variant)

@@ -9,26 +9,34 @@ its profile: 403. Over its rate limit: 429 with ``Retry-After``. Responses are
 someone else.
 
 Every request is authenticated, rate-limited and authorised against the store first;
-only then is the feed taken from ``PartnerFeedCache`` (rendered once per store
+only then is the feed taken from the app's ``RenderCache`` (rendered once per store
 generation and partner settings, with ETags, Last-Modified, gzip and brotli like the
-public feeds). ``create_app`` gives it the app's ``Freshness``, so partner and public
-feeds change together.
+public feeds), so partner and public feeds change together. A revoked token or partner
+is refused at once even while its feed is cached.
+
+A cached feed is keyed by everything that shapes a partner's bytes (``PartnerKey``): its
+name (the feed's self link), profile, languages, sections and tags, its options (caps,
+``full_text``, ``extensions``, Feedly, Yandex and SmartNews settings) and the feed (its
+``FeedKey``). A partner whose profile or options change in the store gets a new key, so a
+fresh render, on its next request. Two partners never share an entry, even with
+identical settings.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from feeds.config import Settings, SiteSettings
 from feeds.model import slugify
@@ -41,16 +49,18 @@ from feeds.store.partners import PartnerRecord
 from feeds.syndicate.credentials import Refused, authenticate
 from feeds.syndicate.registry import PartnerRegistry
 from feeds.syndicate.scope import candidates, partner_scope, scope_refusal
-from feeds.web.freshness import Freshness
-from feeds.web.partnercache import DEFAULT_MAX_BYTES, PartnerFeedCache
+from feeds.web.rendercache import RenderCache, last_modified, revise
 from feeds.web.tombstones import tombstone_extensions
-from feeds.web.variant import VariantResponse, is_fresh, read_headers
+from feeds.web.variant import Variant, VariantResponse, is_fresh, read_headers
 
 __all__ = [
+    "PARTNER_VARY",
+    "PartnerEntry",
+    "PartnerFeeds",
+    "PartnerKey",
     "RateLimiter",
     "partner_description",
     "partner_feed",
-    "routes",
 ]
 
 log = logging.getLogger("feeds.partners")
@@ -70,6 +80,8 @@ _FORMATS = {
     "feed.json": Format.JSON,
 }
 _REALM = 'realm="feeds partners"'
+# Credentials are in Authorization; a shared cache must not keep them anyway (private).
+PARTNER_VARY = "Accept-Encoding, Authorization"
 
 
 class RateLimiter:
@@ -119,7 +131,7 @@ def partner_feed(
     scope = partner_scope(record, lang, section)
     stories = candidates(store, scope, now, limit * 3)
     # Partners copy stories, so they need the tombstones of retractions most of all.
-    tombstones = tombstone_extensions(settings, store, scope, fmt, now)
+    tombstones = tombstone_extensions(settings.site, store, scope, fmt, now)
     return build_partner_feed(description, fmt, stories, profile, record.options, tombstones)
 
 
@@ -147,69 +159,68 @@ def _raw_path(request: Request) -> str:
     return raw.decode("ascii", "replace") if isinstance(raw, bytes) else request.url.path
 
 
-def routes(
-    settings: Settings,
-    store: Store,
-    limiter: RateLimiter | None = None,
-    *,
-    freshness: Freshness | None = None,
-    cache_bytes: int = DEFAULT_MAX_BYTES,
-) -> list[Route]:
-    """The partner feed routes. ``freshness`` is the app's (one of their own when none is
-    given); ``cache_bytes`` bounds the feed cache."""
-    registry = PartnerRegistry(store, settings.partners)
-    limiter = limiter or RateLimiter()
-    auth_slots = asyncio.Semaphore(AUTH_CONCURRENCY)
+@dataclass(frozen=True)
+class PartnerKey:
+    """Everything that changes the bytes of a partner feed."""
 
-    def render(record: PartnerRecord, key: FeedKey, now: datetime) -> PartnerFeed:
-        section = key.slug if key.kind is Kind.SECTION else None
-        return partner_feed(settings, store, record, key.lang, section, key.format, now)
+    partner: str
+    profile: str
+    languages: tuple[str, ...]
+    sections: tuple[str, ...]
+    tags: tuple[str, ...]
+    options: str  # canonical JSON: options are plain TOML/JSON values, not hashable
+    feed: FeedKey
 
-    cache = PartnerFeedCache(
-        freshness or Freshness(store),
-        render,
-        cache_control=f"private, max-age={settings.site.cache_max_age}",
-        max_bytes=cache_bytes,
-    )
-
-    def credential(request: Request, wanted: str) -> PartnerRecord | Response:
-        found = authenticate(
-            registry,
-            request.headers.get("authorization", ""),
-            request.query_params.get("key"),
-            wanted,
-            _raw_path(request),
+    @classmethod
+    def of(cls, record: PartnerRecord, feed: FeedKey) -> PartnerKey:
+        return cls(
+            partner=record.name,
+            profile=record.profile,
+            languages=tuple(record.languages),
+            sections=tuple(record.sections),
+            tags=tuple(record.tags),
+            options=json.dumps(dict(record.options), sort_keys=True, default=repr),
+            feed=feed,
         )
-        return _unauthorized(found.message) if isinstance(found, Refused) else found
 
-    def authorize(
-        record: PartnerRecord, wanted: str, lang: str, section: str | None, fmt_name: str
-    ) -> Format | Response:
-        if record.name != wanted:
-            return _forbidden(f"this credential belongs to another partner, not {wanted!r}")
-        fmt = _FORMATS.get(fmt_name)
-        if fmt is None:
-            return PlainTextResponse("unknown format; use rss, atom or json\n", status_code=404)
-        if section is not None and slugify(section) != section:
-            return PlainTextResponse(
-                f"no section {section!r}; section URLs use slugs such as 'foreign-affairs'\n",
-                status_code=404,
-            )
-        if lang not in settings.site.languages:
-            languages = ", ".join(settings.site.languages)
-            return PlainTextResponse(
-                f"no language {lang!r}; this site publishes {languages}\n", status_code=404
-            )
-        refusal = scope_refusal(record, lang, section, fmt)
-        return fmt if refusal is None else _forbidden(refusal)
 
-    async def endpoint(request: Request) -> Response | VariantResponse:
+@dataclass(frozen=True)
+class PartnerEntry:
+    """One partner feed as of one generation."""
+
+    feed: Variant
+    stories: int  # how many stories it holds, for the log
+
+    @property
+    def nbytes(self) -> int:
+        return self.feed.nbytes
+
+
+class PartnerFeeds:
+    """Answers GET and HEAD for the partner feed paths."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        cache: RenderCache,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.cache = cache
+        self.registry = PartnerRegistry(store, settings.partners)
+        self.limiter = limiter or RateLimiter()
+        self.cache_control = f"private, max-age={settings.site.cache_max_age}"
+        self._auth_slots = asyncio.Semaphore(AUTH_CONCURRENCY)
+
+    async def feed(self, request: Request) -> Response | VariantResponse:
         params = request.path_params
         wanted = params["partner"]
         lang = params["lang"]
         section = params.get("section")
-        async with auth_slots:
-            auth = await run_in_threadpool(credential, request, wanted)
+        async with self._auth_slots:
+            auth = await run_in_threadpool(self._credential, request, wanted)
         if isinstance(auth, Response):
             return auth
         record = auth
@@ -222,29 +233,89 @@ def routes(
                 headers={"Retry-After": "3600", "Cache-Control": "no-store"},
             )
         rate = int(record.options.get("rate_limit", DEFAULT_RATE_PER_MINUTE))
-        wait = limiter.take(record.name, rate)
+        wait = self.limiter.take(record.name, rate)
         if wait > 0:
             return PlainTextResponse(
                 f"rate limit of {rate} requests per minute reached\n",
                 status_code=429,
                 headers={"Retry-After": str(math.ceil(wait)), "Cache-Control": "no-store"},
             )
-        allowed = authorize(record, wanted, lang, section, params["fmt"])
+        allowed = self._authorize(record, wanted, lang, section, params["fmt"])
         if isinstance(allowed, Response):
             return allowed
-        fmt = allowed
-        entry = await cache.get(record, _feed_key(lang, section, fmt))
-        if not is_fresh(entry.feed, read_headers(request.scope)):
+        entry = await self.entry(record, _feed_key(lang, section, allowed))
+        headers = read_headers(request.scope)
+        if not is_fresh(entry.feed, headers):
             log.info(
                 "partner %s fetched %s (%d stories)", record.name, request.url.path, entry.stories
             )
-        return VariantResponse(entry.feed)
+        return VariantResponse(entry.feed, headers)
 
-    return [
-        Route("/partners/{partner}/{lang}/{fmt}", endpoint, methods=["GET", "HEAD"]),
-        Route(
-            "/partners/{partner}/{lang}/section/{section}/{fmt}",
-            endpoint,
-            methods=["GET", "HEAD"],
-        ),
-    ]
+    async def entry(self, record: PartnerRecord, feed: FeedKey) -> PartnerEntry:
+        """``record``'s current feed, rendered if needed. Call only for an authorised
+        partner: the cache trusts that ``record`` came from the store just now."""
+        key = PartnerKey.of(record, feed)
+        found = await self.cache.get(
+            ("partner", key),
+            lambda previous: self._render(record, feed, previous),
+            f"partner {record.name}'s {feed.path}",
+        )
+        assert found is not None  # _render() never says "no such feed"
+        return found
+
+    def _render(
+        self,
+        record: PartnerRecord,
+        key: FeedKey,
+        previous: PartnerEntry | None,
+    ) -> PartnerEntry:
+        now = self.cache.clock()
+        section = key.slug if key.kind is Kind.SECTION else None
+        feed = partner_feed(self.settings, self.store, record, key.lang, section, key.format, now)
+        old = previous.feed if previous is not None else None
+        variant = revise(
+            old,
+            feed.body,
+            f"{key.format.media_type}; charset=utf-8",
+            last_modified=last_modified(
+                now,
+                self.cache.freshness.changed_at,
+                feed.newest,
+                old.last_modified if old is not None else None,
+            ),
+            cache_control=self.cache_control,
+            vary=PARTNER_VARY,
+        )
+        return PartnerEntry(variant, len(feed.included))
+
+    def _credential(self, request: Request, wanted: str) -> PartnerRecord | Response:
+        found = authenticate(
+            self.registry,
+            request.headers.get("authorization", ""),
+            request.query_params.get("key"),
+            wanted,
+            _raw_path(request),
+        )
+        return _unauthorized(found.message) if isinstance(found, Refused) else found
+
+    def _authorize(
+        self, record: PartnerRecord, wanted: str, lang: str, section: str | None, fmt_name: str
+    ) -> Format | Response:
+        if record.name != wanted:
+            return _forbidden(f"this credential belongs to another partner, not {wanted!r}")
+        fmt = _FORMATS.get(fmt_name)
+        if fmt is None:
+            return PlainTextResponse("unknown format; use rss, atom or json\n", status_code=404)
+        if section is not None and slugify(section) != section:
+            return PlainTextResponse(
+                f"no section {section!r}; section URLs use slugs such as 'foreign-affairs'\n",
+                status_code=404,
+            )
+        languages = self.settings.site.languages
+        if lang not in languages:
+            return PlainTextResponse(
+                f"no language {lang!r}; this site publishes {', '.join(languages)}\n",
+                status_code=404,
+            )
+        refusal = scope_refusal(record, lang, section, fmt)
+        return fmt if refusal is None else _forbidden(refusal)

@@ -1,17 +1,21 @@
 """``/{lang}/sitemap-news.xml`` (Google News sitemap per language) and ``/sitemap.xml``
-(the index listing them). Rendered per request from the store: they are small (two
-days of stories) and crawled far less often than feeds."""
+(the index listing them), rendered into the ``RenderCache`` once per generation.
+
+A news sitemap lists the last two days of stories (``NEWS_WINDOW``), so it also goes stale
+without any write when its oldest story leaves the window: each rendered sitemap says
+when that is (``expires``) and is rendered again from then on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import datetime
 
-from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.requests import Request
+from starlette.responses import Response
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedScope
 from feeds.model import Article
 from feeds.publish.description import EPOCH
@@ -24,65 +28,93 @@ from feeds.publish.sitemap import (
 )
 from feeds.store import Store
 from feeds.web.errors import not_found
-from feeds.web.freshness import Clock, utc_now
-from feeds.web.variant import Variant, read_headers, send_variant
+from feeds.web.rendercache import RenderCache, revise
+from feeds.web.variant import Variant, VariantResponse
 
-__all__ = ["routes"]
+__all__ = ["Sitemaps"]
 
 _XML = "application/xml; charset=utf-8"
 
 
-def routes(settings: Settings, store: Store, clock: Clock = utc_now) -> list[Route]:
-    site = settings.site
-    cache_control = f"public, max-age={site.cache_max_age}"
+@dataclass(frozen=True)
+class _Sitemap:
+    variant: Variant
+    expires: datetime | None  # when its oldest story leaves the window
 
-    def recent(lang: str, now: datetime) -> list[Article]:
-        stories = store.visible_articles(FeedScope(lang), now, MAX_NEWS_URLS)
+    @property
+    def nbytes(self) -> int:
+        return self.variant.nbytes
+
+
+class Sitemaps:
+    def __init__(self, site: SiteSettings, store: Store, cache: RenderCache) -> None:
+        self.site = site
+        self.store = store
+        self.cache = cache
+        self.cache_control = f"public, max-age={site.cache_max_age}"
+
+    async def news(self, request: Request) -> Response | VariantResponse:
+        lang = request.path_params["lang"]
+        if lang not in self.site.languages:
+            return not_found(self.site, request.url.path)
+        return await self._answer(
+            ("sitemap", lang), lambda old: self._news(lang, old), f"the {lang} news sitemap"
+        )
+
+    async def index(self, request: Request) -> Response | VariantResponse:
+        return await self._answer(("sitemap",), self._index, "the sitemap index")
+
+    async def _answer(
+        self, identity: Hashable, render: Callable[[_Sitemap | None], _Sitemap], what: str
+    ) -> VariantResponse:
+        found = await self.cache.get(identity, render, what, expired=self._expired)
+        assert found is not None  # a sitemap always exists
+        return VariantResponse(found.variant)
+
+    def _expired(self, sitemap: _Sitemap) -> bool:
+        return sitemap.expires is not None and sitemap.expires <= self.cache.clock()
+
+    def _recent(self, lang: str, now: datetime) -> list[Article]:
+        stories = self.store.visible_articles(FeedScope(lang), now, MAX_NEWS_URLS)
         return [a for a in stories if a.published >= now - NEWS_WINDOW]
 
-    def news_variant(lang: str) -> Variant:
-        now = clock()
-        stories = recent(lang, now)
-        front_page = site.absolute(f"/{lang}/")
-        body = render_news_sitemap(stories, lang, site.publisher, now, front_page=front_page)
+    def _news(self, lang: str, previous: _Sitemap | None) -> _Sitemap:
+        now = self.cache.clock()
+        stories = self._recent(lang, now)
+        front_page = self.site.absolute(f"/{lang}/")
+        body = render_news_sitemap(stories, lang, self.site.publisher, now, front_page=front_page)
         newest = max((a.updated for a in stories), default=EPOCH)
-        return Variant(body, _XML, last_modified=newest, cache_control=cache_control)
+        variant = revise(
+            previous.variant if previous else None,
+            body,
+            _XML,
+            last_modified=newest,
+            cache_control=self.cache_control,
+        )
+        return _Sitemap(variant, _expires(stories))
 
-    def index_variant() -> Variant:
-        now = clock()
+    def _index(self, previous: _Sitemap | None) -> _Sitemap:
+        now = self.cache.clock()
         refs = []
-        for lang in site.languages:
-            stories = recent(lang, now)
+        expires: list[datetime] = []
+        for lang in self.site.languages:
+            stories = self._recent(lang, now)
             newest = max((a.updated for a in stories), default=None)
-            refs.append(SitemapRef(site.absolute(f"/{lang}/sitemap-news.xml"), newest))
+            refs.append(SitemapRef(self.site.absolute(f"/{lang}/sitemap-news.xml"), newest))
+            if (leaves := _expires(stories)) is not None:
+                expires.append(leaves)
         body = render_sitemap_index(refs)
         newest_all = max((r.lastmod for r in refs if r.lastmod), default=EPOCH)
-        return Variant(body, _XML, last_modified=newest_all, cache_control=cache_control)
-
-    async def news(scope: Scope, receive: Receive, send: Send) -> None:
-        lang = scope["path_params"]["lang"]
-        if lang not in site.languages:
-            await not_found(settings, scope["path"])(scope, receive, send)
-            return
-        variant = await run_in_threadpool(news_variant, lang)
-        await send_variant(scope, send, variant, read_headers(scope))
-
-    async def index(scope: Scope, receive: Receive, send: Send) -> None:
-        variant = await run_in_threadpool(index_variant)
-        await send_variant(scope, send, variant, read_headers(scope))
-
-    return [
-        Route("/{lang}/sitemap-news.xml", _Asgi(news), methods=["GET", "HEAD"]),
-        Route("/sitemap.xml", _Asgi(index), methods=["GET", "HEAD"]),
-    ]
+        variant = revise(
+            previous.variant if previous else None,
+            body,
+            _XML,
+            last_modified=newest_all,
+            cache_control=self.cache_control,
+        )
+        return _Sitemap(variant, min(expires, default=None))
 
 
-class _Asgi:
-    """Marks a function as a raw ASGI app: Starlette would wrap a bare function as a
-    request -> response endpoint."""
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+def _expires(stories: list[Article]) -> datetime | None:
+    oldest = min((a.published for a in stories), default=None)
+    return None if oldest is None else oldest + NEWS_WINDOW

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from feeds.config import Settings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedScope, Format, is_member
 from feeds.model import Article
 from feeds.publish.extension import Extension
@@ -31,7 +31,7 @@ def retractions_in(
 
 
 def tombstone_extensions(
-    settings: Settings,
+    site: SiteSettings,
     store: Store,
     scope: FeedScope,
     fmt: Format,
@@ -40,7 +40,7 @@ def tombstone_extensions(
     """``[TombstoneExtension]`` for an Atom feed of ``scope`` with recent retractions,
     else ``[]``. Blocking (reads the store): call it from a worker thread.
     """
-    days = settings.site.tombstone_days
+    days = site.tombstone_days
     if fmt is not Format.ATOM or days <= 0:
         return []
     retracted = store.retracted_since(now - timedelta(days=days))

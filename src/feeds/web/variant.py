@@ -59,6 +59,8 @@ class Variant:
             c: f'"{digest}-{c}"' if c else f'"{digest}"' for c in self.bodies
         }
         self.all_etags = frozenset(self.etags.values())
+        # What keeping this version costs: every coding's bytes (see RenderCache).
+        self.nbytes = sum(len(data) for data in self.bodies.values())
         common = [
             (b"last-modified", http_date(last_modified).encode()),
             (b"cache-control", cache_control.encode()),
@@ -152,10 +154,13 @@ async def send_variant(scope: Scope, send: Send, variant: Variant, headers: Requ
 
 
 class VariantResponse:
-    """What a Starlette endpoint returns to answer with a cached ``Variant``."""
+    """What an endpoint returns to answer with a cached ``Variant``: 304 or 200, the best
+    accepted coding. ``headers``: the request's, when the endpoint has read them already."""
 
-    def __init__(self, variant: Variant) -> None:
+    def __init__(self, variant: Variant, headers: RequestHeaders | None = None) -> None:
         self.variant = variant
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send_variant(scope, send, self.variant, read_headers(scope))
+        headers = self.headers if self.headers is not None else read_headers(scope)
+        await send_variant(scope, send, self.variant, headers)

@@ -1,0 +1,294 @@
+"""The one cache of rendered responses: feeds, partner feeds, archives, pages, sitemaps.
+
+A response is rendered when it is first asked for in a *generation* of the store and then
+served as it is until the generation moves. ``Freshness`` counts the generations: it reads
+the store's revision at most every ``interval`` seconds (every write in any process bumps
+it) and starts a new generation when it moved, when a scheduled story's time has come
+(``Store.next_publication``: an embargoed story appears on time without a write) or when
+the month (UTC) changes (the main feeds then link to the month that just became an
+archive, and what is a complete month changes).
+
+``RenderCache`` keeps one rendered value per *identity* (what was asked for: a feed's
+path, ``("partner", PartnerKey)``, ``("archive", lang, month, fmt)``...) and promises:
+
+- one render per identity and generation, however many requests miss at once (the first
+  runs it in a worker thread, the others wait for its result or its exception);
+- a bound in bytes (``[site] render_cache_bytes``): the bodies a value holds, plain, gzip
+  and brotli, count; the least recently used values go first, and one bigger than the
+  whole bound is served but not kept;
+- stale on error: a render that fails while a last good value exists serves that value
+  (logged), since a feed a moment old beats an error page for a feed reader;
+- a render that gives the same bytes keeps the old ``Variant`` (``revise``): same ETag,
+  same Last-Modified, no recompression. ETags, Last-Modified, 304s and the gzip and brotli
+  copies are the ``Variant``'s business, made once per version (``feeds.web.variant``).
+
+A render receives the value it replaces (or None) and returns the new one, or None when
+there is no such resource (not kept: the next request asks again). "Now" comes from the
+injected clock (``utc_now`` by default), so tests move time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar, cast
+
+from starlette.concurrency import run_in_threadpool
+
+from feeds.publish.archive import Month, current_month
+from feeds.store import Store
+from feeds.web.variant import Variant
+
+__all__ = [
+    "Clock",
+    "Freshness",
+    "RenderCache",
+    "Rendered",
+    "last_modified",
+    "revise",
+    "utc_now",
+]
+
+log = logging.getLogger("feeds.web")
+
+# What time it is: an aware UTC datetime.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Freshness:
+    """The store's generation, checked on the request that finds a check due.
+
+    The check runs in a worker thread; requests arriving while it runs keep answering from
+    the cache. A failing database is logged and the cache keeps serving what it has.
+    ``interval`` is measured on the monotonic clock: it only paces the store reads.
+    """
+
+    def __init__(self, store: Store, *, interval: float = 0.5, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.interval = interval
+        self.clock = clock
+        self.generation = 0
+        self.revision: int | None = None
+        self.changed_at = datetime(2000, 1, 1, tzinfo=UTC)
+        self.next_publication: datetime | None = None
+        self.month: Month | None = None  # the month (UTC) of the last check
+        self.next_check = 0.0  # time.monotonic() value; 0 means "check on first use"
+        self._checking = False
+
+    async def ensure(self) -> None:
+        """Check the store if the last check is older than ``interval``. Cheap otherwise."""
+        if time.monotonic() >= self.next_check:
+            await self.check()
+
+    async def check(self) -> None:
+        if self._checking:
+            return
+        self._checking = True
+        try:
+            await run_in_threadpool(self._check)
+        except Exception:
+            log.exception("cannot read the store's revision; serving cached responses")
+        finally:
+            self.next_check = time.monotonic() + self.interval
+            self._checking = False
+
+    def _check(self) -> None:
+        current = self.store.revision()
+        now = self.clock()
+        due = self.next_publication is not None and now >= self.next_publication
+        # A month ending changes the live feed's prev-archive link (feeds.web.archive).
+        month = current_month(now)
+        due = due or month != self.month
+        if current.number == self.revision and not due and self.generation:
+            return
+        self.next_publication = self.store.next_publication(now)
+        self.month = month
+        self.changed_at = max(self.changed_at, current.changed_at)
+        self.revision = current.number
+        self.generation += 1  # last: readers on the event loop see a complete state
+        log.debug(
+            "store revision %s: cached responses are now generation %s",
+            current.number,
+            self.generation,
+        )
+
+
+class Rendered(Protocol):
+    """What the cache keeps: anything that can say how many bytes it holds."""
+
+    @property
+    def nbytes(self) -> int: ...
+
+
+T = TypeVar("T", bound=Rendered)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    generation: int
+    value: Any  # a Rendered; its type follows from the identity
+
+
+class RenderCache:
+    def __init__(self, freshness: Freshness, *, max_bytes: int) -> None:
+        self.freshness = freshness
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes held by the kept values
+        self._slots: OrderedDict[Hashable, _Slot] = OrderedDict()
+        self._inflight: dict[tuple[Hashable, int], asyncio.Future[Any]] = {}
+        self._too_big: set[Hashable] = set()  # warned about once each
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    @property
+    def clock(self) -> Clock:
+        return self.freshness.clock
+
+    def current(self, identity: Hashable, kind: type[T]) -> T | None:
+        """The hot path: the value for ``identity`` if it is of this generation, else None.
+
+        Call ``await freshness.ensure()`` first (``get`` does it itself).
+        """
+        slot = self._slots.get(identity)
+        if slot is None or slot.generation != self.freshness.generation:
+            return None
+        self._slots.move_to_end(identity)
+        value = slot.value
+        return value if isinstance(value, kind) else None
+
+    async def get(
+        self,
+        identity: Hashable,
+        render: Callable[[T | None], T | None],
+        what: str,
+        *,
+        expired: Callable[[T], bool] | None = None,
+    ) -> T | None:
+        """The value for ``identity``, rendered by ``render(previous)`` in a worker thread
+        when this generation has none yet. ``what`` names it in the log (a feed's path).
+        ``expired(value)`` true renders again within a generation (a value that goes
+        stale with time alone)."""
+        await self.freshness.ensure()
+        generation = self.freshness.generation
+        slot = self._slots.get(identity)
+        if (
+            slot is not None
+            and slot.generation == generation
+            and (expired is None or not expired(slot.value))
+        ):
+            self._slots.move_to_end(identity)
+            return cast(T, slot.value)
+        previous = cast(T, slot.value) if slot is not None else None
+        try:
+            value = await self._once((identity, generation), lambda: render(previous))
+        except Exception:
+            if previous is None:
+                raise
+            log.exception("cannot render %s; serving its last good version", what)
+            return previous
+        self._keep(identity, generation, value, what)
+        return cast(T | None, value)
+
+    async def _once(self, flight: tuple[Hashable, int], work: Callable[[], Any]) -> Any:
+        """``work()`` in a worker thread, unless a run for ``flight`` is under way: then
+        its result (or exception) is this call's too."""
+        pending = self._inflight.get(flight)
+        if pending is not None:
+            # shield: a waiter that goes away (client disconnect) must not cancel the run.
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[flight] = future
+        try:
+            value = await run_in_threadpool(work)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters (if any) get it re-raised
+            raise
+        finally:
+            del self._inflight[flight]
+        future.set_result(value)
+        return value
+
+    def _keep(self, identity: Hashable, generation: int, value: Rendered | None, what: str) -> None:
+        current = self._slots.get(identity)
+        if current is not None and current.generation > generation:
+            return  # a waiter of an older render: the newer value stays
+        if current is not None and current.value is value:
+            return  # several waiters of one render: kept once
+        if current is not None:
+            self.size -= current.value.nbytes
+            del self._slots[identity]
+        if value is None:
+            return  # no such resource (any more)
+        if value.nbytes > self.max_bytes:
+            if identity not in self._too_big:
+                self._too_big.add(identity)
+                log.warning(
+                    "%s (%d bytes with its compressed copies) is larger than the render "
+                    "cache (%d bytes, [site] render_cache_bytes): it is rendered on every "
+                    "request",
+                    what,
+                    value.nbytes,
+                    self.max_bytes,
+                )
+            return
+        self._slots[identity] = _Slot(generation, value)
+        self.size += value.nbytes
+        while self.size > self.max_bytes:
+            _, dropped = self._slots.popitem(last=False)
+            self.size -= dropped.value.nbytes
+
+
+def revise(
+    previous: Variant | None,
+    body: bytes,
+    media_type: str,
+    *,
+    last_modified: datetime,
+    cache_control: str,
+    vary: str = "Accept-Encoding",
+    link: str | None = None,
+) -> Variant:
+    """``previous`` when ``body`` is its bytes (same ETag, same Last-Modified), else a new
+    ``Variant``, hashed and compressed once."""
+    if previous is not None and previous.body == body:
+        return previous
+    return Variant(
+        body,
+        media_type,
+        last_modified=last_modified,
+        cache_control=cache_control,
+        vary=vary,
+        link=link,
+    )
+
+
+def last_modified(
+    now: datetime,
+    store_changed_at: datetime,
+    newest_story: datetime | None,
+    previous: datetime | None,
+) -> datetime:
+    """The Last-Modified of newly rendered feed bytes: it never goes backwards, even when
+    a story was retracted and the newest remaining story is older.
+
+    ``max(previous, store's last write, newest story)``, never later than ``now``: a
+    scheduled story's time can be after the write that stored it (RFC 9110 §8.8.2.1).
+    The store's last write is shared by every process on the database, so a feed first
+    rendered after a restart still dates itself no earlier than the change it shows. HTTP
+    dates have whole seconds: two changes within one second share a Last-Modified, and
+    only the ETag tells them apart (§8.8.2.2).
+    """
+    newest = store_changed_at if newest_story is None else newest_story
+    changed = min(now, max(store_changed_at, newest))
+    return changed if previous is None else max(changed, previous)
