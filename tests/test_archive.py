@@ -37,7 +37,8 @@ def client(store: Store) -> Iterator[httpx.Client]:
     batch.append(story("hy-only", when=START + timedelta(days=6), langs=("hy",)))
     store.upsert_articles(batch)
     store.retract_article("withdrawn")
-    app = create_app(Settings(site=SITE), store)
+    # revision_interval=0: each request sees the last write (archives follow Freshness).
+    app = create_app(Settings(site=SITE), store, revision_interval=0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 

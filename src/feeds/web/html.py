@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -21,7 +22,9 @@ from feeds.model import Article
 from feeds.publish.phrases import format_name, language_name, phrase
 from feeds.web.catalog import Catalog
 from feeds.web.describe import feed_of
-from feeds.web.feeds import FeedEntry
+
+if TYPE_CHECKING:  # for the annotation only: feeds.web.feeds imports errors, which imports this
+    from feeds.web.feeds import FeedEntry
 
 __all__ = ["FeedLink", "Pages", "environment", "page_context"]
 
