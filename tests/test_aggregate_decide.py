@@ -10,13 +10,16 @@ from feeds.aggregate.decide import (
     EntryPlan,
     PollState,
     SourceHealth,
+    article_id_for,
     body_hash,
+    decide,
     entry_hash,
     entry_key,
     must_parse,
     plan_entries,
     plan_poll,
     plan_unreadable,
+    source_update,
 )
 from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.parse import ParsedEntry, ParsedFeed
@@ -209,3 +212,35 @@ def test_unreadable_feed_backs_off_and_keeps_the_last_readable_validators() -> N
     # The broken body's validators are not saved: the next poll fetches it in full.
     assert (plan.etag, plan.last_modified) == ('"good"', "Sat, 14 Nov 2026 08:00:00 GMT")
     assert plan_unreadable(STATE, fetched, NOW, 0, "x").etag is None
+
+
+# --- one decision per poll ------------------------------------------------------------------
+
+
+def test_a_new_body_is_decided_once_for_the_source_and_its_entries() -> None:
+    body = b"<rss>new</rss>"
+    one = entry(1)
+    decision = decide(STATE, result(body=body), 0, parsed(one), {})
+    assert decision.source.success and decision.source.body_hash == body_hash(body)
+    [intent] = decision.entries.new
+    assert intent.entry is one
+    assert intent.record == EntryRecord(
+        "id:g1", article_id_for(STATE.id, "id:g1"), entry_hash(one), one.published, NOW, 0
+    )
+    not_modified = decide(STATE, result(FetchOutcome.NOT_MODIFIED), 0)
+    assert not_modified.entries == EntryPlan() and not_modified.source.body_hash is None
+
+
+def test_an_unreadable_body_forgets_the_stored_hash_and_plans_no_entries() -> None:
+    state = replace(STATE, body_hash="old")
+    decision = decide(state, result(body=b"<html>"), 0, unreadable="an HTML page")
+    assert decision.source.forget_body_hash and decision.entries == EntryPlan()
+    assert source_update(decision.source, state, NOW).forget_body_hash
+
+
+def test_refusals_of_the_last_parsed_poll_keep_a_source_degraded_through_304s() -> None:
+    state = replace(STATE, refused=2)
+    plan = decide(state, result(FetchOutcome.NOT_MODIFIED), 0).source
+    assert source_update(plan, state, NOW).health == "degraded"
+    assert source_update(plan, state, NOW, refused=0).health == "ok"  # read again, none refused
+    assert source_update(plan, STATE, NOW).skipped is None  # nothing read: the count stands
