@@ -65,9 +65,12 @@ class PartnerRegistry:
         found = self.store.partners.credentials(name, config_hashes)
         stored, active, dead = found.stored, list(found.active_hashes), found.revoked_config_hashes
         config = self.configured.get(name)
-        if stored is None and config is None:
+        if stored is not None:
+            record = stored
+        elif config is not None:
+            record = _from_config(config)
+        else:
             return None
-        record = stored if stored is not None else _from_config(config)  # type: ignore[arg-type]
         if record.revoked:
             return None
         live = [h for h in config_hashes if h not in dead] + active
