@@ -34,7 +34,7 @@ types: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=20
 
 test: lint types pytest
 

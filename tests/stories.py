@@ -1,6 +1,7 @@
 """The one story builder of the store, partner, WebSub, archive and sitemap tests.
 
-(The web tests' ``tests.web_support.story`` builds the ingest-API shape of a story.)
+(The web tests still build theirs with ``tests.web_support.story``: other defaults, such as
+titles written in each language, that their assertions name.)
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except httpx.TransportError:
                 return False
 
-        wait_for(healthy, "feeds serve to answer /healthz", timeout=30)
+        wait_for(healthy, "feeds serve to answer /healthz", timeout=120)
         yield base
     finally:
         server.terminate()
