@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feeds.web.negotiate import (
+from feeds.web.variant import (
     choose_coding,
     etag_matches,
     http_date,

@@ -31,8 +31,8 @@ from feeds.publish.render import render
 from feeds.publish.tombstone import TombstoneExtension
 from feeds.store import Store
 from feeds.web.errors import not_found
+from feeds.web.feeds import retractions_in
 from feeds.web.rendercache import RenderCache, revise
-from feeds.web.tombstones import retractions_in
 from feeds.web.variant import Variant, VariantResponse
 
 __all__ = ["CLOSED_MONTH_MAX_AGE", "Archives"]

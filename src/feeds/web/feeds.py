@@ -4,7 +4,8 @@ A feed is rendered once per generation of the store and only when someone asks f
 from the stories the store says are visible now; the main and aggregated feeds exist for
 every language (even empty), a section, tag or author feed while it has a story
 (``Catalog``). New bytes get a Last-Modified that never goes backwards
-(``rendercache.last_modified``).
+(``rendercache.last_modified``). Atom feeds carry RFC 6721 tombstones for recent
+retractions (``tombstone_extensions``, which partner feeds and archives use too).
 
 A feed opened in a browser shows a readable page. Measured in Debian's Chromium 156
 (headless, ``--dump-dom`` and screenshots) before choosing:
@@ -29,8 +30,9 @@ header scan, two ``send`` calls with bytes and headers prepared when the feed wa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
 from urllib.parse import unquote
@@ -41,21 +43,28 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from feeds.config import Settings
-from feeds.feedkeys import FeedKey, Kind
+from feeds.config import Settings, SiteSettings
+from feeds.feedkeys import FeedKey, FeedScope, Format, Kind, is_member
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
+from feeds.publish.extension import Extension
 from feeds.publish.render import render
+from feeds.publish.tombstone import Retraction, TombstoneExtension
 from feeds.store import Store
 from feeds.syndicate.notifier import link_header
-from feeds.web.catalog import Catalog
-from feeds.web.describe import describe
+from feeds.web.catalog import Catalog, describe
 from feeds.web.errors import method_not_allowed, not_found
 from feeds.web.rendercache import RenderCache, last_modified, revise
-from feeds.web.tombstones import tombstone_extensions
 from feeds.web.variant import Variant, VariantResponse, read_headers
 
-__all__ = ["FEED_VARY", "FeedEntry", "FeedRoute", "PublicFeeds"]
+__all__ = [
+    "FEED_VARY",
+    "FeedEntry",
+    "FeedRoute",
+    "PublicFeeds",
+    "retractions_in",
+    "tombstone_extensions",
+]
 
 # Browsers navigating to a feed get a readable page instead (see above).
 FEED_VARY = "Accept-Encoding, Sec-Fetch-Dest"
@@ -152,7 +161,7 @@ class PublicFeeds:
         if not articles and key.kind not in (Kind.ALL, Kind.AGGREGATED):
             return None  # its last story left between the facet read and this one
         description = describe(self.settings, self.catalog, key, articles)
-        # RFC 6721 tombstones for recent retractions (Atom only; feeds.web.tombstones).
+        # RFC 6721 tombstones for recent retractions (Atom only; see tombstone_extensions).
         extensions = tombstone_extensions(self.settings.site, self.store, scope, key.format, now)
         body = render(description, key.format, articles, extensions=extensions)
         old = previous.feed if previous is not None else None
@@ -206,3 +215,39 @@ class FeedRoute(BaseRoute):
 
 def _wants_raw(query_string: bytes) -> bool:
     return any(part.split(b"=")[0] == b"raw" for part in query_string.split(b"&"))
+
+
+# The tombstones an Atom document carries: its stories retracted in the last days (live
+# feeds, partner feeds) or, for a monthly archive, every story of that month retracted
+# after it was public (RFC 6721).
+
+
+def retractions_in(
+    scope: FeedScope, retracted: Iterable[tuple[Article, datetime]]
+) -> list[Retraction]:
+    """The retractions of stories that ``scope`` held."""
+    found = []
+    for article, when in retracted:
+        if is_member(article, scope):
+            translation = article.translation(scope.lang) if scope.lang else None
+            url = translation.url if translation else None
+            found.append(Retraction(article.id, when, url))
+    return found
+
+
+def tombstone_extensions(
+    site: SiteSettings,
+    store: Store,
+    scope: FeedScope,
+    fmt: Format,
+    now: datetime,
+) -> list[Extension]:
+    """``[TombstoneExtension]`` for an Atom feed of ``scope`` with recent retractions,
+    else ``[]``. Blocking (reads the store): call it from a worker thread.
+    """
+    days = site.tombstone_days
+    if fmt is not Format.ATOM or days <= 0:
+        return []
+    retracted = store.retracted_since(now - timedelta(days=days))
+    retractions = retractions_in(scope, retracted)
+    return [TombstoneExtension(retractions)] if retractions else []

@@ -20,8 +20,7 @@ from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.phrases import format_name, language_name, phrase
-from feeds.web.catalog import Catalog
-from feeds.web.describe import feed_of
+from feeds.web.catalog import Catalog, feed_of
 
 if TYPE_CHECKING:  # for the annotation only: feeds.web.feeds imports errors, which imports this
     from feeds.web.feeds import FeedEntry

@@ -16,13 +16,12 @@ from starlette.responses import Response
 from feeds.config import Settings
 from feeds.feedkeys import FeedKey, Format
 from feeds.publish.opml import render_opml
-from feeds.web.describe import opml_groups
+from feeds.web.catalog import opml_groups
 from feeds.web.errors import not_found
 from feeds.web.feeds import PublicFeeds
 from feeds.web.html import Pages
-from feeds.web.negotiate import preferred_language
 from feeds.web.rendercache import RenderCache, revise
-from feeds.web.variant import Variant, VariantResponse
+from feeds.web.variant import Variant, VariantResponse, preferred_language
 
 __all__ = ["FrontPages"]
 
@@ -64,7 +63,7 @@ class FrontPages:
         )
 
     async def opml(self, request: Request) -> Response | VariantResponse:
-        """Every feed in every format, grouped by language (``feeds.web.describe``);
+        """Every feed in every format, grouped by language (``catalog.opml_groups``);
         ``?format=atom|json|rss`` lists one format only."""
         formats = tuple(Format)
         asked = request.query_params.get("format")

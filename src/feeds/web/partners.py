@@ -49,8 +49,8 @@ from feeds.store.partners import PartnerRecord
 from feeds.syndicate.credentials import Refused, authenticate
 from feeds.syndicate.registry import PartnerRegistry
 from feeds.syndicate.scope import candidates, partner_scope, scope_refusal
+from feeds.web.feeds import tombstone_extensions
 from feeds.web.rendercache import RenderCache, last_modified, revise
-from feeds.web.tombstones import tombstone_extensions
 from feeds.web.variant import Variant, VariantResponse, is_fresh, read_headers
 
 __all__ = [
