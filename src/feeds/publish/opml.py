@@ -14,7 +14,11 @@ from typing import NamedTuple
 
 from lxml import etree
 
-__all__ = ["OpmlFeed", "render_opml"]
+from feeds.feedkeys import Format
+from feeds.publish.feed import Feed, Site
+from feeds.publish.phrases import format_name, language_name
+
+__all__ = ["OpmlFeed", "opml_group", "render_opml"]
 
 
 class OpmlFeed(NamedTuple):
@@ -25,6 +29,24 @@ class OpmlFeed(NamedTuple):
     xml_url: str
     html_url: str
     language: str | None = None
+
+
+def opml_group(
+    site: Site, lang: str, feeds: Sequence[Feed], formats: Sequence[Format]
+) -> tuple[str, list[OpmlFeed]]:
+    """The folder of language ``lang``: each of ``feeds`` once per format in ``formats``.
+
+    An outline's text says which feed and format it is: "Caucasus Wire: Politics (Atom)";
+    a reader importing the whole list subscribes to each feed once per format.
+    """
+    outlines = []
+    for feed in feeds:
+        title = feed.title(site)
+        html_url = site.absolute(feed.link())
+        for fmt in formats:
+            xml_url = site.absolute(feed.feed_path(fmt))
+            outlines.append(OpmlFeed(f"{title} ({format_name(fmt)})", xml_url, html_url, lang))
+    return f"{language_name(lang)} ({lang})", outlines
 
 
 def render_opml(

@@ -26,8 +26,7 @@ from feeds.model import Article
 from feeds.publish.archive import Month
 from feeds.publish.description import EPOCH, FeedDescription
 from feeds.publish.feed import PublicFeed, public_feed
-from feeds.publish.opml import OpmlFeed
-from feeds.publish.phrases import format_name, language_name
+from feeds.publish.opml import OpmlFeed, opml_group
 from feeds.store import Facet, Store
 from feeds.web.rendercache import Freshness
 
@@ -151,22 +150,10 @@ def describe(
 def opml_groups(
     settings: Settings, catalog: Catalog, formats: Sequence[Format] = tuple(Format)
 ) -> list[tuple[str, list[OpmlFeed]]]:
-    """Every feed in each of ``formats``, grouped by language.
-
-    One outline per feed and format, its text saying which: "Caucasus Wire: Politics
-    (Atom)". A reader importing the whole list subscribes to each feed once per format;
-    ``/feeds.opml?format=rss`` lists one format only.
-    """
+    """Every feed in each of ``formats``, grouped by language (``/feeds.opml?format=rss``
+    lists one format only)."""
     site = settings.site
-    groups = []
-    for lang in site.languages:
-        feeds = []
-        for key, _ in catalog.feeds(lang):
-            feed = feed_of(catalog, key)
-            title = feed.title(site)
-            html_url = site.absolute(feed.link())
-            for fmt in formats:
-                text = f"{title} ({format_name(fmt)})"
-                feeds.append(OpmlFeed(text, site.absolute(feed.feed_path(fmt)), html_url, lang))
-        groups.append((f"{language_name(lang)} ({lang})", feeds))
-    return groups
+    return [
+        opml_group(site, lang, [feed_of(catalog, key) for key, _ in catalog.feeds(lang)], formats)
+        for lang in site.languages
+    ]
