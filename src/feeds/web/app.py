@@ -51,11 +51,10 @@ from feeds.web.articles import ArticlePages
 from feeds.web.catalog import Catalog
 from feeds.web.errors import http_error_handler, server_error
 from feeds.web.feeds import FeedRoute, PublicFeeds
-from feeds.web.html import Pages
 from feeds.web.images import ImageGate, StaticWithImages
 from feeds.web.ingest import Ingest
 from feeds.web.newsfeed import NewsPages
-from feeds.web.pages import FrontPages
+from feeds.web.pages import FrontPages, Pages
 from feeds.web.partners import PartnerFeeds
 from feeds.web.rendercache import Clock, Freshness, RenderCache, utc_now
 from feeds.web.sitemaps import Sitemaps

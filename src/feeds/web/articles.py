@@ -36,7 +36,7 @@ from feeds.publish.feed import public_feed
 from feeds.safehtml import own_html
 from feeds.store import Store
 from feeds.web.errors import not_found
-from feeds.web.html import FeedLink, Pages
+from feeds.web.pages import FeedLink, Pages
 from feeds.web.rendercache import RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
 

@@ -27,7 +27,6 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import SiteSettings
-from feeds.web.html import environment, page_context
 
 __all__ = [
     "ErrorResponse",
@@ -119,10 +118,15 @@ class ErrorResponse(Response):
 
 @cache
 def _environment() -> jinja2.Environment:
+    # Imported here: the pages answer with these errors (feeds.web.pages imports this).
+    from feeds.web.pages import environment
+
     return environment()
 
 
 def _html_page(site: SiteSettings, status: int) -> bytes:
+    from feeds.web.pages import page_context  # see _environment
+
     context = page_context(
         site,
         discovery=[],

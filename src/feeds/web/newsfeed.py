@@ -35,7 +35,7 @@ from feeds.store import Store
 from feeds.store.sources import SourceRecord
 from feeds.web.articles import article_path
 from feeds.web.errors import not_found
-from feeds.web.html import Pages
+from feeds.web.pages import Pages
 from feeds.web.rendercache import RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
 

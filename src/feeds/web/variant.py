@@ -186,11 +186,6 @@ class Variant:
                 ok.append((b"content-encoding", coding.encode()))
             self.ok_headers[coding] = ok
 
-    @property
-    def etag(self) -> str:
-        """The ETag of the uncompressed bytes."""
-        return self.etags[None]
-
 
 def _compress(coding: str, body: bytes) -> bytes:
     if coding == "gzip":
