@@ -272,18 +272,14 @@ def test_leased_sources_are_not_claimed_twice(server: FeedServer, sqlite_store: 
         assert [s.lease_owner for s in list_sources(conn)] == ["two"]
 
 
-def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Store) -> None:
-    """The aggregator's driver-level bulk insert stores the same rows as ``write_article``
-    (same datetime text on SQLite, same timestamps on PostgreSQL), tags and authors too."""
-    from sqlalchemy import MetaData, delete
-
+def test_rows_from_the_parse_worker_store_the_parsed_stories(store: Store) -> None:
+    """What a parse worker sends (rows, not Articles) reads back as the stories it parsed,
+    with their tags, authors and WebSub announcements."""
     from feeds.aggregate.decide import PollState
     from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
     from feeds.aggregate.prepare import ParseJob, prepare
-    from feeds.store.articles import bump_revision, list_visible, write_article
-    from feeds.store.newarticles import insert_new_articles
-    from feeds.store.schema import article_authors, article_languages, article_tags
-    from feeds.store.websub import websub_outbox
+    from feeds.store.articles import bump_revision
+    from feeds.store.writes import write_rows
 
     body = (EXAMPLES / "yerevan-tech-en.json").read_bytes()
     url = "https://x.example/f"
@@ -294,46 +290,17 @@ def test_bulk_insert_of_new_articles_writes_what_write_article_writes(store: Sto
         0.0,
     )
     prepared = prepare(job)
-    batch = list(prepared.new)
-    assert len(batch) == len(prepared.update.entries) == 2
-    tables = MetaData()
-    tables.reflect(store._db.engine)
-    names = ("articles", "article_languages", "article_tags", "article_authors", "websub_outbox")
-
-    def dump() -> dict[str, list[tuple[object, ...]]]:
-        skip = {"created_at", "next_attempt_at", "revision"}  # the write's own time and count
-        out = {}
-        with store._db.reading() as conn:
-            for name in names:
-                table = tables.tables[name]
-                ignored = skip | ({"id"} if name == "websub_outbox" else set())
-                cols = ", ".join(c.name for c in table.c if c.name not in ignored)
-                # The driver's own values: on SQLite, the exact text of every datetime.
-                rows = conn.exec_driver_sql(f"SELECT {cols} FROM {name}")
-                out[name] = sorted(tuple(r) for r in rows)
-        return out
-
+    rows = list(prepared.new)
+    assert len(rows) == len(prepared.update.entries) == 2
     with store._db.transaction() as conn:
-        revision = bump_revision(conn)
-        for row in batch:
-            write_article(conn, article_from_dict(json.loads(row.document)), revision)
-    by_write_article = dump()
-    with store._db.transaction() as conn:
-        for table in (article_languages, article_tags, article_authors, websub_outbox, articles):
-            conn.execute(delete(table))
-    assert dump()["articles"] == []
-    with store._db.transaction() as conn:
-        insert_new_articles(conn, batch, bump_revision(conn))
-    by_bulk_insert = dump()
-    assert by_bulk_insert == by_write_article
-    assert len(by_bulk_insert["articles"]) == 2
-    assert by_bulk_insert["article_tags"] and by_bulk_insert["websub_outbox"]
-    with store._db.reading() as conn:
-        stored = list_visible(
-            conn, FeedScope("en", own=False, aggregated=True), datetime.now(UTC), limit=50
-        )
-    assert {a.id for a in stored} == {row.id for row in batch}
+        assert write_rows(conn, rows, bump_revision(conn)) == [True, True]
+    parsed = {row.id: article_from_dict(json.loads(row.document)) for row in rows}
+    scope = FeedScope("en", own=False, aggregated=True)
+    stored = store.visible_articles(scope, datetime.now(UTC))
+    assert {a.id: a for a in stored} == parsed
     assert all(a.published.tzinfo is UTC for a in stored)
+    assert any(a.tags for a in stored) and any(a.authors for a in stored)
+    assert store.outbox.pending()
 
 
 def test_batched_state_writes_skip_a_source_whose_lease_another_daemon_took(

@@ -45,6 +45,25 @@ def test_replacing_an_article_keeps_one_row_and_shows_the_edit(store: Store) -> 
     assert ids(store.visible_articles(FeedScope("en", section="politics"), NOW)) == ["edited"]
 
 
+def test_one_batch_adds_new_stories_and_replaces_stored_ones(store: Store) -> None:
+    store.upsert_article(story("stored", tags=("old tag",)))
+    edited = dataclasses.replace(story("stored", tags=("new tag",)), section="politics")
+    store.upsert_articles([story("fresh"), edited])
+    assert store.get_article("stored") == edited
+    assert store.get_article("fresh") == story("fresh")
+    assert ids(store.visible_articles(FeedScope("en", tag="new-tag"), NOW)) == ["stored"]
+    assert store.visible_articles(FeedScope("en", tag="old-tag"), NOW) == []
+
+
+def test_a_story_given_twice_in_one_batch_ends_as_the_last_one(store: Store) -> None:
+    first = story("twice", section="economy")
+    second = dataclasses.replace(first, section="politics", updated=NOW)
+    store.upsert_articles([first, story("other"), second])
+    assert store.get_article("twice") == second
+    with store._db.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(articles_table)).scalar() == 2
+
+
 def test_feeds_show_only_visible_stories_newest_first(store: Store) -> None:
     store.upsert_articles(
         [
@@ -113,13 +132,12 @@ def test_a_failed_batch_writes_nothing(store: Store) -> None:
     class BrokenError(Exception):
         pass
 
-    def exploding() -> list[Article]:
-        return [story("first")]
-
     with pytest.raises(BrokenError), store._db.transaction() as conn:
-        from feeds.store.articles import write_articles
+        from feeds.articlerows import article_row
+        from feeds.store.articles import bump_revision
+        from feeds.store.writes import write_rows
 
-        write_articles(conn, exploding())
+        write_rows(conn, [article_row(story("first"))], bump_revision(conn))
         raise BrokenError
     assert store.get_article("first") is None
     assert store.revision().number == before

@@ -11,11 +11,13 @@ import httpx
 import pytest
 from lxml import etree
 
+from feeds.articlerows import article_row
 from feeds.config import Settings, SiteSettings
 from feeds.model import Article, SourceRef, Status, article_to_dict
 from feeds.store import Store, open_store
 from feeds.store import websub as outbox
-from feeds.store.articles import bump_revision, write_article
+from feeds.store.articles import bump_revision
+from feeds.store.writes import write_rows
 from feeds.syndicate.notifier import Notifier, topics
 from feeds.web.app import create_app
 from tests.hub import Hub, recording_hub
@@ -185,7 +187,7 @@ def test_queue_survives_a_restart_and_a_dead_worker(database_url: str, hub: Hub)
 
 def test_a_rolled_back_write_queues_nothing(store: Store, hub: Hub) -> None:
     with pytest.raises(RuntimeError), store._db.transaction() as conn:
-        write_article(conn, story("good", langs=("en",)), bump_revision(conn))
+        write_rows(conn, [article_row(story("good", langs=("en",)))], bump_revision(conn))
         raise RuntimeError("the rest of the batch failed")
     assert store.get_article("good") is None
     with store._db.reading() as conn:

@@ -1,9 +1,11 @@
-"""An aggregated article reduced to the plain values its database rows need.
+"""An article reduced to the plain values its database rows need: what the store writes.
 
-Built in a parse worker: a tuple of strings and datetimes is much cheaper to send between
-processes than an ``Article`` with its nested dataclasses, and it leaves the writing
-process only values to bind (``feeds.store.newarticles.insert_new_articles``). This module
-does not import the store, so that workers need not load SQLAlchemy.
+Every article write (an ingest PUT, ``feeds import``, the aggregator) goes through
+``feeds.store.writes.write_rows`` with these rows. The aggregator builds them in its
+parse workers: a tuple of strings and datetimes is much cheaper to send between processes
+than an ``Article`` with its nested dataclasses, and it leaves the writing process only
+values to bind. This module does not import the store, so that workers need not load
+SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,35 +15,41 @@ from datetime import datetime
 from typing import NamedTuple
 
 from feeds.feedkeys import outbox_keys
-from feeds.model import Article, article_to_dict, slugify
+from feeds.model import Article, article_to_dict, is_visible, slugify
 
-__all__ = ["NewArticle", "new_article"]
+__all__ = ["ArticleRow", "article_row"]
 
 
-class NewArticle(NamedTuple):
+class ArticleRow(NamedTuple):
     """The values an article's rows need, nothing more."""
 
     id: str
     status: str
     published: datetime
+    # ``published`` when the status lets the story be seen once that time has come (the
+    # model's visibility rule, ``is_visible``); None for a draft or a retraction.
+    visible_from: datetime | None
     updated: datetime
     section_slug: str | None
+    aggregated: bool
     source_id: int | None
     document: str  # the stored JSON document
     languages: tuple[str, ...]
     tags: tuple[tuple[str, str], ...]  # (slug, label)
     authors: tuple[tuple[str, str], ...]  # (slug, name)
-    feed_keys: tuple[str, ...]  # the WebSub keys of the feeds it appears in
+    feed_keys: tuple[str, ...]  # the outbox keys of the feeds it appears in (when visible)
 
 
-def new_article(article: Article) -> NewArticle:
-    """What ``insert_new_articles`` writes for ``article``: the rows ``write_article`` writes."""
-    return NewArticle(
+def article_row(article: Article) -> ArticleRow:
+    """What the store writes for ``article``."""
+    return ArticleRow(
         id=article.id,
         status=article.status.value,
         published=article.published,
+        visible_from=article.published if is_visible(article, article.published) else None,
         updated=article.updated,
         section_slug=article.section_slug,
+        aggregated=article.source is not None,
         source_id=article.source.source_id if article.source else None,
         document=json.dumps(article_to_dict(article), ensure_ascii=False),
         languages=article.languages,

@@ -4,7 +4,7 @@ and their articles.
 The aggregator (``feeds.aggregate.decide`` and ``prepare``) builds a ``SourceUpdate`` and
 ``feeds.store.sources`` writes it as it is; the next poll reads the entry records back as
 what it already knows. Plain values with no store import, so that a parse worker builds
-them without loading SQLAlchemy (the new articles come as ``feeds.articlerows`` rows).
+them without loading SQLAlchemy (the articles come as ``feeds.articlerows`` rows).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from feeds.articlerows import NewArticle
-from feeds.model import Article
+from feeds.articlerows import ArticleRow
 
 __all__ = ["EntryRecord", "SourceUpdate"]
 
@@ -56,7 +55,7 @@ class SourceUpdate:
     # keep the stored count and reasons.
     skipped: int | None = None
     skip_reasons: Sequence[str] = ()
-    # The entries' articles: a new one as the rows to insert (cheap to send between
-    # processes), a changed one as the Article that replaces the stored one.
-    new_articles: Sequence[NewArticle] = ()
-    changed_articles: Sequence[Article] = ()
+    # The entries' articles as the rows the store writes (cheap to send between
+    # processes), new ones and changed ones replacing the stored.
+    new_articles: Sequence[ArticleRow] = ()
+    changed_articles: Sequence[ArticleRow] = ()

@@ -12,15 +12,15 @@ One poll of one source, with the type that crosses each arrow::
                parse   ── ParsedFeed of ParsedEntry
                decide  ── Decision: a PollPlan, and an EntryIntent (the EntryRecord to store
                           and its ParsedEntry) per new or changed entry
-               build   ── an Article per entry; a new one as NewArticle rows
+               build   ── an Article per entry, sent back as its ArticleRow
                ──> PollResult
         │
     PollResult: the PollPlan, and the SourceUpdate to store: the source's new state, its
-        entries' EntryRecords, the new entries' articles as NewArticle rows, the changed
-        ones' as Articles
+        entries' EntryRecords, the new and the changed entries' articles as ArticleRows
         │
     write (database thread, a batch of polls per transaction): store.sources.save_polls
-        (PollWrite: the claimed SourceRecord and its SourceUpdate, written as it came)
+        (PollWrite: the claimed SourceRecord and its SourceUpdate, written as it came; the
+        articles through the one article write path, feeds.store.writes.write_rows)
         │
     PollReport: the poll's log line; feeds poll's progress bar and summary
 

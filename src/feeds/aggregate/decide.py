@@ -26,9 +26,8 @@ from typing import NamedTuple
 
 from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
 from feeds.aggregate.parse import ParsedEntry, ParsedFeed
-from feeds.articlerows import NewArticle
+from feeds.articlerows import ArticleRow
 from feeds.hygiene import MAX_IDENTITY_CHARS, clean_text, too_long
-from feeds.model import Article
 from feeds.pollrecords import EntryRecord, SourceUpdate
 
 __all__ = [
@@ -497,8 +496,8 @@ def source_update(
     refusals: tuple[str, ...] = (),
     feed_title: str | None = None,
     feed_lang: str | None = None,
-    new_articles: tuple[NewArticle, ...] = (),
-    changed_articles: tuple[Article, ...] = (),
+    new_articles: tuple[ArticleRow, ...] = (),
+    changed_articles: tuple[ArticleRow, ...] = (),
 ) -> SourceUpdate:
     """The stored state ``plan`` leads to, with what reading the body found: the records of
     the entries to write and their articles, and how many entries were refused, with why for

@@ -2,7 +2,7 @@
 
 Runs in a worker process (``feeds.aggregate.workerpool``), never on the event loop.
 Everything in and out is plain, picklable data: a ``ParseJob`` in, a ``PollResult`` out,
-whose ``SourceUpdate`` carries the new articles as ``NewArticle`` row tuples (cheap to send
+whose ``SourceUpdate`` carries the new and changed articles as ``ArticleRow`` tuples (cheap to send
 between processes). The pipeline builds the same ``PollResult`` itself for a poll with
 nothing to read.
 """
@@ -26,7 +26,7 @@ from feeds.aggregate.lang import UNDETERMINED, EntryLanguages
 from feeds.aggregate.parse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
 from feeds.aggregate.sanitize import html_to_text, sanitize_html
 from feeds.aggregate.xmlguard import UnsafeXMLError
-from feeds.articlerows import NewArticle, new_article
+from feeds.articlerows import ArticleRow, article_row
 from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, MAX_AUTHORS, MAX_TAGS, clean_text, cut
 from feeds.model import (
@@ -74,13 +74,13 @@ class PollResult:
     charset_note: str | None = None  # the declared charset was overridden: why
 
     @property
-    def new(self) -> Sequence[NewArticle]:
-        """The new entries' articles, as rows to insert."""
+    def new(self) -> Sequence[ArticleRow]:
+        """The new entries' articles, as the rows to write."""
         return self.update.new_articles
 
     @property
-    def changed(self) -> Sequence[Article]:
-        """The changed entries' articles, each replacing the stored one."""
+    def changed(self) -> Sequence[ArticleRow]:
+        """The changed entries' articles (rows), each replacing the stored one."""
         return self.update.changed_articles
 
     @property
@@ -241,8 +241,8 @@ def prepare(job: ParseJob) -> PollResult:
     feed_title = _line(feed.title, "feed_title")
     source_title = _line(state.title or "", "source_title") or feed_title or state.url
     records: list[EntryRecord] = []
-    new: list[NewArticle] = []
-    changed: list[Article] = []
+    new: list[ArticleRow] = []
+    changed: list[ArticleRow] = []
     refused = list(plan.refused)
     undetermined = 0
     for intents, is_new in ((plan.new, True), (plan.changed, False)):
@@ -252,10 +252,7 @@ def prepare(job: ParseJob) -> PollResult:
                 text = _detection_text(intent.entry.title, summary_text)
                 lang = languages.of(intent.entry.lang, text)
                 article = _article(state, intent, lang, summary_text, source_title)
-                if is_new:
-                    new.append(new_article(article))
-                else:
-                    changed.append(article)
+                (new if is_new else changed).append(article_row(article))
             except Exception as exc:  # hostile input must cost one entry, never the poll
                 why = exc if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
                 refused.append(_refusal(intent.record.key, why))

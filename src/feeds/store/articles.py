@@ -1,21 +1,20 @@
-"""Reading and writing articles on an open connection.
+"""Reading articles on an open connection, and the store's revision counter.
 
-These functions take a ``Connection`` so that a caller (the aggregator, say) can write
-articles and its own state in one transaction. ``Store`` wraps them for everyone else.
+Articles are written by ``feeds.store.writes``. These functions take a ``Connection``;
+``Store`` wraps them for everyone else.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from feeds.feedkeys import FeedScope
-from feeds.model import Article, Status, article_from_dict, article_to_dict, slugify
-from feeds.store import websub
+from feeds.model import Article, Status, article_from_dict
 from feeds.store.schema import (
     article_authors,
     article_languages,
@@ -49,64 +48,6 @@ def bump_revision(conn: Connection, now: datetime | None = None) -> int:
 def read_revision(conn: Connection) -> tuple[int, datetime]:
     row = conn.execute(select(store_state.c.revision, store_state.c.changed_at)).one()
     return int(row.revision), row.changed_at
-
-
-def write_article(conn: Connection, article: Article, revision: int) -> bool:
-    """Insert or replace ``article``; returns True when it is new."""
-    now = datetime.now(UTC)
-    existing = conn.execute(
-        select(articles.c.created_at, articles.c.retracted_at, articles.c.document).where(
-            articles.c.id == article.id
-        )
-    ).first()
-    # WebSub: queue the feeds this write changes, in this transaction
-    # (feeds.syndicate.notifier pings the hubs).
-    websub.record_change(conn, _decode(existing.document) if existing else None, article, now)
-    retracted_at = None
-    if article.status is Status.RETRACTED:
-        retracted_at = existing.retracted_at if existing and existing.retracted_at else now
-    values = {
-        "status": article.status.value,
-        "published": article.published,
-        "updated": article.updated,
-        "section_slug": article.section_slug,
-        "aggregated": article.source is not None,
-        "source_id": article.source.source_id if article.source else None,
-        "document": json.dumps(article_to_dict(article), ensure_ascii=False),
-        "revision": revision,
-        "retracted_at": retracted_at,
-    }
-    if existing is None:
-        conn.execute(insert(articles).values(id=article.id, created_at=now, **values))
-    else:
-        conn.execute(update(articles).where(articles.c.id == article.id).values(**values))
-        for table in (article_languages, article_tags, article_authors):
-            conn.execute(delete(table).where(table.c.article_id == article.id))
-    conn.execute(
-        insert(article_languages),
-        [{"article_id": article.id, "lang": lang} for lang in article.languages],
-    )
-    tags = {slugify(t): t for t in article.tags}
-    if tags:
-        conn.execute(
-            insert(article_tags),
-            [{"article_id": article.id, "slug": s, "label": t} for s, t in tags.items()],
-        )
-    authors = {a.slug: a.name for a in article.authors if a.slug}
-    if authors:
-        conn.execute(
-            insert(article_authors),
-            [{"article_id": article.id, "slug": s, "name": n} for s, n in authors.items()],
-        )
-    return existing is None
-
-
-def write_articles(conn: Connection, batch: Iterable[Article]) -> int:
-    """Write every article of ``batch`` under one new revision; returns that revision."""
-    revision = bump_revision(conn)
-    for article in batch:
-        write_article(conn, article, revision)
-    return revision
 
 
 def load_article(conn: Connection, article_id: str) -> Article | None:

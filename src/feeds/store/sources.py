@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -44,12 +45,11 @@ from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, clean_text, cut
 from feeds.model import check_language_tag
 from feeds.pollrecords import EntryRecord, SourceUpdate
-from feeds.store.articles import bump_revision, write_article
-from feeds.store.bulk import insert_many, update_many
+from feeds.store.articles import bump_revision
 from feeds.store.engine import Database
-from feeds.store.newarticles import insert_new_articles
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
+from feeds.store.writes import write_rows
 
 __all__ = [
     "MAX_SKIP_REASONS",
@@ -381,18 +381,6 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
 
 
-_ENTRY_COLUMNS = (
-    "source_id",
-    "key_hash",
-    "entry_key",
-    "article_id",
-    "content_hash",
-    "updated",
-    "first_seen",
-    "hash_updates",
-)
-
-
 def _save_entries(conn: Connection, source: SourceRecord, entries: Sequence[EntryRecord]) -> int:
     """Insert the entries seen for the first time, update the others; returns how many
     were inserted. A source with no entries yet (every first poll) needs no lookup."""
@@ -423,18 +411,19 @@ def _save_entries(conn: Connection, source: SourceRecord, entries: Sequence[Entr
             )
         else:
             inserts.append(
-                (
-                    source.id,
-                    digest,
-                    entry.key,
-                    entry.article_id,
-                    entry.content_hash,
-                    entry.updated,
-                    entry.first_seen,
-                    entry.hash_updates,
-                )
+                {
+                    "source_id": source.id,
+                    "key_hash": digest,
+                    "entry_key": entry.key,
+                    "article_id": entry.article_id,
+                    "content_hash": entry.content_hash,
+                    "updated": entry.updated,
+                    "first_seen": entry.first_seen,
+                    "hash_updates": entry.hash_updates,
+                }
             )
-    insert_many(conn, source_entries, _ENTRY_COLUMNS, inserts)
+    if inserts:
+        conn.execute(insert(source_entries), inserts)
     return len(inserts)
 
 
@@ -523,16 +512,16 @@ def save_states(
         ).scalars()
     )
     # One statement per set of columns; almost always one shape for a whole batch of 304s.
-    shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for source, change in polls:
         if source.id not in held:
             continue
         if not is_state_only(change):
             raise ValueError(f"source {source.id}: not a state-only poll")
         values = _state_values(change)
-        shapes.setdefault(tuple(values), []).append((*values.values(), source.id))
-    for names, rows in shapes.items():
-        update_many(conn, sources, names, "id", rows)
+        shapes.setdefault(tuple(values), []).append({**values, "key": source.id})
+    for rows in shapes.values():
+        conn.execute(update(sources).where(sources.c.id == bindparam("key")), rows)
     return [source.id in held for source, _ in polls]
 
 
@@ -569,9 +558,7 @@ def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list
             if change.new_articles or change.changed_articles:
                 if revision is None:
                     revision = bump_revision(conn)
-                insert_new_articles(conn, change.new_articles, revision)
-                for article in change.changed_articles:
-                    write_article(conn, article, revision)
+                write_rows(conn, [*change.new_articles, *change.changed_articles], revision)
         except Exception as exc:  # reported to that poll alone
             savepoint.rollback()
             results[i] = exc

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from feeds.articlerows import article_row
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status
 from feeds.store import archive, images, tombstones
@@ -19,6 +20,7 @@ from feeds.store.migrate import current_revision, head_revision, upgrade
 from feeds.store.partners import Partners
 from feeds.store.sources import Sources
 from feeds.store.websub import Outbox
+from feeds.store.writes import write_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,12 +83,16 @@ class Store:
         """Create or replace one article; True when it was new."""
         with self._db.transaction() as conn:
             revision = queries.bump_revision(conn)
-            return queries.write_article(conn, article, revision)
+            return write_rows(conn, [article_row(article)], revision)[0]
 
     def upsert_articles(self, batch: Sequence[Article]) -> int:
-        """Create or replace all of ``batch`` in one transaction: all are written or none."""
+        """Create or replace all of ``batch`` in one transaction: all are written or none.
+        Returns the revision they were written under."""
+        rows = [article_row(a) for a in batch]
         with self._db.transaction() as conn:
-            return queries.write_articles(conn, batch)
+            revision = queries.bump_revision(conn)
+            write_rows(conn, rows, revision)
+            return revision
 
     def retract_article(self, article_id: str) -> Article | None:
         """Mark a story retracted (it leaves every feed); None when there is no such story."""
@@ -99,7 +105,7 @@ class Store:
             retracted = dataclasses.replace(
                 current, status=Status.RETRACTED, updated=datetime.now(UTC)
             )
-            queries.write_article(conn, retracted, queries.bump_revision(conn))
+            write_rows(conn, [article_row(retracted)], queries.bump_revision(conn))
             return retracted
 
     # --- reads --------------------------------------------------------------------------

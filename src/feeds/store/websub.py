@@ -1,8 +1,8 @@
 """The WebSub outbox: feeds to announce to the hubs, kept in the store so none is lost.
 
-``record_change`` runs inside the transaction that writes an article (called from
-``feeds.store.articles.write_article``), so a story is never committed without the
-notification of its feeds, and a notification never survives a rolled-back write.
+``enqueue`` runs inside the transaction that writes articles (called from
+``feeds.store.writes``), so a story is never committed without the notification of its
+feeds, and a notification never survives a rolled-back write.
 
 A row names one feed by its outbox key (``feeds.feedkeys.FeedKey.outbox_key``), a feed
 independent of format and host: ``en``, ``en/section/politics``, ``en/tag/elections``,
@@ -34,8 +34,6 @@ from sqlalchemy import (
     update,
 )
 
-from feeds.feedkeys import outbox_keys
-from feeds.model import Article, is_visible
 from feeds.store.engine import Database
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
@@ -48,7 +46,6 @@ __all__ = [
     "enqueue",
     "finish",
     "pending",
-    "record_change",
     "reschedule",
 ]
 
@@ -74,23 +71,6 @@ class OutboxRow:
     feed_key: str
     attempts: int
     done: frozenset[str]
-
-
-def record_change(conn: Connection, before: Article | None, after: Article, now: datetime) -> None:
-    """Queue the feeds a write changes: those the story leaves now, and those it is in.
-
-    A scheduled story's feeds are announced at its embargo time, not before: a hub that
-    fetched early would find nothing new. Drafts that never were visible announce nothing.
-    """
-    old = outbox_keys(before) if before is not None and is_visible(before, now) else set()
-    when = max(now, after.published)
-    if is_visible(after, when):  # now, or once its embargo is over
-        new = outbox_keys(after)
-        enqueue(conn, new, when, now)
-        # Feeds it leaves now: all of its old ones if it went back under embargo.
-        enqueue(conn, old - new if when <= now else old, now, now)
-    else:
-        enqueue(conn, old, now, now)
 
 
 def enqueue(conn: Connection, keys: Iterable[str], when: datetime, now: datetime) -> None:

@@ -1,0 +1,155 @@
+"""The one article write path: ingest PUTs, ``feeds import`` and the aggregator all store
+articles through ``write_rows``, a batch at a time.
+
+A batch costs a handful of statements whatever its size: one lookup of the stories already
+stored, one ``executemany`` INSERT for the new ones and one UPDATE for the others, their
+languages, tags and authors replaced, and the WebSub announcements of the feeds that change
+queued in the same transaction, so a story is never committed without them and they never
+survive a rolled-back write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from feeds.articlerows import ArticleRow
+from feeds.feedkeys import outbox_keys
+from feeds.model import Article, Status, article_from_dict, is_visible
+from feeds.store import websub
+from feeds.store.schema import article_authors, article_languages, article_tags, articles
+
+__all__ = ["write_rows"]
+
+_RETRACTED = Status.RETRACTED.value
+# Ids per lookup or delete: well under SQLite's limit on bound parameters.
+_CHUNK = 500
+
+
+class _Stored(NamedTuple):
+    retracted_at: datetime | None
+    article: Article
+
+
+def write_rows(
+    conn: Connection, rows: Sequence[ArticleRow], revision: int, now: datetime | None = None
+) -> list[bool]:
+    """Insert or replace the article of every row under ``revision`` (the caller bumps it
+    once per transaction); per row, whether its story was new.
+
+    A story given twice is written twice, in order, as two single writes would be.
+    """
+    now = now or datetime.now(UTC)
+    created = [False] * len(rows)
+    for positions in _rounds(rows):
+        batch = [rows[i] for i in positions]
+        for i, new in zip(positions, _write_batch(conn, batch, revision, now), strict=True):
+            created[i] = new
+    return created
+
+
+def _rounds(rows: Sequence[ArticleRow]) -> list[list[int]]:
+    """Positions of ``rows`` in rounds where no story appears twice: the first write of
+    each story, then the second, and so on."""
+    times: dict[str, int] = {}
+    rounds: list[list[int]] = []
+    for i, row in enumerate(rows):
+        n = times.get(row.id, 0)
+        times[row.id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(i)
+    return rounds
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+def _stored(conn: Connection, ids: Sequence[str]) -> dict[str, _Stored]:
+    a = articles.c
+    found: dict[str, _Stored] = {}
+    for chunk in _chunks(ids):
+        rows = conn.execute(select(a.id, a.retracted_at, a.document).where(a.id.in_(chunk)))
+        found.update(
+            (row.id, _Stored(row.retracted_at, article_from_dict(json.loads(row.document))))
+            for row in rows
+        )
+    return found
+
+
+def _write_batch(
+    conn: Connection, batch: Sequence[ArticleRow], revision: int, now: datetime
+) -> list[bool]:
+    """Write ``batch``, in which no story appears twice."""
+    stored = _stored(conn, [row.id for row in batch])
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    due: dict[datetime, set[str]] = {}
+    for row in batch:
+        before = stored.get(row.id)
+        _announce(due, before, row, now)
+        values = {
+            "status": row.status,
+            "published": row.published,
+            "updated": row.updated,
+            "section_slug": row.section_slug,
+            "aggregated": row.aggregated,
+            "source_id": row.source_id,
+            "document": row.document,
+            "revision": revision,
+            "retracted_at": _retracted_at(before, row, now),
+        }
+        if before is None:
+            inserts.append({"id": row.id, "created_at": now, **values})
+        else:
+            updates.append({"key": row.id, **values})
+    if inserts:
+        conn.execute(insert(articles), inserts)
+    if updates:
+        conn.execute(update(articles).where(articles.c.id == bindparam("key")), updates)
+        for chunk in _chunks([u["key"] for u in updates]):
+            for table in (article_languages, article_tags, article_authors):
+                conn.execute(delete(table).where(table.c.article_id.in_(chunk)))
+    _insert_all(conn, article_languages, [(r.id, lang) for r in batch for lang in r.languages])
+    _insert_all(conn, article_tags, [(r.id, *tag) for r in batch for tag in r.tags])
+    _insert_all(conn, article_authors, [(r.id, *author) for r in batch for author in r.authors])
+    for when, keys in due.items():
+        websub.enqueue(conn, keys, when, now)
+    return [row.id not in stored for row in batch]
+
+
+def _insert_all(conn: Connection, table: Any, rows: list[tuple[str, ...]]) -> None:
+    if rows:
+        names = [column.name for column in table.c]
+        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def _retracted_at(before: _Stored | None, row: ArticleRow, now: datetime) -> datetime | None:
+    """When a story was retracted: kept from its first retraction."""
+    if row.status != _RETRACTED:
+        return None
+    return before.retracted_at if before is not None and before.retracted_at else now
+
+
+def _announce(
+    due: dict[datetime, set[str]], before: _Stored | None, row: ArticleRow, now: datetime
+) -> None:
+    """Add to ``due`` the feeds this write changes: those the story is in (announced at its
+    embargo time, not before: a hub that fetched early would find nothing new), and those
+    it leaves now. Drafts that never were visible announce nothing."""
+    old = outbox_keys(before.article) if before and is_visible(before.article, now) else set()
+    when = max(now, row.published)
+    if row.visible_from is not None and row.visible_from <= when:  # now, or after its embargo
+        due.setdefault(when, set()).update(row.feed_keys)
+        # Feeds it leaves now: all of its old ones if it went back under embargo.
+        leaving = old - set(row.feed_keys) if when <= now else old
+        if leaving:
+            due.setdefault(now, set()).update(leaving)
+    elif old:
+        due.setdefault(now, set()).update(old)
