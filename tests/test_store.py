@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 
 import pytest
@@ -173,3 +173,19 @@ def _repo() -> str:
     from pathlib import Path
 
     return str(Path(__file__).resolve().parents[1])
+
+
+def test_sqlite_keeps_datetimes_as_sqlalchemys_own_utc_text(sqlite_url: str) -> None:
+    """``UTCDateTime`` binds SQLite datetimes itself (one step per value): the text must be
+    what SQLAlchemy's DATETIME stores, so that stored values compare and sort as before."""
+    from sqlalchemy.dialects.sqlite import DATETIME
+
+    opened = open_store(sqlite_url)
+    yerevan = timezone(timedelta(hours=4))
+    when = datetime(2026, 11, 14, 12, 30, 5, 123, tzinfo=yerevan)
+    opened.upsert_article(dataclasses.replace(story("dated"), published=when, updated=when))
+    with opened._db.reading() as conn:
+        stored = conn.exec_driver_sql("SELECT published FROM articles").scalar_one()
+        expected = DATETIME().bind_processor(conn.dialect)(datetime(2026, 11, 14, 8, 30, 5, 123))
+    opened.close()
+    assert stored == expected == "2026-11-14 08:30:05.000123"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from feeds.articlerows import ArticleRow
 from feeds.feedkeys import outbox_keys
@@ -28,6 +28,20 @@ __all__ = ["write_rows"]
 _RETRACTED = Status.RETRACTED.value
 # Ids per lookup or delete: well under SQLite's limit on bound parameters.
 _CHUNK = 500
+
+
+# Statements built once: SQLAlchemy then finds their compiled form without rebuilding a
+# cache key on every batch.
+_CHILDREN = (article_languages, article_tags, article_authors)
+_LOOKUP = select(articles.c.id, articles.c.retracted_at, articles.c.document).where(
+    articles.c.id.in_(bindparam("ids", expanding=True))
+)
+_INSERT = {table: insert(table) for table in (articles, *_CHILDREN)}
+_UPDATE = update(articles).where(articles.c.id == bindparam("key"))
+_DELETE = {
+    table: delete(table).where(table.c.article_id.in_(bindparam("ids", expanding=True)))
+    for table in _CHILDREN
+}
 
 
 class _Stored(NamedTuple):
@@ -72,10 +86,9 @@ def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
 
 
 def _stored(conn: Connection, ids: Sequence[str]) -> dict[str, _Stored]:
-    a = articles.c
     found: dict[str, _Stored] = {}
     for chunk in _chunks(ids):
-        rows = conn.execute(select(a.id, a.retracted_at, a.document).where(a.id.in_(chunk)))
+        rows = conn.execute(_LOOKUP, {"ids": chunk})
         found.update(
             (row.id, _Stored(row.retracted_at, article_from_dict(json.loads(row.document))))
             for row in rows
@@ -110,12 +123,12 @@ def _write_batch(
         else:
             updates.append({"key": row.id, **values})
     if inserts:
-        conn.execute(insert(articles), inserts)
+        conn.execute(_INSERT[articles], inserts)
     if updates:
-        conn.execute(update(articles).where(articles.c.id == bindparam("key")), updates)
+        conn.execute(_UPDATE, updates)
         for chunk in _chunks([u["key"] for u in updates]):
-            for table in (article_languages, article_tags, article_authors):
-                conn.execute(delete(table).where(table.c.article_id.in_(chunk)))
+            for table in _CHILDREN:
+                conn.execute(_DELETE[table], {"ids": chunk})
     _insert_all(conn, article_languages, [(r.id, lang) for r in batch for lang in r.languages])
     _insert_all(conn, article_tags, [(r.id, *tag) for r in batch for tag in r.tags])
     _insert_all(conn, article_authors, [(r.id, *author) for r in batch for author in r.authors])
@@ -124,10 +137,10 @@ def _write_batch(
     return [row.id not in stored for row in batch]
 
 
-def _insert_all(conn: Connection, table: Any, rows: list[tuple[str, ...]]) -> None:
+def _insert_all(conn: Connection, table: Table, rows: list[tuple[str, ...]]) -> None:
     if rows:
         names = [column.name for column in table.c]
-        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+        conn.execute(_INSERT[table], [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def _retracted_at(before: _Stored | None, row: ArticleRow, now: datetime) -> datetime | None:
