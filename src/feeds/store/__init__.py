@@ -1,7 +1,7 @@
 """Persistence: one ``Store`` API over SQLite (default) and PostgreSQL (scale-out)."""
 
 from feeds.store.articles import Facet
-from feeds.store.engine import StoreError, create_store_engine
+from feeds.store.engine import StoreError
 from feeds.store.store import Revision, Store, open_store
 
 __all__ = [
@@ -9,6 +9,5 @@ __all__ = [
     "Revision",
     "Store",
     "StoreError",
-    "create_store_engine",
     "open_store",
 ]
