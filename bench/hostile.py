@@ -8,16 +8,18 @@ here: huge titles, deep nesting (XHTML, escaped HTML, plain XML, JSON), 10,000-e
 bad and lying encodings, entity tricks, truncated XML, HTML pages, a gzip bomb, and more.
 Each becomes a source of a fresh SQLite database, and the real command polls them all,
 with the default settings (``parse_timeout`` 10 s of processor time, ``parse_memory_mb``
-160, ``max_entries`` 500, ``fetched_bodies_mb`` 32, ``max_body_bytes`` 15 MiB) but for
+512, ``max_entries`` 500, ``fetched_bodies_mb`` 32, ``max_body_bytes`` 15 MiB) but for
 ``allow_hosts``. The wall time grows with the machine's load: the hostile documents each
-use up to 10 s of processor time, however long a busy machine takes to give it. While it runs, the resident memory of every process of the command (the
-parent, the fork server and the parse workers, killed ones included) is read from /proc
-every 20 ms, twice: as PSS (each page shared between processes, such as the fork
-server's imports in every worker, counted once in all: what the command costs the
-machine) and as RSS (shared pages counted in every process that maps them, so the fork
-server's ~150 MB of imports and language model count three times). Printed: the peak of each sum (issue
-target: 300 MB), the sum of each process's own RSS peak (an upper bound), the peak of
-each role, the wall time, and each source's outcome.
+use up to 10 s of processor time, however long a busy machine takes to give it.
+
+While it runs, the memory of every process of the command (the parent, the fork server
+and the parse workers, killed ones included) is read from /proc every 20 ms, twice: as
+PSS (each page shared between processes, such as the fork server's imports in every
+worker, counted once in all: what the command costs the machine) and as RSS (shared
+pages counted in every process that maps them, so the fork server's ~150 MB of imports
+and language model count three times). Printed: the peak of each sum (issue target:
+300 MB), the sum of each process's own RSS peak (an upper bound), the peak of each role,
+the wall time, and each source's outcome.
 """
 
 from __future__ import annotations
