@@ -8,7 +8,7 @@ here: huge titles, deep nesting (XHTML, escaped HTML, plain XML, JSON), 10,000-e
 bad and lying encodings, entity tricks, truncated XML, HTML pages, a gzip bomb, and more.
 Each becomes a source of a fresh SQLite database, and the real command polls them all,
 with the default settings (``parse_timeout`` 10 s of processor time, ``parse_memory_mb``
-512, ``max_entries`` 500, ``fetched_bodies_mb`` 32, ``max_body_bytes`` 15 MiB) but for
+256, ``max_entries`` 500, ``fetched_bodies_mb`` 32, ``max_body_bytes`` 15 MiB) but for
 ``allow_hosts``. The wall time grows with the machine's load: the hostile documents each
 use up to 10 s of processor time, however long a busy machine takes to give it.
 

@@ -125,8 +125,8 @@ class AggregatorSettings:
     # (its worker killed).
     parse_timeout: float = 10.0
     # Megabytes one document's parse may add to its worker; past it the parse is stopped.
-    # (A feed with a 10 MB title, which is cut and stored, grows a worker by ~400 MB.)
-    parse_memory_mb: int = 512
+    # (A feed with a 10 MB title, which is cut and stored, grows a worker by ~190 MB.)
+    parse_memory_mb: int = 256
     # Megabytes of fetched bodies held at once; a body past 256 KiB waits for room in them.
     fetched_bodies_mb: int = 32
     # Entries read from one document, the newest; the others are refused with a reason.
