@@ -183,3 +183,22 @@ def test_a_feed_within_the_cap_is_stored_whole_and_stays_ok(
     assert poll_all(store, max_entries=3).new == 3
     after = source(store, src.id)
     assert (after.health, after.entries, after.skipped, after.skip_reasons) == ("ok", 3, 0, ())
+
+
+def test_entries_repeating_an_earlier_id_are_counted_and_said_not_dropped_silently(
+    server: FeedServer, store: Store
+) -> None:
+    """A document listing story 1 three times: the first is stored, the two repeats are
+    recorded on the source with one reason, like every other entry not stored."""
+    body = rss([0, 1, 1, 2, 1]).replace(b"<title>Story 1</title>", b"<title>Story one</title>", 1)
+    server.routes["/f"] = Route(body=body)
+    src = add(store, server.url("/f"))
+    summary = poll_all(store)
+    assert (summary.errors, summary.new, summary.skipped) == (0, 3, 2)
+    assert stored_titles(store) == {"Story 0", "Story one", "Story 2"}
+    after = source(store, src.id)
+    assert (after.health, after.entries, after.skipped) == ("degraded", 3, 2)
+    assert after.skip_reasons == (
+        "entry id:urn:s:1: 2 entries repeat the id of an earlier entry in the document; "
+        "the first of each is kept",
+    )

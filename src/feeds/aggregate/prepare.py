@@ -265,8 +265,12 @@ def prepare(job: ParseJob) -> PollResult:
         state,
         fetched.fetched_at,
         entries=tuple(records),
-        refused=feed.left_out + len(refused),
-        refusals=tuple((_cap_reasons(feed, job) + refused)[:MAX_SKIP_REASONS]),
+        refused=feed.left_out + len(plan.duplicates) + len(refused),
+        refusals=tuple(
+            (_cap_reasons(feed, job) + _duplicate_reasons(plan.duplicates) + refused)[
+                :MAX_SKIP_REASONS
+            ]
+        ),
         feed_title=feed_title or None,
         feed_lang=languages.feed_language(),
         new_articles=tuple(new),
@@ -286,6 +290,20 @@ def _cap_reasons(feed: ParsedFeed, job: ParseJob) -> list[str]:
     if not feed.left_out or job.max_entries is None:
         return []
     return [refusal_reason(feed.left_out, job.max_entries)]
+
+
+def _duplicate_reasons(duplicates: tuple[str, ...]) -> list[str]:
+    """The one reason for entries whose id an earlier entry of the document already has:
+    the first of each is stored, the repeats are counted and said, never dropped silently."""
+    if not duplicates:
+        return []
+    return [
+        _refusal(
+            duplicates[0],
+            f"{len(duplicates)} entries repeat the id of an earlier entry in the document; "
+            "the first of each is kept",
+        )
+    ]
 
 
 def _detection_text(title: str, summary_text: str) -> str:
