@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import UTC, datetime
 from html import escape
 
@@ -204,9 +205,14 @@ def parse_job(
 def assert_every_entry_stored_or_refused(prepared: PollResult, n: int) -> None:
     assert prepared.plan.error is None
     assert not prepared.changed  # a first poll: every stored entry is new
-    duplicates = n - len(prepared.new) - prepared.skipped - prepared.unchanged
-    assert duplicates >= 0  # an id twice in one feed: the first wins
-    assert len(prepared.skip_reasons) == min(prepared.skipped, 5)
+    # Nothing is dropped silently: an id twice in one feed keeps the first and counts the rest.
+    assert len(prepared.new) + prepared.skipped + prepared.unchanged == n
+    repeats = re.match(
+        r"entry .*?: (\d+) entries repeat the id", (prepared.skip_reasons or ("",))[0]
+    )
+    repeated = int(repeats.group(1)) if repeats else 0
+    # One reason for all the repeats (first), then one per other refused entry, at most 5.
+    assert len(prepared.skip_reasons) == min((repeated > 0) + prepared.skipped - repeated, 5)
     assert all(0 < len(r) <= 300 for r in prepared.skip_reasons)
     for row in prepared.new:
         doc = json.loads(row.document)
