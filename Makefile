@@ -12,10 +12,13 @@ help:
 	@echo "make test   ruff, import-linter, mypy --strict and pytest (PostgreSQL tests skip if no server answers)"
 	@echo "make bench  benchmarks; results go to docs/benchmarks.md"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/js/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# axe-core for the browser tests (tests/browser.py); they skip, saying so, without npm.
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund --silent; \
+	else echo "npm is missing (apt-get install npm): the accessibility checks will be skipped"; fi
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,4 +47,4 @@ bench: install
 	$(BIN)/python bench/aggregate.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var artifacts tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache

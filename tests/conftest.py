@@ -199,3 +199,14 @@ def store(database_url: str) -> Iterator[Store]:
     opened = open_store(database_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One headless Chromium for the session's browser tests (``tests/browser.py``);
+    skips, saying why, where it or axe-core is missing (fails in CI)."""
+    from tests.browser import launch, require_browser
+
+    require_browser()
+    with launch() as browser:
+        yield browser
