@@ -1,13 +1,18 @@
 """Persistence: one ``Store`` API over SQLite (default) and PostgreSQL (scale-out)."""
 
 from feeds.store.articles import Facet
-from feeds.store.engine import StoreError
+from feeds.store.errors import StorageFullError, StoreError, StoreUnavailableError
+from feeds.store.outage import Incident, Outage
 from feeds.store.store import Revision, Store, open_store
 
 __all__ = [
     "Facet",
+    "Incident",
+    "Outage",
     "Revision",
+    "StorageFullError",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "open_store",
 ]

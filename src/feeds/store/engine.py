@@ -10,13 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from feeds.errors import FeedsError
+from feeds.store.errors import StoreError, StoreUnavailableError, store_fault
+from feeds.store.outage import Outage
 
-
-class StoreError(FeedsError, RuntimeError):
-    """The database cannot be used (bad URL, unreachable server, failed migration)."""
+__all__ = ["Database", "StoreError", "create_store_engine", "is_database_url", "normalise_url"]
 
 
 class Database:
@@ -24,22 +23,48 @@ class Database:
 
     Only ``feeds.store`` holds one: every other room goes through ``Store`` and its
     ``sources``, ``partners`` and ``outbox``, so no connection is opened anywhere else.
+    That makes these two methods the one place where a driver's error becomes a
+    ``StoreUnavailableError`` or ``StorageFullError`` (``feeds.store.errors.store_fault``), and
+    where ``outage`` hears of every call's success or failure.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, outage: Outage | None = None) -> None:
         self.engine = engine
+        self.outage = outage or Outage()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success, else rolls back."""
-        connection = self.engine.connect().execution_options(sqlite_immediate=True)
-        with connection as conn, conn.begin():
-            yield conn
+        began = self.outage.now()
+        try:
+            connection = self.engine.connect().execution_options(sqlite_immediate=True)
+            with connection as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as exc:
+            fault = self._fault(exc)
+            if fault is None:
+                raise
+            raise fault from exc
+        self.outage.succeeded(began, wrote=True)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            yield conn
+        began = self.outage.now()
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            fault = self._fault(exc)
+            if fault is None:
+                raise
+            raise fault from exc
+        self.outage.succeeded(began, wrote=False)
+
+    def _fault(self, exc: SQLAlchemyError) -> StoreUnavailableError | None:
+        fault = store_fault(exc)
+        if fault is not None:
+            self.outage.failed(fault)
+        return fault
 
 
 def is_database_url(url: str) -> bool:
@@ -70,7 +95,12 @@ def create_store_engine(url: str) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A server that does not answer at all (a cut network) fails a connect after this long
+    # instead of hanging a request or a poll; a URL's own connect_timeout wins.
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+    )
 
 
 def _sqlite_engine(url: URL) -> Engine:

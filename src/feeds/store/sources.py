@@ -47,6 +47,7 @@ from feeds.model import check_language_tag
 from feeds.pollrecords import EntryRecord, SourceUpdate
 from feeds.store.articles import bump_revision
 from feeds.store.engine import Database
+from feeds.store.errors import store_fault
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 from feeds.store.writes import write_rows
@@ -559,7 +560,9 @@ def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list
                 if revision is None:
                     revision = bump_revision(conn)
                 write_rows(conn, [*change.new_articles, *change.changed_articles], revision)
-        except Exception as exc:  # reported to that poll alone
+        except Exception as exc:  # reported to that poll alone ...
+            if store_fault(exc) is not None:
+                raise  # ... unless the database failed: then the batch fails, retried whole
             savepoint.rollback()
             results[i] = exc
             continue

@@ -17,6 +17,7 @@ from feeds.store import archive, images, tombstones
 from feeds.store import articles as queries
 from feeds.store.engine import Database, StoreError, create_store_engine
 from feeds.store.migrate import current_revision, head_revision, upgrade
+from feeds.store.outage import Outage
 from feeds.store.partners import Partners
 from feeds.store.sources import Sources
 from feeds.store.websub import Outbox
@@ -50,8 +51,10 @@ class Store:
     ``base_url``.
     """
 
-    def __init__(self, engine: Engine, *, site_url: str | None = None) -> None:
-        self._db = Database(engine)
+    def __init__(
+        self, engine: Engine, *, site_url: str | None = None, outage: Outage | None = None
+    ) -> None:
+        self._db = Database(engine, outage)
         self.site_url = site_url
         self.sources = Sources(self._db)
         self.partners = Partners(self._db)
@@ -59,7 +62,7 @@ class Store:
 
     def for_site(self, base_url: str) -> Store:
         """The same database, its articles read as the site at ``base_url`` serves them."""
-        return Store(self._db.engine, site_url=base_url)
+        return Store(self._db.engine, site_url=base_url, outage=self.outage)
 
     def on_site(self, article: Article) -> Article:
         """``article`` as this store's site serves it (unchanged without a site)."""
@@ -69,6 +72,13 @@ class Store:
         self, found: list[tuple[Article, datetime]]
     ) -> list[tuple[Article, datetime]]:
         return [(self.on_site(article), when) for article, when in found]
+
+    @property
+    def outage(self) -> Outage:
+        """This process's record of database incidents (``feeds.store.outage``): shared by
+        every ``Store`` made from this one, so the web layer and the aggregator of one
+        process log an incident once."""
+        return self._db.outage
 
     @property
     def backend(self) -> str:

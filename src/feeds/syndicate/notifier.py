@@ -26,7 +26,7 @@ import aiohttp
 
 from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Kind
-from feeds.store import Store
+from feeds.store import Store, StoreUnavailableError
 from feeds.store.websub import OutboxRow
 
 __all__ = ["Notifier", "link_header", "topics"]
@@ -171,6 +171,9 @@ class Notifier:
         while True:
             try:
                 await self.run_once()
+            except StoreUnavailableError:
+                # The outbox waits in the store; the store logs the incident once.
+                log.debug("websub: store unavailable; trying again", exc_info=True)
             except Exception:
                 log.exception("websub: delivery pass failed; trying again")
             await asyncio.sleep(interval)

@@ -44,12 +44,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feeds.config import Settings, SiteSettings
-from feeds.store import Store
+from feeds.store import Store, StoreUnavailableError
 from feeds.syndicate.notifier import Notifier
 from feeds.web.archive import Archives
 from feeds.web.articles import ArticlePages
 from feeds.web.catalog import Catalog
-from feeds.web.errors import http_error_handler, server_error
+from feeds.web.errors import http_error_handler, retry_after, server_error, store_unavailable
 from feeds.web.feeds import FeedRoute, PublicFeeds
 from feeds.web.images import ImageGate, StaticWithImages
 from feeds.web.ingest import Ingest
@@ -147,6 +147,7 @@ def create_app(
         routes=routes,
         exception_handlers={
             HTTPException: http_error_handler(site),
+            StoreUnavailableError: store_unavailable(site, store.outage),
             500: server_error(site),
         },
         lifespan=_lifespan(background),
@@ -155,7 +156,12 @@ def create_app(
 
 class SiteBasics:
     """``/healthz`` (is the process up and can it read the store? For load balancers and
-    people) and ``/favicon.ico`` (the site's icon)."""
+    people) and ``/favicon.ico`` (the site's icon).
+
+    A store that does not answer is a 503 with ``Retry-After`` saying since when and why,
+    so a load balancer takes the process out of rotation; a full disk is a 200 (reads,
+    and the cached feeds, still work) whose body says that writes are failing.
+    """
 
     def __init__(self, site: SiteSettings, store: Store) -> None:
         self.site = site
@@ -165,6 +171,12 @@ class SiteBasics:
         headers = {"Cache-Control": "no-store"}
         try:
             revision = await run_in_threadpool(self.store.revision)
+        except StoreUnavailableError as exc:
+            # No line per probe: the store logs the incident once (feeds.store.outage).
+            body = {"ok": False, "database": "unavailable", "backend": self.store.backend}
+            body.update(self._incident())
+            headers["Retry-After"] = str(retry_after(exc))
+            return JSONResponse(body, status_code=503, headers=headers)
         except Exception as exc:
             log.warning("healthz: database unreachable: %s", str(exc).splitlines()[0])
             body = {"ok": False, "database": "unreachable", "backend": self.store.backend}
@@ -175,8 +187,19 @@ class SiteBasics:
             "backend": self.store.backend,
             "revision": revision.number,
             "changed_at": revision.changed_at.isoformat(),
+            **self._incident(),
         }
         return JSONResponse(body, headers=headers)
+
+    def _incident(self) -> dict[str, str]:
+        incident = self.store.outage.state
+        if incident is None:
+            return {}
+        return {
+            "incident": "storage full" if incident.kind == "full" else "store unavailable",
+            "cause": incident.cause,
+            "since": incident.since.isoformat(),
+        }
 
     async def favicon(self, request: Request) -> Response:
         return RedirectResponse(self.site.icon, status_code=301)

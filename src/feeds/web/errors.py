@@ -8,6 +8,13 @@
 - Everyone else, feed readers above all, gets plain text: readers show these bodies to
   people, so the 404 names the address that was asked for and where the feeds are.
 
+A database that is briefly unavailable (``feeds.store.StoreUnavailableError``) is a 503,
+a full disk under it (``StorageFullError``) a 507, both with ``Retry-After``: a CMS or a
+reader tries again later instead of reporting our bug. The answer names the cause in the
+store's public words (never the driver's, which can name hosts); the API
+(``/api/...``) always answers those with a problem document. Each is logged at DEBUG only:
+the store logs the incident once (``feeds.store.outage``).
+
 The choice is made when the answer is sent (``ErrorResponse``), so the helpers below
 need only the settings, and every such answer says ``Vary`` for the headers it read.
 A 500 says little and never shows a traceback; the log has the details.
@@ -27,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import SiteSettings
+from feeds.store import Outage, StorageFullError, StoreUnavailableError
 
 __all__ = [
     "ErrorResponse",
@@ -34,20 +42,34 @@ __all__ = [
     "method_not_allowed",
     "not_found",
     "not_found_text",
+    "retry_after",
     "server_error",
+    "store_unavailable",
     "wants_html",
 ]
 
 log = logging.getLogger("feeds.web")
 
 _VARY = "Accept, Sec-Fetch-Dest"
-_TITLES = {404: "Page not found", 405: "Method not allowed", 500: "Something went wrong"}
+_TITLES = {
+    404: "Page not found",
+    405: "Method not allowed",
+    500: "Something went wrong",
+    503: "Briefly unavailable",
+    507: "Briefly unavailable",
+}
 _HTML_LEAD = {
     404: "There is nothing at this address. The story or feed may have moved, or the "
     "link may be mistyped.",
     405: "This address cannot be used that way.",
     500: "The page could not be shown. The error has been logged; please try again later.",
+    503: "The site cannot reach its database for the moment. Please try again in a minute.",
+    507: "The site cannot store anything for the moment. Please try again in a few minutes.",
 }
+
+# Seconds a client should wait: a restart takes seconds; freeing disk space takes a person.
+_RETRY_UNAVAILABLE = 5
+_RETRY_FULL = 60
 
 
 def not_found_text(site: SiteSettings, path: str) -> str:
@@ -89,17 +111,19 @@ class ErrorResponse(Response):
         text: str,
         *,
         headers: Mapping[str, str] | None = None,
+        problem: bool = False,
     ) -> None:
         self.site = site
         self.text = text
+        self.problem = problem  # a problem document whatever the request accepts
         extra = {"Cache-Control": "no-cache", "Vary": _VARY, **(headers or {})}
         super().__init__(text, status_code, extra, media_type="text/plain")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if wants_html(scope):
+        if not self.problem and wants_html(scope):
             body = _html_page(self.site, self.status_code)
             media_type = "text/html"
-        elif _wants_json(scope):
+        elif self.problem or _wants_json(scope):
             problem = {"status": self.status_code, "title": self.text.strip().splitlines()[0]}
             body = json.dumps(problem).encode()
             media_type = "application/problem+json"
@@ -166,6 +190,33 @@ def server_error(site: SiteSettings) -> Callable[[Request, Exception], Awaitable
         log.error("500 for %s %s: %r", request.method, request.url.path, exc)
         return ErrorResponse(
             site, 500, "Internal server error. It has been logged; please try again later.\n"
+        )
+
+    return handle
+
+
+def retry_after(fault: StoreUnavailableError) -> int:
+    """The ``Retry-After`` seconds of an answer to ``fault``."""
+    return _RETRY_FULL if isinstance(fault, StorageFullError) else _RETRY_UNAVAILABLE
+
+
+def store_unavailable(
+    site: SiteSettings, outage: Outage
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """503 (507 for a full disk) with ``Retry-After``, counted in the open incident."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StoreUnavailableError)
+        outage.affected("requests")
+        log.debug("%s for %s %s", exc.headline, request.method, request.url.path, exc_info=exc)
+        status = 507 if isinstance(exc, StorageFullError) else 503
+        seconds = retry_after(exc)
+        return ErrorResponse(
+            site,
+            status,
+            f"{exc.headline}; try again in {seconds} s\n",
+            headers={"Retry-After": str(seconds)},
+            problem=request.url.path.startswith("/api/"),
         )
 
     return handle

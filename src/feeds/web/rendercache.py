@@ -17,7 +17,8 @@ path, ``("partner", PartnerKey)``, ``("archive", lang, month, fmt)``...) and pro
   and brotli, count; the least recently used values go first, and one bigger than the
   whole bound is served but not kept;
 - stale on error: a render that fails while a last good value exists serves that value
-  (logged), since a feed a moment old beats an error page for a feed reader;
+  (logged; at DEBUG when the store is unavailable, whose incident the store logs once),
+  since a feed a moment old beats an error page for a feed reader;
 - a render that gives the same bytes keeps the old ``Variant`` (``revise``): same ETag,
   same Last-Modified, no recompression. ETags, Last-Modified, 304s and the gzip and brotli
   copies are the ``Variant``'s business, made once per version (``feeds.web.variant``).
@@ -41,7 +42,7 @@ from typing import Any, Protocol, TypeVar, cast
 from starlette.concurrency import run_in_threadpool
 
 from feeds.publish.archive import Month, current_month
-from feeds.store import Store
+from feeds.store import Store, StoreUnavailableError
 from feeds.web.variant import Variant
 
 __all__ = [
@@ -95,6 +96,9 @@ class Freshness:
         self._checking = True
         try:
             await run_in_threadpool(self._check)
+        except StoreUnavailableError:
+            # The store logs the incident once; a line per check would be one per 0.5 s.
+            log.debug("store unavailable; serving cached responses", exc_info=True)
         except Exception:
             log.exception("cannot read the store's revision; serving cached responses")
         finally:
@@ -191,10 +195,13 @@ class RenderCache:
         previous = cast(T, slot.value) if slot is not None else None
         try:
             value = await self._once((identity, generation), lambda: render(previous))
-        except Exception:
+        except Exception as exc:
             if previous is None:
                 raise
-            log.exception("cannot render %s; serving its last good version", what)
+            if isinstance(exc, StoreUnavailableError):
+                log.debug("cannot render %s; serving its last good version", what, exc_info=True)
+            else:
+                log.exception("cannot render %s; serving its last good version", what)
             return previous
         self._keep(identity, generation, value, what)
         return cast(T | None, value)
