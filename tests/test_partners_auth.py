@@ -16,8 +16,8 @@ from feeds.publish.items import entry_id
 from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
+from feeds.syndicate.ratelimit import LocalRateLimiter
 from feeds.syndicate.registry import sign_path
-from feeds.web import partners
 from feeds.web.app import create_app
 from tests.live import live_server
 from tests.stories import story
@@ -62,7 +62,9 @@ def client(newsroom: Store) -> Iterator[httpx.Client]:
             ),
         ),
     )
-    app = create_app(settings, newsroom)
+    # Every request reads the store's revision: a change is seen on the very next one
+    # (the default, every 0.5 s at most, is tested across processes in test_scaleout).
+    app = create_app(settings, newsroom, revision_interval=0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 
@@ -167,7 +169,7 @@ def test_rate_limit_answers_429_with_retry_after(client: httpx.Client, newsroom:
 
 def test_rate_limiter_refills_over_time() -> None:
     now = [0.0]
-    limiter = partners.RateLimiter(clock=lambda: now[0])
+    limiter = LocalRateLimiter(clock=lambda: now[0])
     assert limiter.take("p", 60) == 0
     for _ in range(59):
         limiter.take("p", 60)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
-import json
 import os
 import threading
 import time
@@ -20,7 +19,6 @@ from pathlib import Path
 import brotli
 import pytest
 from lxml import etree
-from sqlalchemy import update
 
 from feeds.config import Settings
 from feeds.feedkeys import FeedKey
@@ -205,12 +203,9 @@ def test_a_rotated_token_is_refused_and_the_new_one_reads_the_cached_feed(
 def test_a_narrowed_scope_is_forbidden_even_when_cached(base: str, newsroom: Store) -> None:
     token = add(newsroom, PartnerRecord("portal", languages=("en",)))
     assert fetch(base + "/partners/portal/en/rss", bearer(token)).status == 200
+    # Changed in the store by another process (`feeds partners set`).
     with newsroom._db.transaction() as conn:
-        conn.execute(
-            update(table.partners)
-            .where(table.partners.c.name == "portal")
-            .values(scope=json.dumps({"languages": ["hy"]}))
-        )
+        table.update_settings(conn, PartnerRecord("portal", languages=("hy",)))
     assert fetch(base + "/partners/portal/en/rss", bearer(token)).status == 403
 
 
@@ -253,15 +248,14 @@ def test_changed_partner_options_take_effect_on_the_next_request(
     url = base + "/partners/portal/en/rss"
     before = fetch(url, bearer(token))
     assert full_texts(before.body)
-    # Options changed in the store; articles untouched, so the store revision stays.
+    # Options changed in the store; articles untouched, but the store revision moves:
+    # that is how every worker learns that the credentials it remembers are stale.
     revision = newsroom.revision().number
     with newsroom._db.transaction() as conn:
-        conn.execute(
-            update(table.partners)
-            .where(table.partners.c.name == "portal")
-            .values(scope=json.dumps({"options": {"full_text": False, "max_items": 1}}))
+        table.update_settings(
+            conn, PartnerRecord("portal", options={"full_text": False, "max_items": 1})
         )
-    assert newsroom.revision().number == revision
+    assert newsroom.revision().number == revision + 1
     after = fetch(url, bearer(token))
     assert after.status == 200
     assert full_texts(after.body) == []

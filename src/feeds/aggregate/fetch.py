@@ -11,7 +11,9 @@ docs/benchmarks.md for the aggregator's own numbers.
   ``AddressPolicy``; the resolver re-checks every resolved address at connect time.
 - The body limit counts bytes *after* decompression (gzip, deflate, br), so a small
   compressed bomb cannot fill memory.
-- 429 and 503 with Retry-After (seconds or an HTTP date) pause the whole host.
+- 429 and 503 with Retry-After (seconds or an HTTP date) pause the whole host. The
+  fetcher tells ``on_pause`` (the pipeline records it in the store, for every daemon)
+  and takes pauses other daemons recorded through ``pause_host``.
 - A 403/503 bot-protection challenge page (``feeds.aggregate.challenge``) is its own
   outcome: the site blocks automated readers, which retrying does not change.
 """
@@ -172,10 +174,12 @@ class Fetcher:
         settings: AggregatorSettings,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_pause: Callable[[str, datetime], None] | None = None,
     ) -> None:
         self.settings = settings
         self.policy = AddressPolicy(settings.allow_hosts)
         self._clock = clock
+        self._on_pause = on_pause
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, _Host] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -217,6 +221,12 @@ class Fetcher:
         if state is None:
             state = self._hosts[host] = _Host(asyncio.Semaphore(self.settings.per_host))
         return state
+
+    def pause_host(self, host: str, until: datetime) -> None:
+        """Leave ``host`` alone until ``until`` (another daemon was asked to wait)."""
+        state = self._host(host.lower())
+        if state.paused_until is None or state.paused_until < until:
+            state.paused_until = until
 
     def host_paused_until(self, url: str) -> datetime | None:
         state = self._hosts.get((urlsplit(url).hostname or "").lower())
@@ -400,6 +410,8 @@ class Fetcher:
             pause_until = retry if retry and retry > now else now + DEFAULT_HOST_PAUSE
             host = (urlsplit(current).hostname or "").lower()
             self._host(host).paused_until = pause_until
+            if self._on_pause is not None:
+                self._on_pause(host, pause_until)
             return FetchResult(
                 FetchOutcome.RATE_LIMITED,
                 url,

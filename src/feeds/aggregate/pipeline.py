@@ -201,7 +201,8 @@ class Aggregator:
         )
         db_threads = 1 if store.backend == "sqlite" else 4
         self._db = ThreadPoolExecutor(db_threads, "feeds-db")
-        self._fetcher = Fetcher(self.agg)
+        self._fetcher = Fetcher(self.agg, on_pause=self._share_pause)
+        self._saving: set[asyncio.Future[object]] = set()  # host pauses being recorded
         self._pending: list[_Write] = []
         self._heavy = asyncio.Semaphore(_PARSE_SLOTS)
         self._bodies = BodyBudget(self.agg.fetched_bodies_mb * 2**20)
@@ -213,6 +214,8 @@ class Aggregator:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._fetcher.close()
+        if self._saving:
+            await asyncio.gather(*self._saving, return_exceptions=True)
         self._db.shutdown(wait=True)
         if self._own_parse_executor:
             # Off the loop: a worker busy with a parse finishes it (at most parse_timeout).
@@ -262,10 +265,30 @@ class Aggregator:
 
     # --- one cycle ----------------------------------------------------------------------
 
-    def _claim(self, now: datetime, limit: int, only: Sequence[int] | None) -> list[SourceRecord]:
-        return self.store.sources.claim_due(
+    def _claim(
+        self, now: datetime, limit: int, only: Sequence[int] | None
+    ) -> tuple[list[SourceRecord], dict[str, datetime]]:
+        """Due sources, and the hosts any daemon was asked to leave alone (read first:
+        a source claimed here is then fetched, or refused as paused, knowing them)."""
+        paused = self.store.limits.paused_hosts(now)
+        claimed = self.store.sources.claim_due(
             self.owner, now, self.agg.lease_seconds, limit, only=only
         )
+        return claimed, paused
+
+    # --- host pauses, shared --------------------------------------------------------------
+
+    def _share_pause(self, host: str, until: datetime) -> None:
+        """A host answered 429/503: record its pause for every daemon on the database."""
+        saving = asyncio.ensure_future(self._in_db(self._save_pause, host, until))
+        self._saving.add(saving)
+        saving.add_done_callback(self._saving.discard)
+
+    def _save_pause(self, host: str, until: datetime) -> None:
+        try:
+            self.store.limits.pause_hosts([(host, until)], datetime.now(UTC))
+        except Exception:
+            log.exception("%s: cannot record its pause (until %s)", host, until.isoformat())
 
     async def run_cycle(
         self,
@@ -292,9 +315,11 @@ class Aggregator:
             # Claim when a quarter of the slots is free (fewer, larger claims) or when idle.
             if not exhausted and not stopping and (free >= self._claim_step or not running):
                 chunk = remaining[:free] if remaining is not None else None
-                claimed = await loop.run_in_executor(
+                claimed, paused = await loop.run_in_executor(
                     self._db, self._claim, datetime.now(UTC), free, chunk
                 )
+                for host, until in paused.items():
+                    self._fetcher.pause_host(host, until)
                 if remaining is not None:
                     remaining = remaining[len(chunk or []) :]
                     exhausted = not remaining

@@ -5,6 +5,10 @@ A token is shown once, when it is made; the store keeps only its SHA-256. Tokens
 run against it. Partners may also come from the config file (``[[partners]]`` with
 ``token_hashes``); revoking one of those records its hashes here as revoked, so the
 config cannot bring them back.
+
+Every change to a partner or its tokens bumps the store's revision, like an article
+write: that is how every web worker, which remembers valid credentials per revision,
+learns within a second that a token was revoked or a partner's settings changed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy import Column, Connection, Index, String, Table, Text, insert, s
 
 from feeds.errors import FeedsError
 from feeds.partner_settings import check_partner_name, partner_problems
+from feeds.store.articles import bump_revision
 from feeds.store.engine import Database
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
@@ -176,6 +181,7 @@ def add_partner(conn: Connection, record: PartnerRecord, now: datetime) -> str:
             name=record.name, profile=record.profile, scope=_scope(record), created_at=now
         )
     )
+    bump_revision(conn)
     return _issue(conn, record.name, now)
 
 
@@ -197,6 +203,7 @@ def update_settings(conn: Connection, record: PartnerRecord) -> None:
         .where(partners.c.name == record.name)
         .values(profile=record.profile, scope=_scope(record))
     )
+    bump_revision(conn)
 
 
 def _issue(conn: Connection, name: str, now: datetime) -> str:
@@ -254,6 +261,7 @@ def revoke_partner(
         .where(partners.c.name == name, partners.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    bump_revision(conn)
     return count
 
 
@@ -272,6 +280,7 @@ def rotate_token(
         raise PartnerError(f"partner {name!r} is revoked; add it again under a new name")
     _record_revoked(conn, name, config_hashes, now)
     _revoke_tokens(conn, name, now)
+    bump_revision(conn)
     return _issue(conn, name, now)
 
 

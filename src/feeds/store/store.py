@@ -16,6 +16,7 @@ from feeds.model import Article, Status
 from feeds.store import archive, images, tombstones
 from feeds.store import articles as queries
 from feeds.store.engine import Database, StoreError, create_store_engine
+from feeds.store.limits import Limits
 from feeds.store.migrate import current_revision, head_revision, upgrade
 from feeds.store.outage import Outage
 from feeds.store.partners import Partners
@@ -59,6 +60,7 @@ class Store:
         self.sources = Sources(self._db)
         self.partners = Partners(self._db)
         self.outbox = Outbox(self._db)
+        self.limits = Limits(self._db)  # rate-limit buckets and host pauses, shared
 
     def for_site(self, base_url: str) -> Store:
         """The same database, its articles read as the site at ``base_url`` serves them."""

@@ -8,11 +8,18 @@ its profile: 403. Over its rate limit: 429 with ``Retry-After``. Responses are
 ``Cache-Control: private``: a shared cache must never hand one partner's feed to
 someone else.
 
-Every request is authenticated, rate-limited and authorised against the store first;
-only then is the feed taken from the app's ``RenderCache`` (rendered once per store
-generation and partner settings, with ETags, Last-Modified, gzip and brotli like the
-public feeds), so partner and public feeds change together. A revoked token or partner
-is refused at once even while its feed is cached.
+Every request is authenticated, rate-limited and authorised first; only then is the
+feed taken from the app's ``RenderCache`` (rendered once per store generation and
+partner settings, with ETags, Last-Modified, gzip and brotli like the public feeds), so
+partner and public feeds change together.
+
+A credential found valid is remembered for the store generation it was checked in
+(``Freshness``): the next requests with it read nothing from the store. Every partner
+change (add, revoke, rotate, new settings) bumps the store's revision, which every
+worker reads at least every ``revision_interval`` (0.5 s), so a revocation is refused
+by every worker within a second, even while the feed is cached. An invalid credential
+is never remembered: it is checked against the store each time. The rate limit is
+shared by every worker through the store (``feeds.syndicate.ratelimit``).
 
 A cached feed is keyed by everything that shapes a partner's bytes (``PartnerKey``): its
 name (the feed's self link), profile, languages, sections and tags, its options (caps,
@@ -28,9 +35,7 @@ import asyncio
 import json
 import logging
 import math
-import threading
-import time
-from collections.abc import Callable
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +52,7 @@ from feeds.publish.profiles import get_profile
 from feeds.store import Store
 from feeds.store.partners import PartnerRecord
 from feeds.syndicate.credentials import Refused, authenticate
+from feeds.syndicate.ratelimit import SharedRateLimiter
 from feeds.syndicate.registry import PartnerRegistry
 from feeds.syndicate.scope import candidates, partner_scope, scope_refusal
 from feeds.web.feeds import tombstone_extensions
@@ -58,7 +64,6 @@ __all__ = [
     "PartnerEntry",
     "PartnerFeeds",
     "PartnerKey",
-    "RateLimiter",
     "partner_description",
     "partner_feed",
 ]
@@ -71,6 +76,9 @@ DEFAULT_RATE_PER_MINUTE = 60
 # newsroom, 2 CPUs) gave 434 requests/s on SQLite and 372 on a local PostgreSQL with
 # Starlette's 40 threads, 714 and 447 with 4. Requests beyond it wait on the event loop.
 AUTH_CONCURRENCY = 4
+# Credentials remembered per store generation (see PartnerFeeds): enough for every partner
+# with a few tokens each; the least recently used go first.
+AUTH_CACHE_SIZE = 4096
 _FORMATS = {
     "rss": Format.RSS,
     "atom": Format.ATOM,
@@ -80,32 +88,10 @@ _FORMATS = {
     "feed.json": Format.JSON,
 }
 _REALM = 'realm="feeds partners"'
+# Authorization header, signed key, the partner in the URL, the path the key signs.
+_Credential = tuple[str, str, str, str]
 # Credentials are in Authorization; a shared cache must not keep them anyway (private).
 PARTNER_VARY = "Accept-Encoding, Authorization"
-
-
-class RateLimiter:
-    """A token bucket per partner, in this process: ``rate`` requests per minute, bursts
-    up to the same number. Several server processes each allow the full rate."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
-
-    def take(self, key: str, per_minute: int) -> float:
-        """0 when the request may go ahead, else the seconds to wait."""
-        capacity = float(max(per_minute, 1))
-        refill = capacity / 60.0
-        with self.lock:
-            now = self.clock()
-            tokens, last = self.buckets.get(key, (capacity, now))
-            tokens = min(capacity, tokens + (now - last) * refill)
-            if tokens >= 1:
-                self.buckets[key] = (tokens - 1, now)
-                return 0.0
-            self.buckets[key] = (tokens, now)
-            return (1 - tokens) / refill
 
 
 def partner_description(site: SiteSettings, partner: str, key: FeedKey) -> FeedDescription:
@@ -151,6 +137,18 @@ def _unauthorized(message: str) -> Response:
 def _forbidden(message: str) -> Response:
     return PlainTextResponse(
         message + "\n", status_code=403, headers={"Cache-Control": "private, no-store"}
+    )
+
+
+def _credential_of(request: Request, wanted: str) -> _Credential:
+    """What authenticates a request: its Authorization header, or the signed key with
+    the partner and path it signs."""
+    key = request.query_params.get("key") or ""
+    return (
+        request.headers.get("authorization", ""),
+        key,
+        wanted,
+        _raw_path(request) if key else "",
     )
 
 
@@ -204,23 +202,24 @@ class PartnerFeeds:
         settings: Settings,
         store: Store,
         cache: RenderCache,
-        limiter: RateLimiter | None = None,
+        limiter: SharedRateLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.cache = cache
         self.registry = PartnerRegistry(store, settings.partners)
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or SharedRateLimiter(store)
         self.cache_control = f"private, max-age={settings.site.cache_max_age}"
         self._auth_slots = asyncio.Semaphore(AUTH_CONCURRENCY)
+        # credential -> (generation it was checked in, the partner it belongs to)
+        self._known: OrderedDict[_Credential, tuple[int, PartnerRecord]] = OrderedDict()
 
     async def feed(self, request: Request) -> Response | VariantResponse:
         params = request.path_params
         wanted = params["partner"]
         lang = params["lang"]
         section = params.get("section")
-        async with self._auth_slots:
-            auth = await run_in_threadpool(self._credential, request, wanted)
+        auth = await self.authenticate(request, wanted)
         if isinstance(auth, Response):
             return auth
         record = auth
@@ -233,7 +232,10 @@ class PartnerFeeds:
                 headers={"Retry-After": "3600", "Cache-Control": "no-store"},
             )
         rate = int(record.options.get("rate_limit", DEFAULT_RATE_PER_MINUTE))
-        wait = self.limiter.take(record.name, rate)
+        wait = self.limiter.local(record.name, rate)
+        if wait is None:
+            async with self._auth_slots:
+                wait = await run_in_threadpool(self.limiter.take, record.name, rate)
         if wait > 0:
             return PlainTextResponse(
                 f"rate limit of {rate} requests per minute reached\n",
@@ -288,15 +290,31 @@ class PartnerFeeds:
         )
         return PartnerEntry(variant, len(feed.included))
 
-    def _credential(self, request: Request, wanted: str) -> PartnerRecord | Response:
-        found = authenticate(
-            self.registry,
-            request.headers.get("authorization", ""),
-            request.query_params.get("key"),
-            wanted,
-            _raw_path(request),
-        )
-        return _unauthorized(found.message) if isinstance(found, Refused) else found
+    async def authenticate(self, request: Request, wanted: str) -> PartnerRecord | Response:
+        """The partner this request's credential belongs to, or the 401 to answer."""
+        freshness = self.cache.freshness
+        await freshness.ensure()
+        generation = freshness.generation
+        credential = _credential_of(request, wanted)
+        known = self._known.get(credential)
+        if known is not None and known[0] == generation:
+            self._known.move_to_end(credential)
+            return known[1]
+        async with self._auth_slots:
+            found = await run_in_threadpool(self._check, credential)
+        if isinstance(found, Refused):
+            self._known.pop(credential, None)
+            return _unauthorized(found.message)
+        # Checked after the generation was read: a change since then moves it again.
+        self._known[credential] = (generation, found)
+        self._known.move_to_end(credential)
+        while len(self._known) > AUTH_CACHE_SIZE:
+            self._known.popitem(last=False)
+        return found
+
+    def _check(self, credential: _Credential) -> PartnerRecord | Refused:
+        authorization, key, wanted, path = credential
+        return authenticate(self.registry, authorization, key or None, wanted, path)
 
     def _authorize(
         self, record: PartnerRecord, wanted: str, lang: str, section: str | None, fmt_name: str
