@@ -14,10 +14,15 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from feeds.feedkeys import outbox_keys
-from feeds.model import Article, article_to_dict, is_visible, slugify
+import lxml.etree
+import lxml.html
 
-__all__ = ["ArticleRow", "article_row"]
+from feeds.dedupe import story_key
+from feeds.feedkeys import outbox_keys
+from feeds.model import Article, Translation, article_to_dict, is_visible, slugify
+from feeds.searchtext import MAX_INDEXED_WORDS, words
+
+__all__ = ["ArticleRow", "article_row", "search_text"]
 
 
 class ArticleRow(NamedTuple):
@@ -38,6 +43,10 @@ class ArticleRow(NamedTuple):
     tags: tuple[tuple[str, str], ...]  # (slug, label)
     authors: tuple[tuple[str, str], ...]  # (slug, name)
     feed_keys: tuple[str, ...]  # the outbox keys of the feeds it appears in (when visible)
+    # (lang, words): what search finds, normalised (feeds.searchtext), per translation.
+    search_texts: tuple[tuple[str, str], ...] = ()
+    # (lang, key): the headline that stands for the story (feeds.dedupe.story_key).
+    story_keys: tuple[tuple[str, str], ...] = ()
 
 
 def article_row(article: Article) -> ArticleRow:
@@ -56,4 +65,30 @@ def article_row(article: Article) -> ArticleRow:
         tags=tuple({slugify(t): t for t in article.tags}.items()),
         authors=tuple({a.slug: a.name for a in article.authors if a.slug}.items()),
         feed_keys=tuple(sorted(outbox_keys(article))),
+        search_texts=tuple((t.lang, search_text(t)) for t in article.translations),
+        story_keys=tuple(
+            (t.lang, story_key(t.title, article.source.title if article.source else None))
+            for t in article.translations
+        ),
     )
+
+
+def search_text(translation: Translation) -> str:
+    """The words search finds a translation by: its title, summary and body text."""
+    found = words(translation.title, MAX_INDEXED_WORDS)
+    for text in (translation.summary, _body_text(translation.body_html)):
+        if len(found) >= MAX_INDEXED_WORDS:
+            break
+        found += words(text, MAX_INDEXED_WORDS - len(found))
+    return " ".join(found)
+
+
+def _body_text(body_html: str) -> str:
+    if not body_html.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):  # nothing an HTML parser calls a document
+        return body_html
+    # One space between the pieces: "<p>a</p><p>b</p>" is two words, not "ab".
+    return " ".join(root.itertext())

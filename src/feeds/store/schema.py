@@ -89,3 +89,45 @@ article_authors = Table(
     Column("name", Text, nullable=False),
     Index("ix_article_authors_slug", "slug", "article_id"),
 )
+
+# Search text, one row per story and language (``feeds.store.search``): the words of its
+# title, summary and body, normalised by ``feeds.searchtext``. The full-text index over
+# ``terms`` is the database's own: an FTS5 table kept in step by triggers on SQLite, a
+# generated ``tsvector`` column with a GIN index on PostgreSQL (migration 0006).
+article_search = Table(
+    "article_search",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "article_id", String(200), ForeignKey("articles.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("lang", String(35), nullable=False),
+    Column("terms", Text, nullable=False),
+    Index("ix_article_search_article_id", "article_id"),
+)
+
+# One story across outlets (``feeds.store.clusters``): per story and language its headline
+# key (``feeds.dedupe.story_key``) and the cluster it joined when it was written, named by
+# the first story of the cluster; and the key's MinHash LSH bands, to find candidates.
+story_keys = Table(
+    "story_keys",
+    metadata,
+    Column(
+        "article_id", String(200), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("lang", String(35), primary_key=True),
+    Column("key", Text, nullable=False),
+    Column("cluster", String(200), nullable=False),
+    Index("ix_story_keys_cluster", "lang", "cluster"),
+)
+
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column(
+        "article_id", String(200), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("lang", String(35), primary_key=True),
+    Column("band", BigInteger, primary_key=True),
+    Index("ix_story_bands_band", "band"),
+)

@@ -13,13 +13,15 @@ from sqlalchemy.exc import OperationalError
 from feeds.articlerows import article_row
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status
-from feeds.store import archive, images, tombstones
+from feeds.searchtext import Query
+from feeds.store import archive, clusters, images, search, tombstones
 from feeds.store import articles as queries
 from feeds.store.engine import Database, StoreError, create_store_engine
 from feeds.store.limits import Limits
 from feeds.store.migrate import current_revision, head_revision, upgrade
 from feeds.store.outage import Outage
 from feeds.store.partners import Partners
+from feeds.store.search import Cursor
 from feeds.store.sources import Sources
 from feeds.store.websub import Outbox
 from feeds.store.writes import write_rows
@@ -137,6 +139,56 @@ class Store:
         with self._db.reading() as conn:
             found = queries.list_visible(conn, scope, now, limit)
         return [self.on_site(a) for a in found]
+
+    def search(
+        self,
+        query: Query,
+        scope: FeedScope,
+        now: datetime,
+        limit: int = 50,
+        after: Cursor | None = None,
+    ) -> list[Article]:
+        """The stories of ``scope`` visible at ``now`` matching ``query`` in the scope's
+        language, newest first (``store.search``)."""
+        with self._db.reading() as conn:
+            found = search.search_visible(conn, query, scope, now, limit, after)
+        return [self.on_site(a) for a in found]
+
+    def stories(
+        self,
+        scope: FeedScope,
+        now: datetime,
+        limit: int = 50,
+        after: Cursor | None = None,
+        *,
+        collapse: bool = True,
+    ) -> list[tuple[Article, list[Article]]]:
+        """The stories of ``scope`` visible at ``now``, newest first, each with the other
+        visible reports of the same story in the scope's language, first report first.
+        With ``collapse`` a story appears once, as its first visible report; without, every
+        report of ``scope`` appears (``store.clusters``)."""
+        lang = scope.lang
+        if lang is None:
+            raise ValueError("stories: a scope with a language")
+        with self._db.reading() as conn:
+            found = clusters.leads(conn, scope, now, limit, after, collapse=collapse)
+            reports = clusters.members(conn, lang, [c for _, c in found], now)
+        return [
+            (
+                self.on_site(story),
+                [self.on_site(o) for o in reports.get(cluster, []) if o.id != story.id],
+            )
+            for story, cluster in found
+        ]
+
+    def first_reports(
+        self, lang: str, stories: Sequence[Article], now: datetime
+    ) -> dict[str, Article]:
+        """For each of ``stories`` reported first by another story (visible at ``now``, in
+        ``lang``): that first report, by the story's id."""
+        with self._db.reading() as conn:
+            found = clusters.first_reports(conn, lang, stories, now)
+        return {key: self.on_site(a) for key, a in found.items()}
 
     def next_publication(self, now: datetime) -> datetime | None:
         with self._db.reading() as conn:

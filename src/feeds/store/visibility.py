@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, true
+from sqlalchemy import ColumnElement, FromClause, and_, exists, or_, true
 
 from feeds.feedkeys import FeedScope
 from feeds.model import VISIBLE_STATUSES, Status
@@ -32,9 +32,10 @@ VISIBLE = tuple(sorted(s.value for s in VISIBLE_STATUSES))
 _NEVER_ALONE = tuple(sorted(s.value for s in Status if s not in VISIBLE_STATUSES))
 
 
-def visible_at(now: datetime) -> ColumnElement[bool]:
-    """``feeds.model.is_visible`` in SQL: a public status and its time has come."""
-    a = articles.c
+def visible_at(now: datetime, table: FromClause = articles) -> ColumnElement[bool]:
+    """``feeds.model.is_visible`` in SQL: a public status and its time has come (on
+    ``table``, ``articles`` or an alias of it)."""
+    a = table.c
     return and_(a.status.in_(VISIBLE), a.published <= now)
 
 

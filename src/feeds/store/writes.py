@@ -3,7 +3,8 @@ articles through ``write_rows``, a batch at a time.
 
 A batch costs a handful of statements whatever its size: one lookup of the stories already
 stored, one ``executemany`` INSERT for the new ones and one UPDATE for the others, their
-languages, tags and authors replaced, and the WebSub announcements of the feeds that change
+languages, tags, authors and search text replaced, their story clusters assigned
+(``store.clusters``), and the WebSub announcements of the feeds that change
 queued in the same transaction, so a story is never committed without them and they never
 survive a rolled-back write.
 """
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from feeds.articlerows import ArticleRow
 from feeds.feedkeys import outbox_keys
 from feeds.model import Article, Status, article_from_dict, is_visible
-from feeds.store import websub
+from feeds.store import clusters, search, websub
 from feeds.store.schema import article_authors, article_languages, article_tags, articles
 
 __all__ = ["write_rows"]
@@ -132,6 +133,8 @@ def _write_batch(
     _insert_all(conn, article_languages, [(r.id, lang) for r in batch for lang in r.languages])
     _insert_all(conn, article_tags, [(r.id, *tag) for r in batch for tag in r.tags])
     _insert_all(conn, article_authors, [(r.id, *author) for r in batch for author in r.authors])
+    search.replace_terms(conn, batch, [u["key"] for u in updates])
+    clusters.assign(conn, batch)
     for when, keys in due.items():
         websub.enqueue(conn, keys, when, now)
     return [row.id not in stored for row in batch]

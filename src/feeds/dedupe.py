@@ -1,0 +1,94 @@
+"""Near-duplicate stories: which reports from different outlets are one story.
+
+The method (``docs/news.md#one-entry-per-story`` has its measured precision and recall):
+
+1. **A story's key** is its headline in one language, normalised like search text
+   (``feeds.searchtext.words``: case, ``ё``, ``և`` and punctuation folded away), without
+   a trailing " - Outlet" naming the outlet that published it.
+2. **Shingles**: the key's overlapping 4-character pieces (spaces included), which match
+   across Russian and Armenian word endings where whole words would not
+   ("выставка армянских художников" and "выставку армянских художников" share most).
+3. **Candidates by MinHash LSH**: a MinHash of the shingles (``rensa``, 32 permutations)
+   cut into 16 bands of 2 values; two keys sharing any band are candidates. Two keys
+   whose shingles have Jaccard similarity 0.5 share a band with probability 0.99. The
+   store keeps the bands in an indexed table, so finding candidates is a lookup, not a
+   scan of every story.
+4. **The verdict** is the exact Jaccard similarity of the two shingle sets, at least
+   ``THRESHOLD``, for reports from different outlets published at most ``WINDOW`` apart.
+
+``rensa`` rather than datasketch: it has no dependencies and loads in a millisecond,
+where datasketch brings in NumPy and SciPy (seconds, on every process that writes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import timedelta
+
+from rensa import RMinHash
+
+from feeds.searchtext import words
+
+__all__ = [
+    "BANDS",
+    "THRESHOLD",
+    "WINDOW",
+    "bands",
+    "shingles",
+    "similarity",
+    "story_key",
+]
+
+THRESHOLD = 0.5
+WINDOW = timedelta(days=3)
+SHINGLE = 4
+PERMUTATIONS = 32
+BANDS = 16
+_ROWS = PERMUTATIONS // BANDS
+_SEED = 20261202  # fixed: the bands stored yesterday must be the bands computed today
+_SEPARATORS = (" - ", " – ", " — ", " | ", " :: ")
+_MAX_KEY_WORDS = 40
+
+
+def story_key(title: str, outlet: str | None = None) -> str:
+    """The normalised headline that stands for a story; "" when it has no words."""
+    if outlet:
+        wanted = words(outlet)
+        for separator in _SEPARATORS:
+            head, found, tail = title.rpartition(separator)
+            if found and head and words(tail) == wanted:
+                title = head
+                break
+    return " ".join(words(title, _MAX_KEY_WORDS))
+
+
+def shingles(key: str) -> set[str]:
+    """The key's overlapping ``SHINGLE``-character pieces (a short key is one piece)."""
+    padded = f" {key} "
+    if len(padded) <= SHINGLE:
+        return {padded}
+    return {padded[i : i + SHINGLE] for i in range(len(padded) - SHINGLE + 1)}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of two keys' shingles, 0 to 1."""
+    first, second = shingles(a), shingles(b)
+    return len(first & second) / len(first | second)
+
+
+def bands(key: str) -> list[int]:
+    """The key's LSH band values: ``BANDS`` signed 63-bit integers, distinct by position."""
+    minhash = RMinHash(num_perm=PERMUTATIONS, seed=_SEED)
+    minhash.update(sorted(shingles(key)))
+    return _band_values(minhash.digest())
+
+
+def _band_values(digest: Iterable[int]) -> list[int]:
+    values = list(digest)
+    out = []
+    for band in range(BANDS):
+        piece = values[band * _ROWS : (band + 1) * _ROWS]
+        data = band.to_bytes(2, "big") + b"".join(v.to_bytes(8, "big") for v in piece)
+        out.append(int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 1)
+    return out

@@ -1,0 +1,263 @@
+"""One story across outlets: clusters of near-duplicate reports, assigned when a story is
+written and read by the news page and the aggregated feeds.
+
+Each story's headline key per language (``ArticleRow.story_keys``) is compared, through
+its MinHash LSH bands (``story_bands``), with the stories already stored; a report
+matching one (``feeds.dedupe``: similar headline, another outlet, close in time) joins
+its cluster, otherwise it starts one named by its own id. Deciding at write time costs
+a few indexed lookups per batch and leaves reads a join: the news page shows one entry
+per cluster (its first visible report) and lists the rest as "also reported by".
+
+A rewritten story keeps its cluster while its key is unchanged. Clusters never merge
+afterwards: a report that matches two clusters joins the closer one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Join, and_, bindparam, delete, exists, insert, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from feeds.articlerows import ArticleRow
+from feeds.dedupe import THRESHOLD, WINDOW, bands, similarity
+from feeds.feedkeys import FeedScope
+from feeds.model import Article, article_from_dict
+from feeds.store.schema import articles, story_bands, story_keys
+from feeds.store.search import Cursor, older_than
+from feeds.store.visibility import visible_at, visible_in
+
+__all__ = ["assign", "first_reports", "leads", "members"]
+
+_CHUNK = 500
+_Outlet = tuple[str, object]
+
+_KEYS_OF = select(story_keys.c.article_id, story_keys.c.lang, story_keys.c.key).where(
+    story_keys.c.article_id.in_(bindparam("ids", expanding=True))
+)
+_DROP = {
+    table: delete(table).where(table.c.article_id == bindparam("a"), table.c.lang == bindparam("l"))
+    for table in (story_keys, story_bands)
+}
+_CANDIDATES = (
+    select(
+        story_bands.c.band,
+        story_keys.c.article_id,
+        story_keys.c.lang,
+        story_keys.c.key,
+        story_keys.c.cluster,
+        articles.c.published,
+        articles.c.aggregated,
+        articles.c.source_id,
+    )
+    .select_from(
+        story_bands.join(
+            story_keys,
+            and_(
+                story_keys.c.article_id == story_bands.c.article_id,
+                story_keys.c.lang == story_bands.c.lang,
+            ),
+        ).join(articles, articles.c.id == story_bands.c.article_id)
+    )
+    .where(story_bands.c.band.in_(bindparam("bands", expanding=True)))
+)
+
+
+@dataclass(frozen=True)
+class _Report:
+    article_id: str
+    lang: str
+    key: str
+    cluster: str
+    published: datetime
+    outlet: _Outlet
+
+
+def _outlet(article_id: str, aggregated: bool, source_id: int | None) -> _Outlet:
+    if not aggregated:
+        return ("own", None)
+    # An aggregated story without a source record is an outlet of its own.
+    return ("source", source_id) if source_id is not None else ("story", article_id)
+
+
+def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
+    """Give every language of every row (no story twice) its cluster, inside the write
+    transaction; keys that did not change keep theirs."""
+    stored: dict[tuple[str, str], str] = {}
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), _CHUNK):
+        for found in conn.execute(_KEYS_OF, {"ids": ids[start : start + _CHUNK]}):
+            stored[(found.article_id, found.lang)] = found.key
+    todo: list[tuple[ArticleRow, str, str]] = []
+    dropped: list[dict[str, str]] = []
+    for row in rows:
+        wanted = dict(row.story_keys)
+        for (article_id, lang), key in stored.items():
+            if article_id == row.id and wanted.get(lang) != key:
+                dropped.append({"a": article_id, "l": lang})
+        todo += [
+            (row, lang, key) for lang, key in row.story_keys if stored.get((row.id, lang)) != key
+        ]
+    if dropped:
+        for table in (story_keys, story_bands):
+            conn.execute(_DROP[table], dropped)
+    if not todo:
+        return
+    todo.sort(key=lambda item: (item[0].published, item[0].id))
+    banded = {(row.id, lang): bands(key) if key else [] for row, lang, key in todo}
+    by_band = _candidates(conn, sorted({b for values in banded.values() for b in values}))
+    new_keys, new_bands = [], []
+    for row, lang, key in todo:
+        report = _Report(
+            row.id, lang, key, row.id, row.published, _outlet(row.id, row.aggregated, row.source_id)
+        )
+        mine = banded[(row.id, lang)]
+        best = _best_match(report, (c for b in mine for c in by_band.get(b, ())))
+        if best is not None:
+            report = _Report(row.id, lang, key, best.cluster, row.published, report.outlet)
+        new_keys.append({"article_id": row.id, "lang": lang, "key": key, "cluster": report.cluster})
+        for band in dict.fromkeys(mine):
+            new_bands.append({"article_id": row.id, "lang": lang, "band": band})
+            by_band.setdefault(band, []).append(report)
+    conn.execute(insert(story_keys), new_keys)
+    if new_bands:
+        conn.execute(insert(story_bands), new_bands)
+
+
+def _candidates(conn: Connection, values: list[int]) -> dict[int, list[_Report]]:
+    found: dict[int, list[_Report]] = {}
+    for start in range(0, len(values), _CHUNK):
+        for r in conn.execute(_CANDIDATES, {"bands": values[start : start + _CHUNK]}):
+            found.setdefault(r.band, []).append(
+                _Report(
+                    r.article_id,
+                    r.lang,
+                    r.key,
+                    r.cluster,
+                    r.published,
+                    _outlet(r.article_id, r.aggregated, r.source_id),
+                )
+            )
+    return found
+
+
+def _best_match(report: _Report, candidates: Iterable[_Report]) -> _Report | None:
+    """The most similar candidate that is the same story from another outlet, if any."""
+    best: tuple[float, datetime, _Report] | None = None
+    seen: set[str] = set()
+    for other in candidates:
+        if other.article_id in seen or other.article_id == report.article_id:
+            continue
+        seen.add(other.article_id)
+        if other.lang != report.lang or other.outlet == report.outlet:
+            continue
+        if abs(other.published - report.published) > WINDOW:
+            continue
+        score = similarity(report.key, other.key)
+        if score < THRESHOLD:
+            continue
+        if best is None or (score, -other.published.timestamp()) > (
+            best[0],
+            -best[1].timestamp(),
+        ):
+            best = (score, other.published, other)
+    return best[2] if best is not None else None
+
+
+def _earlier_visible_report(lang: str, now: datetime) -> ColumnElement[bool]:
+    """Another visible report of the same cluster in ``lang``, published before this one."""
+    k2 = story_keys.alias("earlier_keys")
+    a2 = articles.alias("earlier")
+    return exists().where(
+        k2.c.lang == lang,
+        k2.c.cluster == story_keys.c.cluster,
+        a2.c.id == k2.c.article_id,
+        visible_at(now, a2),
+        or_(
+            a2.c.published < articles.c.published,
+            and_(a2.c.published == articles.c.published, a2.c.id < articles.c.id),
+        ),
+    )
+
+
+def _keys_join(lang: str) -> Join:
+    return articles.join(
+        story_keys, and_(story_keys.c.article_id == articles.c.id, story_keys.c.lang == lang)
+    )
+
+
+def leads(
+    conn: Connection,
+    scope: FeedScope,
+    now: datetime,
+    limit: int,
+    after: Cursor | None = None,
+    *,
+    collapse: bool = True,
+) -> list[tuple[Article, str]]:
+    """``(story, cluster)`` of the stories of ``scope`` visible at ``now``, newest first;
+    with ``collapse``, only each cluster's first visible report in the scope's language."""
+    if scope.lang is None:
+        raise ValueError("clusters: a scope with a language")
+    conditions = [visible_in(scope, now)]
+    if collapse:
+        conditions.append(~_earlier_visible_report(scope.lang, now))
+    if after is not None:
+        conditions.append(older_than(after))
+    stmt = (
+        select(articles.c.document, story_keys.c.cluster)
+        .select_from(_keys_join(scope.lang))
+        .where(and_(*conditions))
+        .order_by(articles.c.published.desc(), articles.c.id.desc())
+        .limit(limit)
+    )
+    return [(_decode(doc), cluster) for doc, cluster in conn.execute(stmt)]
+
+
+def members(
+    conn: Connection, lang: str, clusters: Sequence[str], now: datetime
+) -> dict[str, list[Article]]:
+    """Every visible report in ``lang`` of each of ``clusters``, first report first."""
+    found: dict[str, list[Article]] = {}
+    unique = sorted(set(clusters))
+    for start in range(0, len(unique), _CHUNK):
+        stmt = (
+            select(articles.c.document, story_keys.c.cluster)
+            .select_from(_keys_join(lang))
+            .where(
+                story_keys.c.cluster.in_(unique[start : start + _CHUNK]),
+                visible_at(now),
+            )
+            .order_by(articles.c.published, articles.c.id)
+        )
+        for doc, cluster in conn.execute(stmt):
+            found.setdefault(cluster, []).append(_decode(doc))
+    return found
+
+
+def first_reports(
+    conn: Connection, lang: str, stories: Sequence[Article], now: datetime
+) -> dict[str, Article]:
+    """For each of ``stories`` that is not the first visible report of its story in
+    ``lang``: that first report, by the story's id."""
+    ids = [s.id for s in stories]
+    clusters: dict[str, str] = {}
+    for start in range(0, len(ids), _CHUNK):
+        stmt = select(story_keys.c.article_id, story_keys.c.cluster).where(
+            story_keys.c.lang == lang, story_keys.c.article_id.in_(ids[start : start + _CHUNK])
+        )
+        clusters.update((str(a), str(c)) for a, c in conn.execute(stmt))
+    reports = members(conn, lang, list(clusters.values()), now)
+    out: dict[str, Article] = {}
+    for article_id, cluster in clusters.items():
+        first = reports.get(cluster, [])
+        if first and first[0].id != article_id:
+            out[article_id] = first[0]
+    return out
+
+
+def _decode(document: str) -> Article:
+    return article_from_dict(json.loads(document))
