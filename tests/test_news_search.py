@@ -72,6 +72,7 @@ CASES = [
     ("hy", "ԱՋԱՓՆՅԱԿ", ["metro"]),
     ("hy", "Երևան", ["yerevan"]),
     ("hy", "երեւան", ["yerevan"]),
+    ("hy", "ԵՐԵՎԱՆ", ["yerevan"]),
     ("hy", "Երև*", ["yerevan", "films", "metro"]),
     ("hy", "երեւան*", ["yerevan", "films", "metro"]),
     ("hy", "Երևանի մետրոյի", ["metro"]),

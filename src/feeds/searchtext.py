@@ -5,9 +5,11 @@ Both stores are handed words that this module already normalised, so SQLite FTS5
 PostgreSQL full-text search see the same tokens and give the same answers whatever their
 tokenizers, locales or Unicode tables would have done with raw text:
 
-- NFKC, then Unicode case folding, then NFKC again: ``Երևան``, ``ԵՐԵՎԱՆ`` and ``երեւան``
-  (the ``և`` ligature) are one word; ``Straße`` and ``STRASSE`` too.
+- NFKC, then Unicode case folding, then NFKC again: ``Straße`` and ``STRASSE`` are one
+  word, ``Աջափնյակ`` and ``ԱՋԱՓՆՅԱԿ`` too.
 - ``ё`` is ``е``: Russian writes both for the same word.
+- Armenian ``և`` (NFKC makes it ``եւ``) is ``եվ``: capitals write it ``ԵՎ``, so
+  ``Երևան``, ``ԵՐԵՎԱՆ``, ``Երեվան`` and ``Երեւան`` are one word.
 - Combining accents left over (a Russian stress mark, ``приве́т``) are dropped; letters
   with their own code point (``й``, ``ё`` before the rule above) are kept, so ``й`` and
   ``и`` stay different letters.
@@ -61,7 +63,7 @@ class SearchSyntaxError(FeedsError, ValueError):
 def normalise(text: str) -> str:
     """``text`` folded the way the index is: compare words only after this."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return _MARKS.sub("", folded.replace("ё", "е"))
+    return _MARKS.sub("", folded.replace("ё", "е").replace("եւ", "եվ"))
 
 
 def words(text: str, limit: int | None = None) -> list[str]:
