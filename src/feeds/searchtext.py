@@ -53,11 +53,18 @@ MIN_PREFIX = 2
 _WORD = re.compile(r"[^\W_]+")
 # Combining diacritical marks (U+0300-036F) and the Cyrillic ones (U+0483-0489).
 _MARKS = re.compile("[\u0300-\u036f\u0483-\u0489]")
+# Russian and Armenian phrases are quoted «так», German „so“, English “so”: all are ".
+_QUOTES = str.maketrans(dict.fromkeys("«»„“”", '"'))
 _QUERY_TOKEN = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
 
 
 class SearchSyntaxError(FeedsError, ValueError):
-    """A query the search box cannot run; the message says why, for the reader."""
+    """A query the search box cannot run; the message says why. ``reason`` names the
+    problem for a page to say in its own language: "empty", "prefix" or "long"."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def normalise(text: str) -> str:
@@ -105,14 +112,16 @@ class Query:
 
 
 def parse_query(text: str) -> Query:
-    """Parse the search box's syntax: ``word`` (must appear), ``"a phrase"``, ``word*`` (a
+    """Parse the search box's syntax: ``word`` (must appear), ``"a phrase"`` (or «a phrase»,
+    „a phrase“, “a phrase”), ``word*`` (a
     prefix, at least ``MIN_PREFIX`` letters), ``-word`` or ``-"a phrase"`` (must not).
 
     A word that folding splits (``Тбилиси—Ереван``) is a phrase of its parts. Punctuation
     alone is ignored; a query with nothing to look for is a ``SearchSyntaxError``.
     """
+    text = text.translate(_QUOTES)
     if len(text) > MAX_QUERY_CHARS:
-        raise SearchSyntaxError(f"a search is at most {MAX_QUERY_CHARS} characters")
+        raise SearchSyntaxError(f"a search is at most {MAX_QUERY_CHARS} characters", "long")
     terms: list[Term] = []
     for match in _QUERY_TOKEN.finditer(text):
         minus, phrase, bare = match.group(1), match.group(2), match.group(3)
@@ -123,13 +132,13 @@ def parse_query(text: str) -> Query:
             continue
         if prefix and len(found[-1]) < MIN_PREFIX:
             raise SearchSyntaxError(
-                f"a prefix needs at least {MIN_PREFIX} letters before the *: {raw!r}"
+                f"a prefix needs at least {MIN_PREFIX} letters before the *: {raw!r}", "prefix"
             )
         terms.append(Term(found, prefix, bool(minus)))
     unique = tuple(dict.fromkeys(terms))
     if len(unique) > MAX_TERMS:
-        raise SearchSyntaxError(f"a search has at most {MAX_TERMS} words or phrases")
+        raise SearchSyntaxError(f"a search has at most {MAX_TERMS} words or phrases", "long")
     query = Query(unique)
     if not query.included:
-        raise SearchSyntaxError("a search needs at least one word to look for")
+        raise SearchSyntaxError("a search needs at least one word to look for", "empty")
     return query

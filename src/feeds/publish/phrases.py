@@ -54,6 +54,46 @@ _PHRASES: dict[str, dict[str, str]] = {
         "hy": "Այս աղբյուրը հրապարակում է այլ լեզվով՝",
         "ru": "Этот источник публикует новости на другом языке:",
     },
+    # The news page's search box, pages and story clusters.
+    "search": {"en": "Search", "hy": "Որոնել", "ru": "Искать"},
+    "search_stories": {"en": "Search stories", "hy": "Որոնել լուրեր", "ru": "Поиск по новостям"},
+    "search_results": {
+        "en": "Stories matching",
+        "hy": "Որոնման արդյունքները՝",
+        "ru": "Новости по запросу",
+    },
+    "no_matches": {
+        "en": "No stories match this search.",
+        "hy": "Այս որոնմամբ լուրեր չգտնվեցին։",
+        "ru": "По этому запросу новостей не найдено.",
+    },
+    "search_help": {
+        "en": 'Every word must appear; "quotes" for a phrase, word* for a prefix, -word to'
+        " leave out.",
+        "hy": "Բոլոր բառերը պետք է լինեն. «չակերտներով»՝ արտահայտություն, բառ*՝ սկիզբ,"
+        " -բառ՝ բացառել։",
+        "ru": 'Все слова должны встречаться; "кавычки" для фразы, слово* для начала слова,'
+        " -слово чтобы исключить.",
+    },
+    "search_empty": {
+        "en": "Type at least one word to look for.",
+        "hy": "Գրեք առնվազն մեկ բառ։",
+        "ru": "Введите хотя бы одно слово для поиска.",
+    },
+    "search_prefix": {
+        "en": "A word ending in * needs at least two letters before the *.",
+        "hy": "*-ով ավարտվող բառը պետք է ունենա առնվազն երկու տառ։",
+        "ru": "Перед * нужно хотя бы две буквы.",
+    },
+    "search_long": {
+        "en": "This search is too long: use fewer words.",
+        "hy": "Որոնումը շատ երկար է. օգտագործեք ավելի քիչ բառեր։",
+        "ru": "Слишком длинный запрос: используйте меньше слов.",
+    },
+    "older": {"en": "Older stories", "hy": "Ավելի հին լուրեր", "ru": "Более ранние новости"},
+    "newest": {"en": "Newest stories", "hy": "Վերջին լուրերը", "ru": "Свежие новости"},
+    "pages": {"en": "Pages", "hy": "Էջեր", "ru": "Страницы"},
+    "also_reported": {"en": "Also reported by", "hy": "Հաղորդել են նաև", "ru": "Также сообщили"},
 }
 
 
