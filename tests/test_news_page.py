@@ -4,12 +4,13 @@ filter and the search box."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from lxml import html
+from lxml import etree, html
 
 from feeds.model import Article, SourceRef, Status, Translation
 from feeds.store import Store
@@ -170,3 +171,42 @@ def test_the_search_box_finds_stories_in_the_page_language(
     narrowed = page(base, f"/ru/news?source={ids[0]}&q=" + quote("урожай"))
     assert titles(narrowed) == ["Урожай абрикосов стал рекордным"]
     assert narrowed.xpath("//form//input[@name='source']")[0].get("value") == str(ids[0])
+
+
+def test_aggregated_feeds_link_a_repeated_story_to_its_first_report(
+    site: tuple[str, Store, list[int]],
+) -> None:
+    base, store, ids = site
+    vestnik, sevan = refs(ids)
+    store.upsert_articles(
+        [
+            outlet_story("v-1", vestnik, "В Тбилиси открылась выставка армянских художников", 3),
+            outlet_story("s-1", sevan, "В Тбилиси открыли выставку армянских художников", 2),
+        ]
+    )
+    atom = etree.fromstring(fetch(base + "/ru/aggregated/atom.xml").body)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries_by_link = {
+        e.xpath("a:link[@rel='alternate']/@href", namespaces=ns)[0]: e
+        for e in atom.xpath("//a:entry", namespaces=ns)
+    }
+    assert set(entries_by_link) == {"https://0.example/v-1", "https://1.example/s-1"}
+    related = entries_by_link["https://1.example/s-1"].xpath(
+        "a:link[@rel='related']", namespaces=ns
+    )
+    assert [(r.get("href"), r.get("title")) for r in related] == [
+        ("https://0.example/v-1", "Кавказский вестник")
+    ]
+    assert not entries_by_link["https://0.example/v-1"].xpath(
+        "a:link[@rel='related']", namespaces=ns
+    )
+    rss = etree.fromstring(fetch(base + "/ru/aggregated/rss.xml").body)
+    assert rss.xpath("//item/a:link[@rel='related']/@href", namespaces=ns) == [
+        "https://0.example/v-1"
+    ]
+    items = json.loads(fetch(base + "/ru/aggregated/feed.json").body)["items"]
+    marks = {item["url"]: item["_feeds"] for item in items}
+    assert "first_report" not in marks["https://0.example/v-1"]
+    assert marks["https://1.example/s-1"]["first_report"] == "https://0.example/v-1"
+    assert marks["https://1.example/s-1"]["first_reported_by"] == "Кавказский вестник"
+    assert marks["https://1.example/s-1"]["source"]["title"] == "Новости Севана"

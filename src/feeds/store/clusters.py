@@ -62,7 +62,10 @@ _CANDIDATES = (
             ),
         ).join(articles, articles.c.id == story_bands.c.article_id)
     )
-    .where(story_bands.c.band.in_(bindparam("bands", expanding=True)))
+    .where(
+        story_bands.c.band.in_(bindparam("bands", expanding=True)),
+        articles.c.published.between(bindparam("earliest"), bindparam("latest")),
+    )
 )
 
 
@@ -108,7 +111,9 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
         return
     todo.sort(key=lambda item: (item[0].published, item[0].id))
     banded = {(row.id, lang): bands(key) if key else [] for row, lang, key in todo}
-    by_band = _candidates(conn, sorted({b for values in banded.values() for b in values}))
+    # Only stories within WINDOW of the batch can match: the rest are not even read.
+    span = (todo[0][0].published - WINDOW, todo[-1][0].published + WINDOW)
+    by_band = _candidates(conn, sorted({b for values in banded.values() for b in values}), span)
     new_keys, new_bands = [], []
     for row, lang, key in todo:
         report = _Report(
@@ -127,10 +132,13 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
         conn.execute(insert(story_bands), new_bands)
 
 
-def _candidates(conn: Connection, values: list[int]) -> dict[int, list[_Report]]:
+def _candidates(
+    conn: Connection, values: list[int], span: tuple[datetime, datetime]
+) -> dict[int, list[_Report]]:
     found: dict[int, list[_Report]] = {}
     for start in range(0, len(values), _CHUNK):
-        for r in conn.execute(_CANDIDATES, {"bands": values[start : start + _CHUNK]}):
+        chunk = {"bands": values[start : start + _CHUNK], "earliest": span[0], "latest": span[1]}
+        for r in conn.execute(_CANDIDATES, chunk):
             found.setdefault(r.band, []).append(
                 _Report(
                     r.article_id,

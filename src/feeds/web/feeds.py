@@ -48,6 +48,7 @@ from feeds.feedkeys import FeedKey, FeedScope, Format, Kind, is_member
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
 from feeds.publish.extension import Extension
+from feeds.publish.firstreport import FirstReport, FirstReportExtension
 from feeds.publish.render import render
 from feeds.publish.tombstone import Retraction, TombstoneExtension
 from feeds.store import Store
@@ -163,6 +164,10 @@ class PublicFeeds:
         description = describe(self.settings, self.catalog, key, articles)
         # RFC 6721 tombstones for recent retractions (Atom only; see tombstone_extensions).
         extensions = tombstone_extensions(self.settings.site, self.store, scope, key.format, now)
+        if key.kind is Kind.AGGREGATED:
+            extensions += first_report_extensions(
+                self.settings.site, self.store, key, articles, now
+            )
         body = render(description, key.format, articles, extensions=extensions)
         old = previous.feed if previous is not None else None
         feed = revise(
@@ -233,6 +238,24 @@ def retractions_in(
             url = translation.url if translation else None
             found.append(Retraction(article.id, when, url))
     return found
+
+
+def first_report_extensions(
+    site: SiteSettings, store: Store, key: FeedKey, articles: list[Article], now: datetime
+) -> list[Extension]:
+    """``[FirstReportExtension]`` when some of ``articles`` were reported first by another
+    story (``Store.first_reports``), else ``[]``. Blocking: call it from a worker thread."""
+    first = store.first_reports(key.lang, articles, now)
+    reports = {}
+    for article_id, report in first.items():
+        translation = report.translation(key.lang)
+        if translation is None:
+            continue
+        if report.source is not None:
+            reports[article_id] = FirstReport(report.source.link, report.source.title)
+        else:
+            reports[article_id] = FirstReport(translation.url, site.title(key.lang))
+    return [FirstReportExtension(reports)] if reports else []
 
 
 def tombstone_extensions(
