@@ -10,6 +10,15 @@ source's new state, entry records and articles are written in one transaction, g
 its lease: a poll is written completely or not at all, and article ids are derived from
 the entry identity, so a poll repeated after a crash rewrites the same rows instead of
 adding new ones.
+
+A database that goes away (``StoreUnavailableError``, ``StorageFullError``) costs no
+poll its result: a poll that cannot load its entries or save its result keeps what it
+fetched and tries again with backoff (``_RETRY_FIRST`` doubling to ``_RETRY_LONGEST``)
+until the store is back, so its lease is released, and its validators saved, a moment
+after the outage ends. It gives up only when its lease ends (another daemon may then
+poll the source) or a few seconds after the daemon is told to stop. Meanwhile nothing new
+is claimed: the claim fails, and the cycle ends with the polls it has. Polls held up are
+counted in the store's incident (``feeds.store.outage``), which logs it once.
 """
 
 from __future__ import annotations
@@ -19,11 +28,12 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from feeds.aggregate.bodybudget import BodyBudget, BodyHold
 from feeds.aggregate.decide import (
@@ -47,7 +57,7 @@ from feeds.aggregate.workerpool import (
 from feeds.config import Settings, SiteSettings, SourceConfig
 from feeds.errors import FeedsError
 from feeds.pollrecords import EntryRecord, SourceUpdate
-from feeds.store import Store
+from feeds.store import Store, StoreUnavailableError
 from feeds.store.sources import (
     PollWrite,
     SourceRecord,
@@ -162,6 +172,12 @@ class _LeaseLostError(FeedsError):
 _PARSE_SLOTS = 32
 # Polls written per transaction at most.
 _WRITE_BATCH = 200
+# While the store is unavailable: the first wait before trying a store call again, and the
+# longest (the wait doubles): a poll's result is saved at most this long after it is back.
+_RETRY_FIRST = 0.1
+_RETRY_LONGEST = 1.0
+# After the daemon is told to stop, how long a poll still waits for the store.
+_STOP_GRACE = 5.0
 
 
 @dataclass
@@ -207,6 +223,8 @@ class Aggregator:
         self._heavy = asyncio.Semaphore(_PARSE_SLOTS)
         self._bodies = BodyBudget(self.agg.fetched_bodies_mb * 2**20)
         self._writer: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
+        self._stop_seen: float | None = None  # monotonic time stop was first seen set
 
     async def __aenter__(self) -> Aggregator:
         await self._fetcher.__aenter__()
@@ -305,6 +323,7 @@ class Aggregator:
         the polls in flight finish their writes.
         """
         summary = CycleSummary()
+        self._stop, self._stop_seen = stop, None
         remaining = list(only) if only is not None else None
         running: set[asyncio.Task[PollReport | None]] = set()
         exhausted = False
@@ -315,12 +334,18 @@ class Aggregator:
             # Claim when a quarter of the slots is free (fewer, larger claims) or when idle.
             if not exhausted and not stopping and (free >= self._claim_step or not running):
                 chunk = remaining[:free] if remaining is not None else None
-                claimed, paused = await loop.run_in_executor(
-                    self._db, self._claim, datetime.now(UTC), free, chunk
-                )
+                try:
+                    claimed, paused = await loop.run_in_executor(
+                        self._db, self._claim, datetime.now(UTC), free, chunk
+                    )
+                except StoreUnavailableError:
+                    # Paused: nothing new is fetched while the store is away; the next
+                    # tick's claim tries again (the store logs the incident once).
+                    log.debug("store unavailable: no sources claimed", exc_info=True)
+                    claimed, paused, chunk, exhausted = [], {}, [], True
                 for host, until in paused.items():
                     self._fetcher.pause_host(host, until)
-                if remaining is not None:
+                if remaining is not None and not exhausted:
                     remaining = remaining[len(chunk or []) :]
                     exhausted = not remaining
                 elif not claimed:
@@ -341,6 +366,19 @@ class Aggregator:
     async def _poll_claimed(self, source: SourceRecord) -> PollReport | None:
         try:
             return await self.poll(source)
+        except StoreUnavailableError as exc:
+            # Waited for the store as long as the lease allowed: nothing could be written,
+            # not even the failure. The lease ends now; the source is polled again.
+            log.debug("%s: store unavailable; poll not written", source.url, exc_info=True)
+            return PollReport(
+                source.id,
+                source.url,
+                "store unavailable",
+                source.health,
+                reason="the store was unavailable until the lease ended",
+                error=str(exc)[:500],
+                written=False,
+            )
         except Exception as exc:  # one broken source must not stop the others
             log.exception("poll of %s failed unexpectedly", source.url)
             error = f"internal error: {type(exc).__name__}: {exc}"[:500]
@@ -403,7 +441,7 @@ class Aggregator:
                 # A source that never stored an entry (every first poll) has none to load.
                 known: dict[str, EntryRecord] = {}
                 if source.entries:
-                    loaded = await self._in_db(self._known, source.id)
+                    loaded = await self._patiently(source, self._known, source.id)
                     assert isinstance(loaded, dict)
                     known = loaded
                 job = ParseJob(state, fetched, known, jitter, self.agg.max_entries)
@@ -512,15 +550,26 @@ class Aggregator:
         One transaction per poll would make the commit, not the work, the limit when
         hundreds of sources answer 304 each second.
         """
+        delay = _RETRY_FIRST
         while self._pending:
             batch, self._pending = self._pending[:_WRITE_BATCH], self._pending[_WRITE_BATCH:]
             try:
                 results = await self._in_db(self._commit, batch)
+            except StoreUnavailableError as exc:
+                # Keep the batch (results, validators, leases to release) and try again.
+                log.debug("store unavailable: %d polls wait to be written", len(batch))
+                kept = [item for item in batch if self._keep_waiting(item, exc, delay)]
+                self._pending = kept + self._pending
+                if self._pending:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, _RETRY_LONGEST)
+                continue
             except Exception as exc:
                 for item in batch:
                     if not item.done.done():
                         item.done.set_exception(exc)
                 continue
+            delay = _RETRY_FIRST
             assert isinstance(results, list)
             for item, outcome in zip(batch, results, strict=True):
                 if item.done.done():
@@ -536,3 +585,43 @@ class Aggregator:
             self.owner,
             [PollWrite(i.source, i.result.update) for i in batch],
         )
+
+    # --- riding out a store outage ------------------------------------------------------
+
+    def _may_wait(self, source: SourceRecord, delay: float) -> bool:
+        """Whether a poll of ``source`` may wait ``delay`` more seconds for the store:
+        until its lease ends, and at most ``_STOP_GRACE`` s once the daemon stops."""
+        self.store.outage.affected("polls", source.id)
+        if self._stop is not None and self._stop.is_set():
+            now = time.monotonic()
+            if self._stop_seen is None:
+                self._stop_seen = now
+            if now + delay > self._stop_seen + _STOP_GRACE:
+                return False
+        if source.lease_until is None:
+            return True
+        return datetime.now(UTC) + timedelta(seconds=delay) < source.lease_until
+
+    def _keep_waiting(self, item: _Write, fault: StoreUnavailableError, delay: float) -> bool:
+        """True to retry ``item``'s write; else its poll is told the store is unavailable."""
+        if item.done.done():
+            return False
+        if self._may_wait(item.source, delay):
+            return True
+        item.done.set_exception(fault)
+        return False
+
+    async def _patiently(
+        self, source: SourceRecord, fn: Callable[..., object], *args: object
+    ) -> object:
+        """``fn(*args)`` on the database thread, tried again while the store is unavailable
+        for as long as ``source``'s poll may wait (``_may_wait``)."""
+        delay = _RETRY_FIRST
+        while True:
+            try:
+                return await self._in_db(fn, *args)
+            except StoreUnavailableError:
+                if not self._may_wait(source, delay):
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RETRY_LONGEST)

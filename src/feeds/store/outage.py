@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -58,6 +58,7 @@ class Outage:
         self._lock = threading.Lock()
         self._open: Incident | None = None
         self._affected: Counter[str] = Counter()
+        self._seen: set[tuple[str, Hashable]] = set()
         self._closed_seconds = 0.0
         self.errors: Counter[str] = Counter()  # StoreUnavailableError.kind -> calls that failed
         self.incidents = 0  # how many began in this process
@@ -88,6 +89,7 @@ class Outage:
             since = self._wall()
             self._open = Incident(fault.kind, fault.cause, since, self._monotonic())
             self._affected.clear()
+            self._seen.clear()
             self.incidents += 1
         what = "full" if fault.kind == "full" else "unavailable"
         log.error(
@@ -116,8 +118,14 @@ class Outage:
         counts = ", ".join(f"{n} {what}" for what, n in sorted(affected.items())) or "nothing"
         log.warning("store back after %.1f s (%s affected)", seconds, counts)
 
-    def affected(self, what: str) -> None:
-        """Count one poll, request… that the open incident held up (plural noun)."""
+    def affected(self, what: str, key: Hashable = None) -> None:
+        """Count one of ``what`` (a plural noun: polls, requests) that the open incident
+        held up; with ``key`` (a source id), counted once however often it is held up."""
         with self._lock:
-            if self._open is not None:
-                self._affected[what] += 1
+            if self._open is None:
+                return
+            if key is not None:
+                if (what, key) in self._seen:
+                    return
+                self._seen.add((what, key))
+            self._affected[what] += 1
