@@ -56,6 +56,7 @@ articles = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("retracted_at", UTCDateTime, nullable=True),
     Index("ix_articles_visible", "aggregated", "status", "published"),
+    Index("ix_articles_published", "published", "id"),
 )
 
 article_languages = Table(

@@ -101,6 +101,9 @@ def upgrade() -> None:
         sa.Column("band", sa.BigInteger, primary_key=True),
     )
     op.create_index("ix_story_bands_band", "story_bands", ["band"])
+    # Newest first over own and aggregated stories together (the news page, search):
+    # without it every such read sorts every visible story.
+    op.create_index("ix_articles_published", "articles", ["published", "id"])
     _index_stored_stories(op.get_bind())
 
 
@@ -127,6 +130,7 @@ def downgrade() -> None:
         for trigger in ("article_search_ai", "article_search_ad", "article_search_au"):
             op.execute(f"DROP TRIGGER {trigger}")
         op.execute("DROP TABLE article_search_fts")
+    op.drop_index("ix_articles_published", "articles")
     op.drop_table("story_bands")
     op.drop_table("story_keys")
     op.drop_table("article_search")
