@@ -4,6 +4,9 @@
     .venv/bin/python bench/aggregate.py --quick    # 200 feeds, for a smoke test
     .venv/bin/python bench/aggregate.py --postgres postgresql://postgres@127.0.0.1/test
                                                    # also the cycles on PostgreSQL
+    .venv/bin/python bench/aggregate.py --paths    # a cold cycle on every path users run
+                                                   # (run_cycle, feeds poll, feeds aggregate,
+                                                   # feeds serve), CPU per feed / the floor's
 
 The farm (its own process, aiohttp.web on 127.0.0.1) serves N feeds of 50 items each
 (about 50 KB; English, Russian and Armenian text) with ETags and an optional per-response
@@ -18,6 +21,13 @@ that its peak RSS is its own. Phases:
 - rss10k: one cycle over 10,000 registered sources (warm), for peak memory;
 - with ``--postgres URL``: cold, warm and changed again at 150 ms, stored in PostgreSQL
   (a new schema, dropped afterwards) instead of SQLite.
+
+With ``--paths`` (``bench/aggpaths.py``): the floor (fetch + fastfeedparser + nh3 over
+the same fields, nothing stored), the feedparser loop, and a cold cycle of 1,000 new
+sources through ``Aggregator.run_cycle``, ``feeds poll``, ``feeds aggregate`` and
+``feeds serve``'s built-in aggregator, each one's CPU per feed divided by the floor's
+(measured twice, first and last, in the same run); for ``feeds serve`` also wrk against
+the cached ``/en/rss.xml`` idle and during its first cycle.
 
 Only 127.0.0.1 is ever contacted.
 """
@@ -374,6 +384,12 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
+        "--paths",
+        action="store_true",
+        help="only the cold cycle on every path users run, against the floor (no latency)",
+    )
+    parser.add_argument("--wrk-seconds", type=float, default=8.0)
+    parser.add_argument(
         "--postgres",
         help="also run the cycles at 150 ms on this PostgreSQL database (in a new schema)",
     )
@@ -383,6 +399,19 @@ def main() -> None:
         return
     if args.phase == "cycles":
         result = phase_cycles(args.port, args.feeds, args.workers, args.concurrency, args.postgres)
+        print(json.dumps(result))
+        return
+    if args.phase in ("floor", "poll", "daemon", "serve"):
+        import aggpaths
+
+        if args.phase == "floor":
+            result = aggpaths.phase_floor(args.port, args.sample)
+        elif args.phase == "poll":
+            result = aggpaths.phase_poll(args.port, args.feeds)
+        elif args.phase == "daemon":
+            result = aggpaths.phase_daemon(args.port, args.feeds)
+        else:
+            result = aggpaths.phase_serve(args.port, args.feeds, args.wrk_seconds)
         print(json.dumps(result))
         return
     if args.phase == "rss10k":
@@ -413,6 +442,9 @@ def main() -> None:
     cycles = ["--phase", "cycles", "--workers", str(args.workers)]
     cycles += ["--concurrency", str(args.concurrency), *common]
     try:
+        if args.paths:
+            report["paths"] = run_paths(port, args, common, cycles)
+            return
         for delay in (0.0, 0.15):
             control(port, delay=delay)
             key = f"delay_{int(delay * 1000)}ms"
@@ -441,7 +473,32 @@ def main() -> None:
         )
     finally:
         farm.terminate()
-    print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2))
+
+
+def run_paths(
+    port: int, args: argparse.Namespace, common: list[str], cycles: list[str]
+) -> dict[str, Any]:
+    """The floor, the feedparser loop and a cold cycle of every path, in one run, no latency:
+    CPU per feed of each divided by the floor's."""
+    control(port, delay=0.0)
+    out: dict[str, Any] = {}
+    sample = ["--sample", str(args.sample), *common]
+    out["floor"] = subphase(["--phase", "floor", *sample])
+    out["feedparser_loop"] = subphase(["--phase", "baseline", *sample])
+    out["run_cycle"] = subphase(cycles)["cold"]
+    for name in ("poll", "daemon", "serve"):
+        extra = ["--wrk-seconds", str(args.wrk_seconds)] if name == "serve" else []
+        out[name] = subphase(["--phase", name, *common, *extra])
+        print(f"{name} done", file=sys.stderr)
+    out["floor_again"] = subphase(["--phase", "floor", *sample])
+    floor = (out["floor"]["cpu_ms_per_feed"] + out["floor_again"]["cpu_ms_per_feed"]) / 2
+    out["cpu_vs_floor"] = {
+        name: out[name]["cpu_ms_per_feed"] / floor
+        for name in ("feedparser_loop", "run_cycle", "poll", "daemon", "serve")
+    }
+    out["load_average"] = os.getloadavg()
+    return out
 
 
 if __name__ == "__main__":
