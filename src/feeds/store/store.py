@@ -88,6 +88,12 @@ class Store:
     def backend(self) -> str:
         return self._db.engine.dialect.name
 
+    @property
+    def url(self) -> str:
+        """The database's URL, password included: for another process of this program
+        that opens the same database (``feeds serve``'s aggregator process)."""
+        return self._db.engine.url.render_as_string(hide_password=False)
+
     def close(self) -> None:
         self._db.engine.dispose()
 

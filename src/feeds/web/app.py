@@ -218,16 +218,17 @@ class _App(Starlette):
 
 
 def _aggregator_job(settings: Settings, store: Store) -> BackgroundJob | None:
-    """The aggregator's loop. Imported by name: ``web`` does not depend on ``aggregate``;
-    a build without it serves feeds only."""
+    """The aggregator's loop, in a process of its own (``feeds.aggregate.embedded``).
+    Imported by name: ``web`` does not depend on ``aggregate``; a build without it serves
+    feeds only."""
     try:
-        daemon = importlib.import_module("feeds.aggregate.daemon")
+        embedded = importlib.import_module("feeds.aggregate.embedded")
     except ModuleNotFoundError as exc:
-        if exc.name != "feeds.aggregate.daemon":
+        if exc.name != "feeds.aggregate.embedded":
             raise
         log.warning("the aggregator is not available in this build: serving feeds only")
         return None
-    run = daemon.run
+    run = embedded.run
 
     async def job() -> None:
         await run(settings, store)

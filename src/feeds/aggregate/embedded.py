@@ -1,0 +1,103 @@
+"""The aggregator of ``feeds serve``: the polling daemon in a child process of its own.
+
+Run inside the web process, the aggregator shared one GIL with the requests: its fetches,
+the results coming back from the parse workers and its database writes are Python work,
+and during a cold cycle the cached public feed answered a fraction of its idle rate, its
+p99 several times its idle one (``bench/aggregate.py --paths``, docs/benchmarks.md). In a
+child process it shares only the CPUs, and it runs at a lower CPU priority (``NICE``;
+its fork server and parse workers inherit it), so that on a small machine the web server
+gets them first and the aggregator the rest.
+
+The child is spawned (the web process has threads, so no plain fork), opens the same
+database by URL and runs ``daemon.run_aggregator`` until SIGTERM, logging to the same
+stderr. Cancelled (the server stops), ``run`` sends SIGTERM and waits while the polls in
+flight are written, as ``feeds aggregate`` does on SIGTERM. A child whose parent died
+(SIGKILL) stops on its own within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+
+from feeds.config import Settings
+from feeds.store import Store
+
+__all__ = ["NICE", "run"]
+
+log = logging.getLogger("feeds.aggregate")
+
+# How much lower the aggregator's CPU priority is than the web server's (nice(2)).
+NICE = 10
+# How long the polls in flight get to be written when the server stops.
+_STOP_SECONDS = 60.0
+# How often the parent looks whether the child still runs, and the child at its parent.
+_WATCH_SECONDS = 0.5
+
+
+async def run(settings: Settings, store: Store) -> None:
+    """Run the aggregator on ``store``'s database in a child process until cancelled (or
+    until the child exits)."""
+    root = logging.getLogger()
+    formats = [h.formatter._fmt for h in root.handlers if h.formatter is not None]
+    process = multiprocessing.get_context("spawn").Process(
+        target=_child,
+        args=(settings, store.url, root.level, formats[0] if formats else None, os.getpid()),
+        name="feeds-aggregator",
+    )
+    process.start()
+    log.info("aggregator process %s started", process.pid)
+    try:
+        while process.is_alive():
+            await asyncio.sleep(_WATCH_SECONDS)
+    except asyncio.CancelledError:
+        await asyncio.shield(asyncio.to_thread(_stop, process))
+        raise
+    log.error(
+        "the aggregator process exited (code %s); this server polls no more", process.exitcode
+    )
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    process.terminate()  # SIGTERM: claim nothing more, write what is in flight
+    process.join(_STOP_SECONDS)
+    if process.is_alive():
+        log.error("the aggregator process did not stop in %g s; killed", _STOP_SECONDS)
+        process.kill()
+        process.join()
+
+
+def _child(settings: Settings, store_url: str, level: int, fmt: str | None, parent: int) -> None:
+    from feeds.aggregate.daemon import run_aggregator
+    from feeds.store import open_store
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
+    logging.basicConfig(level=level, format=fmt or logging.BASIC_FORMAT)
+    store = open_store(store_url, migrate=False)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+
+        async def orphaned() -> None:
+            while os.getppid() == parent:
+                await asyncio.sleep(_WATCH_SECONDS)
+            log.warning("the web server is gone; the aggregator stops")
+            stop.set()
+
+        watch = asyncio.create_task(orphaned())
+        try:
+            await run_aggregator(settings, store, stop)
+        finally:
+            watch.cancel()
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()
