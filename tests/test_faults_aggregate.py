@@ -152,3 +152,34 @@ def test_the_daemon_process_rides_out_an_outage_with_two_log_lines(
     assert text.count("store back after") == 1, text
     assert "Traceback" not in text and "failed unexpectedly" not in text
     direct.close()
+
+
+def test_sigterm_during_an_outage_exits_and_a_restarted_daemon_polls_everything(
+    migrated_postgres_url: str, farm: FeedServer, tmp_path: Path
+) -> None:
+    """Stopped while the database is away, the daemon waits a few seconds for it, then
+    exits cleanly; the leases it could not release expire and the next daemon polls all."""
+    direct = open_store(migrated_postgres_url)
+    register(direct, farm, 40, delay=0.3)
+    with fault_proxy(migrated_postgres_url) as (proxy, url):
+        config = write_config(tmp_path, url, concurrency=4, lease_seconds=5, tick_seconds=0.5)
+        log = tmp_path / "daemon.log"
+        first = start_daemon(config, log)
+        try:
+            wait_for(lambda: polled(direct) >= 4, "the first polls", timeout=90)
+            proxy.cut()
+            code = stop(first)  # fails after 30 s: the grace is 5 s
+        finally:
+            proxy.restore()
+        second = start_daemon(config, tmp_path / "second.log")
+        try:
+            wait_for(lambda: polled(direct) == 40, "every source polled", timeout=120)
+        finally:
+            assert stop(second) == 0
+    assert code == 0
+    text = log.read_text()
+    assert text.count("store unavailable since") == 1, text
+    assert "Traceback" not in text and "failed unexpectedly" not in text
+    assert "aggregator" in text and "stopped" in text
+    assert leased(direct) == 0 and with_validators(direct) == 40
+    direct.close()
