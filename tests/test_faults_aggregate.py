@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shutil
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from feeds.aggregate.daemon import Daemon
 from feeds.aggregate.pipeline import Aggregator
@@ -24,11 +25,12 @@ from feeds.store.sources import sources
 from tests.faultproxy import FaultProxy, fault_proxy
 from tests.feedserver import FeedServer, loopback_settings
 from tests.test_aggregate_daemon import farm, register, scalar, start_daemon, stop, write_config
+from tests.test_faults_web import fill, small_disk
 from tests.waiting import wait_for, wait_for_async
 
-__all__ = ["farm"]  # the fixture, shared with the daemon tests
+__all__ = ["farm", "small_disk"]  # fixtures, shared with the daemon and web tests
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]  # real outages last seconds
+pytestmark = pytest.mark.slow  # real outages last seconds
 
 OUTAGE = 2.5  # seconds: a PostgreSQL restart as measured in issue 17
 
@@ -70,6 +72,7 @@ def make_due(store: Store) -> None:
         conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
 
 
+@pytest.mark.postgres
 def test_an_outage_loses_no_poll_fetches_nothing_new_and_the_next_tick_polls_every_source(
     migrated_postgres_url: str, farm: FeedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -127,6 +130,7 @@ def test_an_outage_loses_no_poll_fetches_nothing_new_and_the_next_tick_polls_eve
     direct.close()
 
 
+@pytest.mark.postgres
 def test_the_daemon_process_rides_out_an_outage_with_two_log_lines(
     migrated_postgres_url: str, farm: FeedServer, tmp_path: Path
 ) -> None:
@@ -154,6 +158,7 @@ def test_the_daemon_process_rides_out_an_outage_with_two_log_lines(
     direct.close()
 
 
+@pytest.mark.postgres
 def test_sigterm_during_an_outage_exits_and_a_restarted_daemon_polls_everything(
     migrated_postgres_url: str, farm: FeedServer, tmp_path: Path
 ) -> None:
@@ -183,3 +188,41 @@ def test_sigterm_during_an_outage_exits_and_a_restarted_daemon_polls_everything(
     assert "aggregator" in text and "stopped" in text
     assert leased(direct) == 0 and with_validators(direct) == 40
     direct.close()
+
+
+def test_a_full_sqlite_disk_holds_the_polls_until_space_is_freed(
+    small_disk: Path,
+    migrated_sqlite_file: Path,
+    farm: FeedServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    database = small_disk / "feeds.db"
+    shutil.copyfile(migrated_sqlite_file, database)
+    store = open_store(f"sqlite:///{database}")
+    register(store, farm, 60)
+    caplog.set_level(logging.INFO, logger="feeds")
+    filler = fill(small_disk, leave=16 * 1024)
+
+    async def scenario() -> list[int]:
+        async with Aggregator(loopback_settings(concurrency=4), store, owner="full") as agg:
+            await agg.workers_started()
+            daemon = Daemon(agg, asyncio.Event())
+            first = asyncio.create_task(daemon.tick())
+            await wait_for_async(lambda: store.outage.state is not None, "the disk to fill")
+            filler.unlink()  # the operator frees space
+            ticks = [(await first).polled]  # type: ignore[union-attr]
+            ticks.append((await daemon.tick()).polled)  # type: ignore[union-attr]
+        return ticks
+
+    ticks = asyncio.run(scenario())
+    hits = Counter(entry.path for entry in farm.log)
+    assert sum(ticks) == 60, ticks  # every source polled by the first tick after space came
+    assert len(hits) == 60 and set(hits.values()) == {1}, "nothing fetched twice"
+    assert polled(store) == 60 and leased(store) == 0
+    with store._db.reading() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    store.close()
+    trouble = [line for line in incident_lines(caplog.records) if "store" in line]
+    assert len(trouble) == 2, trouble
+    assert trouble[0].startswith("store full since ")
+    assert re.match(r"store back after [\d.]+ s \(\d+ polls affected\)", trouble[1]), trouble
