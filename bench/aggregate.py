@@ -394,6 +394,14 @@ def main() -> None:
         help="also run the cycles at 150 ms on this PostgreSQL database (in a new schema)",
     )
     args = parser.parse_args()
+    if args.phase == "farm":  # the farm alone, until killed (for profiling a phase)
+
+        class Ready:
+            def set(self) -> None:
+                print(f"farm on 127.0.0.1:{args.port}", file=sys.stderr)
+
+        farm_main(args.port, args.feeds, Ready())
+        return
     if args.phase == "baseline":
         print(json.dumps(phase_baseline(args.port, args.sample)))
         return

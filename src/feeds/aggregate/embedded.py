@@ -33,8 +33,6 @@ log = logging.getLogger("feeds.aggregate")
 
 # How much lower the aggregator's CPU priority is than the web server's (nice(2)).
 NICE = 10
-# How long the polls in flight get to be written when the server stops.
-_STOP_SECONDS = 60.0
 # How often the parent looks whether the child still runs, and the child at its parent.
 _WATCH_SECONDS = 0.5
 
@@ -55,18 +53,21 @@ async def run(settings: Settings, store: Store) -> None:
         while process.is_alive():
             await asyncio.sleep(_WATCH_SECONDS)
     except asyncio.CancelledError:
-        await asyncio.shield(asyncio.to_thread(_stop, process))
+        await asyncio.shield(asyncio.to_thread(_stop, process, settings.aggregator.lease_seconds))
         raise
     log.error(
         "the aggregator process exited (code %s); this server polls no more", process.exitcode
     )
 
 
-def _stop(process: multiprocessing.process.BaseProcess) -> None:
-    process.terminate()  # SIGTERM: claim nothing more, write what is in flight
-    process.join(_STOP_SECONDS)
+def _stop(process: multiprocessing.process.BaseProcess, grace: float) -> None:
+    """SIGTERM: the child claims nothing more and writes the polls in flight (a cold cycle
+    on a busy machine may need a minute or more). Past ``grace`` (the lease time: by then
+    another daemon may own those sources anyway) it is killed."""
+    process.terminate()
+    process.join(grace)
     if process.is_alive():
-        log.error("the aggregator process did not stop in %g s; killed", _STOP_SECONDS)
+        log.error("the aggregator process did not stop in %g s; killed", grace)
         process.kill()
         process.join()
 
