@@ -7,7 +7,14 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TOP = {"feeds.__main__", "feeds.cli", "feeds.cli_common", "feeds.cli_partners", "feeds.cli_sources"}
+TOP = {
+    "feeds.__main__",
+    "feeds.cli",
+    "feeds.cli_common",
+    "feeds.cli_operators",
+    "feeds.cli_partners",
+    "feeds.cli_sources",
+}
 
 
 def _rooms() -> set[str]:

@@ -18,6 +18,7 @@ from feeds.cli_common import (
     settings_from,
     store_from,
 )
+from feeds.cli_operators import register as register_operators
 from feeds.cli_partners import partners_app
 from feeds.cli_sources import register as register_sources
 from feeds.config import Settings
@@ -145,6 +146,7 @@ def serve(
 
 app.add_typer(partners_app, name="partners")
 register_sources(app)  # sources, poll, aggregate
+register_operators(app)  # operators of the console at /admin
 
 
 def main() -> None:

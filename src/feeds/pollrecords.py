@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from feeds.articlerows import ArticleRow
 
-__all__ = ["EntryRecord", "SourceUpdate"]
+__all__ = ["EntryRecord", "PollLog", "SourceUpdate"]
 
 
 class EntryRecord(NamedTuple):
@@ -59,3 +59,19 @@ class SourceUpdate:
     # processes), new ones and changed ones replacing the stored.
     new_articles: Sequence[ArticleRow] = ()
     changed_articles: Sequence[ArticleRow] = ()
+
+
+@dataclass(frozen=True)
+class PollLog:
+    """One poll as the operator console lists it (``feeds.store.pollhistory``): what the
+    fetch got, how long the poll took, what it stored and what it refused, and why."""
+
+    outcome: str  # the fetch's outcome: "ok", "not-modified", "http-error", "timeout"...
+    http_status: int | None
+    duration: float  # seconds, fetch to decision
+    health: str
+    new: int = 0
+    changed: int = 0
+    refused: int = 0
+    refused_reasons: Sequence[str] = ()
+    error: str | None = None

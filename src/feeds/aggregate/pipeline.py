@@ -56,7 +56,7 @@ from feeds.aggregate.workerpool import (
 )
 from feeds.config import Settings, SiteSettings, SourceConfig
 from feeds.errors import FeedsError
-from feeds.pollrecords import EntryRecord, SourceUpdate
+from feeds.pollrecords import EntryRecord, PollLog, SourceUpdate
 from feeds.store import Store, StoreUnavailableError
 from feeds.store.sources import (
     PollWrite,
@@ -185,6 +185,7 @@ class _Write:
     source: SourceRecord
     result: PollResult
     done: asyncio.Future[bool]
+    log: PollLog | None = None
 
 
 class Aggregator:
@@ -429,6 +430,7 @@ class Aggregator:
             hold.release()
 
     async def _poll(self, source: SourceRecord, hold: BodyHold) -> PollReport:
+        started = time.monotonic()
         fetched = await self._fetcher.fetch(
             source.url, source.etag, source.last_modified, hold=hold
         )
@@ -446,15 +448,17 @@ class Aggregator:
                     known = loaded
                 job = ParseJob(state, fetched, known, jitter, self.agg.max_entries)
                 result = await self._read(job)
-                written = await self._write_result(source, result)
+                written = await self._write_result(source, result, _log(fetched, result, started))
         else:
             result = unread_result(decide(state, fetched, jitter).source, state, fetched)
-            written = await self._write_result(source, result)
+            written = await self._write_result(source, result, _log(fetched, result, started))
         return self._report(source, fetched, result, written)
 
-    async def _write_result(self, source: SourceRecord, result: PollResult) -> bool:
+    async def _write_result(
+        self, source: SourceRecord, result: PollResult, history: PollLog
+    ) -> bool:
         try:
-            await self._write(source, result)
+            await self._write(source, result, history)
         except _LeaseLostError:
             log.warning("%s: lease lost to another daemon; poll not written", source.url)
             return False
@@ -535,10 +539,10 @@ class Aggregator:
     def _known(self, source_id: int) -> dict[str, EntryRecord]:
         return self.store.sources.entries(source_id)
 
-    async def _write(self, source: SourceRecord, result: PollResult) -> None:
+    async def _write(self, source: SourceRecord, result: PollResult, history: PollLog) -> None:
         """Queue one poll's writes; returns once they are committed (group commit)."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Write(source, result, done))
+        self._pending.append(_Write(source, result, done, history))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_pending())
         if not await done:
@@ -583,7 +587,7 @@ class Aggregator:
         """One transaction for the whole batch; a poll that fails leaves the others."""
         return self.store.sources.save_polls(
             self.owner,
-            [PollWrite(i.source, i.result.update) for i in batch],
+            [PollWrite(i.source, i.result.update, i.log) for i in batch],
         )
 
     # --- riding out a store outage ------------------------------------------------------
@@ -625,3 +629,18 @@ class Aggregator:
                     raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, _RETRY_LONGEST)
+
+
+def _log(fetched: FetchResult, result: PollResult, started: float) -> PollLog:
+    """The poll as the operator console's history lists it (``feeds.store.pollhistory``)."""
+    return PollLog(
+        outcome=fetched.outcome.value,
+        http_status=fetched.http_status,
+        duration=time.monotonic() - started,
+        health=result.update.health,
+        new=len(result.new),
+        changed=len(result.changed),
+        refused=result.skipped,
+        refused_reasons=tuple(result.skip_reasons),
+        error=result.plan.error,
+    )

@@ -44,10 +44,11 @@ from sqlalchemy import (
 from feeds.errors import FeedsError
 from feeds.hygiene import CAPS, clean_text, cut
 from feeds.model import check_language_tag
-from feeds.pollrecords import EntryRecord, SourceUpdate
+from feeds.pollrecords import EntryRecord, PollLog, SourceUpdate
 from feeds.store.articles import bump_revision
 from feeds.store.engine import Database
 from feeds.store.errors import store_fault
+from feeds.store.pollhistory import record_polls
 from feeds.store.schema import metadata
 from feeds.store.types import UTCDateTime
 from feeds.store.writes import write_rows
@@ -533,6 +534,7 @@ class PollWrite:
 
     source: SourceRecord
     change: SourceUpdate
+    log: PollLog | None = None  # the poll as the console lists it (``pollhistory``)
 
 
 def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list[bool | Exception]:
@@ -568,6 +570,14 @@ def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list
             continue
         savepoint.commit()
         results[i] = True
+    record_polls(
+        conn,
+        [
+            (poll.source.id, poll.change.fetched_at, poll.log)
+            for i, poll in enumerate(polls)
+            if poll.log is not None and results[i] is True
+        ],
+    )
     return [results[i] for i in range(len(polls))]
 
 

@@ -16,11 +16,15 @@ from feeds.model import Article, Status
 from feeds.searchtext import Query
 from feeds.store import archive, clusters, images, search, tombstones
 from feeds.store import articles as queries
+from feeds.store.activity import Activity
+from feeds.store.console import Console
 from feeds.store.engine import Database, StoreError, create_store_engine
 from feeds.store.limits import Limits
 from feeds.store.migrate import current_revision, head_revision, upgrade
+from feeds.store.operators import Operators
 from feeds.store.outage import Outage
 from feeds.store.partners import Partners
+from feeds.store.pollhistory import PollHistory
 from feeds.store.search import Cursor
 from feeds.store.sources import Sources
 from feeds.store.websub import Outbox
@@ -63,6 +67,12 @@ class Store:
         self.partners = Partners(self._db)
         self.outbox = Outbox(self._db)
         self.limits = Limits(self._db)  # rate-limit buckets and host pauses, shared
+        # The operator console's (feeds.web.admin): accounts and audit, the sources as it
+        # lists and edits them, each source's recent polls, partner usage and ingests.
+        self.operators = Operators(self._db)
+        self.console = Console(self._db)
+        self.polls = PollHistory(self._db)
+        self.activity = Activity(self._db)
 
     def for_site(self, base_url: str) -> Store:
         """The same database, its articles read as the site at ``base_url`` serves them."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     Column,
@@ -148,9 +148,17 @@ def claim_due(
     return claimed
 
 
-def finish(conn: Connection, row_id: int) -> None:
-    """Every hub took every topic of the row: forget it."""
-    conn.execute(delete(websub_outbox).where(websub_outbox.c.id == row_id))
+def finish(conn: Connection, row_id: int, now: datetime | None = None) -> None:
+    """Every hub took every topic of the row: forget it (the console's delivery log keeps
+    its feed and when)."""
+    from feeds.store.activity import record_delivered  # activity reads this table
+
+    o = websub_outbox.c
+    gone = conn.execute(
+        delete(websub_outbox).where(o.id == row_id).returning(o.feed_key, o.attempts)
+    ).first()
+    if gone is not None:
+        record_delivered(conn, gone.feed_key, now or datetime.now(UTC), gone.attempts + 1)
 
 
 def reschedule(

@@ -46,6 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from feeds.config import Settings, SiteSettings
 from feeds.store import Store, StoreUnavailableError
 from feeds.syndicate.notifier import Notifier
+from feeds.web.admin import admin_app
 from feeds.web.archive import Archives
 from feeds.web.articles import ArticlePages
 from feeds.web.catalog import Catalog
@@ -117,6 +118,7 @@ def create_app(
         Route("/{lang}/sitemap-news.xml", sitemaps.news, methods=READ),
         Route("/sitemap.xml", sitemaps.index, methods=READ),
         Route("/healthz", basics.health, methods=READ),
+        Mount("/admin", admin_app(settings, store, clock)),  # the operator console
         Mount("/static", StaticWithImages(directory=STATIC, gate=images, site=site), name="static"),
         *_demo_feeds(settings),
         Route("/favicon.ico", basics.favicon, methods=READ),

@@ -1,0 +1,245 @@
+"""What the operator console shows of the site's traffic: partners' requests per day (and
+how many were refused with 429), the last ingests (who sent which story, what changed) and
+the WebSub notifications delivered.
+
+Each is a small log. Partner usage is one row per partner and UTC day, added to in
+batches (the web process counts in memory and flushes, so a partner request never waits
+for a write). The ingest and delivery logs keep their newest ``KEEP_INGESTS`` and
+``KEEP_DELIVERED`` rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+from feeds.store.engine import Database
+from feeds.store.schema import metadata
+from feeds.store.types import UTCDateTime
+from feeds.store.websub import websub_outbox
+
+__all__ = [
+    "Activity",
+    "Delivery",
+    "IngestRow",
+    "PartnerDay",
+    "record_delivered",
+    "record_ingest",
+]
+
+KEEP_INGESTS = 500
+KEEP_DELIVERED = 500
+
+partner_usage = Table(
+    "partner_usage",
+    metadata,
+    Column("partner", String(100), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("requests", Integer, nullable=False),
+    Column("throttled", Integer, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+)
+
+ingest_log = Table(
+    "ingest_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("who", String(100), nullable=False),
+    Column("article_id", String(200), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("changed", Text, nullable=False),
+    Index("ix_ingest_log_at", "at"),
+)
+
+websub_delivered = Table(
+    "websub_delivered",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_key", String(500), nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class PartnerDay:
+    partner: str
+    day: date
+    requests: int
+    throttled: int
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestRow:
+    at: datetime
+    who: str
+    article_id: str
+    action: str  # "created", "replaced", "retracted"
+    changed: tuple[str, ...]  # the fields that differ from the stored story
+
+
+@dataclass(frozen=True)
+class Delivery:
+    feed_key: str
+    delivered_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A notification not yet delivered to every hub (``gave_up_at``: tried for good)."""
+
+    feed_key: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    gave_up_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Requests counted in memory since the last flush, for one partner and day."""
+
+    requests: int
+    throttled: int
+    last_at: datetime
+
+
+def _trim(conn: Connection, table: Table, keep: int) -> None:
+    cutoff = conn.execute(
+        select(table.c.id).order_by(table.c.id.desc()).offset(keep).limit(1)
+    ).scalar()
+    if cutoff is not None:
+        conn.execute(delete(table).where(table.c.id <= cutoff))
+
+
+def record_ingest(
+    conn: Connection, at: datetime, who: str, article_id: str, action: str, changed: Sequence[str]
+) -> None:
+    """One ingest, in the transaction that wrote it."""
+    conn.execute(
+        insert(ingest_log).values(
+            at=at,
+            who=who[:100],
+            article_id=article_id[:200],
+            action=action,
+            changed=json.dumps(list(changed)),
+        )
+    )
+    _trim(conn, ingest_log, KEEP_INGESTS)
+
+
+def record_delivered(conn: Connection, feed_key: str, at: datetime, attempts: int) -> None:
+    """A notification every hub took, in the transaction that forgets its outbox row."""
+    conn.execute(
+        insert(websub_delivered).values(feed_key=feed_key, delivered_at=at, attempts=attempts)
+    )
+    _trim(conn, websub_delivered, KEEP_DELIVERED)
+
+
+def add_usage(conn: Connection, counts: Mapping[tuple[str, date], Usage]) -> None:
+    u = partner_usage.c
+    for (partner, day), usage in counts.items():
+        done = conn.execute(
+            update(partner_usage)
+            .where(u.partner == partner, u.day == day)
+            .values(
+                requests=u.requests + usage.requests,
+                throttled=u.throttled + usage.throttled,
+                last_at=usage.last_at,
+            )
+        )
+        if not done.rowcount:
+            conn.execute(
+                insert(partner_usage).values(
+                    partner=partner,
+                    day=day,
+                    requests=usage.requests,
+                    throttled=usage.throttled,
+                    last_at=usage.last_at,
+                )
+            )
+
+
+class Activity:
+    """Partner usage, the ingest log and WebSub deliveries: ``Store.activity``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add_usage(self, counts: Mapping[tuple[str, date], Usage]) -> None:
+        """Add requests counted in memory (per partner and UTC day) in one transaction."""
+        if counts:
+            with self._db.transaction() as conn:
+                add_usage(conn, counts)
+
+    def usage(self, partner: str | None = None, days: int = 14) -> list[PartnerDay]:
+        """Per partner and day, newest day first (the last ``days`` days with requests)."""
+        u = partner_usage.c
+        stmt = select(u.partner, u.day, u.requests, u.throttled, u.last_at)
+        if partner is not None:
+            stmt = stmt.where(u.partner == partner)
+        with self._db.reading() as conn:
+            rows = conn.execute(stmt.order_by(u.day.desc(), u.partner).limit(days * 50)).all()
+        found = [PartnerDay(*row) for row in rows]
+        recent = sorted({d.day for d in found}, reverse=True)[:days]
+        return [d for d in found if d.day in recent]
+
+    def ingests(self, limit: int = 50) -> list[IngestRow]:
+        i = ingest_log.c
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                select(i.at, i.who, i.article_id, i.action, i.changed)
+                .order_by(i.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            IngestRow(r.at, r.who, r.article_id, r.action, tuple(json.loads(r.changed)))
+            for r in rows
+        ]
+
+    def outbox(self, limit: int = 200) -> list[OutboxEntry]:
+        """The outbox's rows, those given up and failing first, then by next attempt."""
+        o = websub_outbox.c
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                select(
+                    o.feed_key,
+                    o.created_at,
+                    o.attempts,
+                    o.next_attempt_at,
+                    o.last_error,
+                    o.gave_up_at,
+                )
+                .order_by(o.gave_up_at.is_(None), o.attempts.desc(), o.next_attempt_at)
+                .limit(limit)
+            ).all()
+        return [OutboxEntry(*row) for row in rows]
+
+    def delivered(self, limit: int = 50) -> list[Delivery]:
+        d = websub_delivered.c
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                select(d.feed_key, d.delivered_at, d.attempts).order_by(d.id.desc()).limit(limit)
+            ).all()
+        return [Delivery(*row) for row in rows]
