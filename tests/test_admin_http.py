@@ -1,0 +1,211 @@
+"""The operator console over real HTTP: nothing without a session, cookie flags, CSRF on
+every form, login attempts limited, actions done and audited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from feeds.pollrecords import SourceUpdate
+from feeds.store import Store
+from feeds.store.partners import PartnerRecord
+from feeds.store.sources import SourceSpec
+from tests.web_support import served
+
+PASSWORD = "correct horse battery"
+LONG_ERROR = "HTTP 503 from upstream: " + "the [aggregator] said no; " * 20 + "END-OF-ERROR"
+
+
+@dataclass
+class Browser:
+    """A client that keeps the console's cookies by hand (they are Secure, the test
+    server is plain http on 127.0.0.1)."""
+
+    base: str
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def request(self, method: str, path: str, **options: object) -> httpx.Response:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        response = httpx.request(
+            method,
+            self.base + path,
+            headers=headers,
+            follow_redirects=False,
+            timeout=20,
+            **options,  # type: ignore[arg-type]
+        )
+        for raw in response.headers.get_list("set-cookie"):
+            name, _, rest = raw.partition("=")
+            value = rest.split(";", 1)[0]
+            if value in ("", '""') or "Max-Age=0" in raw:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response
+
+    def get(self, path: str) -> httpx.Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        return self.request("POST", path, data=data)
+
+    def login(self, name: str = "ada", password: str = PASSWORD) -> httpx.Response:
+        page = self.get("/admin/en/login")
+        token = re.search(r'name="login_token" value="([^"]+)"', page.text)
+        assert token is not None
+        return self.post(
+            "/admin/en/login", {"login_token": token.group(1), "name": name, "password": password}
+        )
+
+    def csrf(self, path: str) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', self.get(path).text)
+        assert found is not None
+        return found.group(1)
+
+
+def failing_source(store: Store) -> int:
+    record = store.sources.add(SourceSpec(url="https://example.org/feed.xml", title="Upstream"))
+    owner = "test"
+    now = datetime.now(UTC)
+    (claimed,) = store.sources.claim_due(owner, now, 60, 1, only=[record.id])
+    store.sources.save_states(
+        owner,
+        [
+            (
+                claimed,
+                SourceUpdate(
+                    health="error",
+                    next_poll=now,
+                    fetched_at=now,
+                    consecutive_errors=3,
+                    etag=None,
+                    last_modified=None,
+                    error=LONG_ERROR,
+                ),
+            )
+        ],
+    )
+    return record.id
+
+
+@pytest.fixture
+def console(store: Store) -> Iterator[tuple[Browser, Store, int]]:
+    store.operators.add("ada", PASSWORD, datetime.now(UTC))
+    source_id = failing_source(store)
+    with served(store) as base:
+        yield Browser(base), store, source_id
+
+
+def test_nothing_under_admin_answers_without_a_session(console: tuple[Browser, Store, int]) -> None:
+    browser, store, source_id = console
+    for path in (
+        "/admin/en/",
+        "/admin/en/sources",
+        f"/admin/en/sources/{source_id}",
+        "/admin/en/partners",
+        "/admin/en/outbox",
+        "/admin/en/audit",
+        "/admin/en/nothing",
+    ):
+        answer = browser.get(path)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/admin/en/login"), path
+    refused = browser.post(f"/admin/en/sources/{source_id}/pause", {"csrf": "x"})
+    assert refused.status_code == 403
+    assert store.sources.find(source_id).enabled  # type: ignore[union-attr]
+    assert browser.get("/admin/en/sources?session=forged").status_code == 303
+    browser.cookies["feeds_admin"] = "forged-token"
+    assert browser.get("/admin/en/sources").status_code == 303
+
+
+def test_login_sets_a_session_cookie_that_scripts_and_other_sites_cannot_use(
+    console: tuple[Browser, Store, int],
+) -> None:
+    browser, _store, _ = console
+    answer = browser.login()
+    assert answer.status_code == 303
+    (cookie,) = [c for c in answer.headers.get_list("set-cookie") if c.startswith("feeds_admin=")]
+    flags = cookie.lower()
+    assert "httponly" in flags and "samesite=strict" in flags and "path=/admin" in flags
+    assert "secure" in flags  # the site is https://news.example
+    page = browser.get("/admin/en/sources")
+    assert page.status_code == 200
+    assert "form-action 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_the_whole_last_error_is_shown(console: tuple[Browser, Store, int]) -> None:
+    browser, _store, source_id = console
+    browser.login()
+    listing = browser.get("/admin/en/sources?health=error").text
+    assert "END-OF-ERROR" in listing and "the [aggregator] said no" in listing
+    page = browser.get(f"/admin/en/sources/{source_id}").text
+    assert "END-OF-ERROR" in page
+
+
+def test_a_form_without_the_sessions_csrf_token_changes_nothing(
+    console: tuple[Browser, Store, int],
+) -> None:
+    browser, store, source_id = console
+    browser.login()
+    for token in ("", "not-the-token"):
+        answer = browser.post(f"/admin/en/sources/{source_id}/pause", {"csrf": token})
+        assert answer.status_code == 403
+        assert store.sources.find(source_id).enabled  # type: ignore[union-attr]
+    token = browser.csrf(f"/admin/en/sources/{source_id}")
+    done = browser.post(f"/admin/en/sources/{source_id}/pause", {"csrf": token})
+    assert done.status_code == 303
+    assert not store.sources.find(source_id).enabled  # type: ignore[union-attr]
+    (entry, *_) = store.operators.recent(5)
+    assert (entry.operator, entry.action) == ("ada", "source.pause")
+
+
+def test_logging_out_ends_the_session(console: tuple[Browser, Store, int]) -> None:
+    browser, _store, _ = console
+    browser.login()
+    stolen = dict(browser.cookies)
+    token = browser.csrf("/admin/en/sources")
+    assert browser.post("/admin/en/logout", {"csrf": token}).status_code == 303
+    thief = Browser(browser.base, stolen)
+    assert thief.get("/admin/en/sources").status_code == 303
+
+
+def test_failed_logins_are_limited(console: tuple[Browser, Store, int]) -> None:
+    browser, _store, _ = console
+    for _ in range(5):
+        assert browser.login(password="wrong password!").status_code == 401
+    throttled = browser.login()  # even the right password waits now
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) > 0
+    assert "feeds_admin" not in browser.cookies
+
+
+def test_a_login_form_from_elsewhere_is_refused(console: tuple[Browser, Store, int]) -> None:
+    browser, _store, _ = console
+    answer = browser.post("/admin/en/login", {"name": "ada", "password": PASSWORD})
+    assert answer.status_code == 403
+    assert "feeds_admin" not in browser.cookies
+
+
+def test_rotating_shows_the_new_token_once_and_revoking_ends_it(
+    console: tuple[Browser, Store, int],
+) -> None:
+    browser, store, _ = console
+    store.partners.add(PartnerRecord(name="wire"), datetime.now(UTC))
+    browser.login()
+    token = browser.csrf("/admin/en/partners/wire")
+    rotated = browser.post("/admin/en/partners/wire/rotate", {"csrf": token})
+    assert rotated.status_code == 200
+    shown = re.search(r'id="token" class="token" readonly value="(fp_[^"]+)"', rotated.text)
+    assert shown is not None
+    assert shown.group(1) not in browser.get("/admin/en/partners/wire").text
+    revoked = browser.post("/admin/en/partners/wire/revoke", {"csrf": token})
+    assert revoked.status_code == 303
+    assert store.partners.load("wire").revoked  # type: ignore[union-attr]
+    actions = [e.action for e in store.operators.recent(10)]
+    assert "partner.rotate" in actions and "partner.revoke" in actions
