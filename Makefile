@@ -45,6 +45,7 @@ bench: install
 	@command -v wrk >/dev/null || echo "wrk is missing (apt-get install wrk): the HTTP part of bench/serve.py is skipped"
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/aggregate.py
+	$(BIN)/python bench/news.py
 
 clean:
 	rm -rf $(VENV) var artifacts tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache
