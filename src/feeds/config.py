@@ -157,6 +157,8 @@ class Settings:
     websub_hubs: tuple[str, ...] = ()
     demo_feeds_dir: Path | None = None
     config_path: Path | None = None
+    # /metrics answers loopback clients, and others that send this Bearer token.
+    metrics_token: str | None = None
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -527,6 +529,10 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
     ingest_tokens = ingest_t.strings("tokens")
     if any(not token.strip() for token in ingest_tokens):
         raise ingest_t.error("tokens", "an empty token would let anyone in; remove it")
+    metrics_t = root.table("metrics")
+    metrics_token = metrics_t.get("token", str, None)
+    if metrics_token is not None and not metrics_token.strip():
+        raise metrics_t.error("token", "an empty token would let anyone in; remove it")
     demo_t = root.table("demo")
     demo_dir = demo_t.get("feeds_dir", str, None)
     websub_t = root.table("websub")
@@ -541,6 +547,7 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
         websub_hubs=hubs,
         demo_feeds_dir=Path(demo_dir) if demo_dir else None,
         config_path=config_path,
+        metrics_token=metrics_token,
     )
 
 
@@ -558,6 +565,8 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"FEEDS_BASE_URL: {base!r} is not an absolute http(s) URL")
         settings = replace(settings, site=replace(settings.site, base_url=base.rstrip("/")))
+    if metrics_token := env.get("FEEDS_METRICS_TOKEN", "").strip():
+        settings = replace(settings, metrics_token=metrics_token)
     if tokens := env.get("FEEDS_INGEST_TOKENS"):
         settings = replace(settings, ingest_tokens=_split(tokens))
     if hosts := env.get("FEEDS_ALLOW_HOSTS"):

@@ -56,6 +56,7 @@ from feeds.aggregate.workerpool import (
 )
 from feeds.config import Settings, SiteSettings, SourceConfig
 from feeds.errors import FeedsError
+from feeds.metrics import count_poll
 from feeds.pollrecords import EntryRecord, PollLog, SourceUpdate
 from feeds.store import Store, StoreUnavailableError
 from feeds.store.sources import (
@@ -498,6 +499,7 @@ class Aggregator:
             written=written,
             not_modified=plan.success and not plan.parse,
         )
+        count_poll(report.outcome, report.new + report.changed, report.skipped)
         level = logging.INFO if update.health == SourceHealth.OK else logging.WARNING
         log.log(
             level,

@@ -19,6 +19,7 @@ from feeds.store import articles as queries
 from feeds.store.activity import Activity
 from feeds.store.console import Console
 from feeds.store.engine import Database, StoreError, create_store_engine
+from feeds.store.gauges import Gauges, read_gauges
 from feeds.store.limits import Limits
 from feeds.store.migrate import current_revision, head_revision, upgrade
 from feeds.store.operators import Operators
@@ -144,6 +145,11 @@ class Store:
         with self._db.reading() as conn:
             found = queries.load_article(conn, article_id)
         return self.on_site(found) if found is not None else None
+
+    def gauges(self, now: datetime) -> Gauges:
+        """Sources by health, poll lag and outbox depth at ``now`` (for ``/metrics``)."""
+        with self._db.reading() as conn:
+            return read_gauges(conn, now)
 
     def revision(self) -> Revision:
         with self._db.reading() as conn:

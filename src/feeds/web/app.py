@@ -54,6 +54,7 @@ from feeds.web.errors import http_error_handler, retry_after, server_error, stor
 from feeds.web.feeds import FeedRoute, PublicFeeds
 from feeds.web.images import ImageGate, StaticWithImages
 from feeds.web.ingest import Ingest
+from feeds.web.metrics import MetricsEndpoint, RequestMetrics
 from feeds.web.newsfeed import NewsPages
 from feeds.web.pages import FrontPages, Pages
 from feeds.web.partners import PartnerFeeds
@@ -118,6 +119,7 @@ def create_app(
         Route("/{lang}/sitemap-news.xml", sitemaps.news, methods=READ),
         Route("/sitemap.xml", sitemaps.index, methods=READ),
         Route("/healthz", basics.health, methods=READ),
+        Route("/metrics", MetricsEndpoint(store, settings.metrics_token, clock).metrics),
         Mount("/admin", admin_app(settings, store, clock)),  # the operator console
         Mount("/static", StaticWithImages(directory=STATIC, gate=images, site=site), name="static"),
         *_demo_feeds(settings),
@@ -216,7 +218,8 @@ class _App(Starlette):
         super().__init__(**options)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), embed_hosts=self.embed_hosts)
+        inner = RequestMetrics(super().build_middleware_stack())
+        return SecurityHeaders(inner, embed_hosts=self.embed_hosts)
 
 
 def _aggregator_job(settings: Settings, store: Store) -> BackgroundJob | None:

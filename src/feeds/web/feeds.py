@@ -202,6 +202,9 @@ class FeedRoute(BaseRoute):
         r"(?:rss\.xml|atom\.xml|feed\.json)"
     )
 
+    # The route's name in /metrics: one series for every public feed.
+    label = "/{lang}/[{kind}/{slug}/]{feed}"
+
     def __init__(self, endpoint: Callable[[Request], Any]) -> None:
         self.endpoint = endpoint
 

@@ -56,6 +56,7 @@ from feeds.syndicate.ratelimit import SharedRateLimiter
 from feeds.syndicate.registry import PartnerRegistry
 from feeds.syndicate.scope import candidates, partner_scope, scope_refusal
 from feeds.web.feeds import tombstone_extensions
+from feeds.web.metrics import PARTNER_REQUESTS
 from feeds.web.rendercache import RenderCache, last_modified, revise
 from feeds.web.variant import Variant, VariantResponse, is_fresh, read_headers
 
@@ -152,6 +153,12 @@ def _credential_of(request: Request, wanted: str) -> _Credential:
     )
 
 
+def _status(response: Response | VariantResponse, request: Request) -> int:
+    if isinstance(response, VariantResponse):
+        return 304 if is_fresh(response.variant, read_headers(request.scope)) else 200
+    return response.status_code
+
+
 def _raw_path(request: Request) -> str:
     raw = request.scope.get("raw_path")
     return raw.decode("ascii", "replace") if isinstance(raw, bytes) else request.url.path
@@ -215,14 +222,20 @@ class PartnerFeeds:
         self._known: OrderedDict[_Credential, tuple[int, PartnerRecord]] = OrderedDict()
 
     async def feed(self, request: Request) -> Response | VariantResponse:
+        auth = await self.authenticate(request, request.path_params["partner"])
+        if isinstance(auth, Response):
+            # Not a partner's name: anyone can put any name in the URL.
+            PARTNER_REQUESTS.labels("(unauthenticated)", str(auth.status_code)).inc()
+            return auth
+        response = await self._answer(request, auth)
+        PARTNER_REQUESTS.labels(auth.name, str(_status(response, request))).inc()
+        return response
+
+    async def _answer(self, request: Request, record: PartnerRecord) -> Response | VariantResponse:
         params = request.path_params
         wanted = params["partner"]
         lang = params["lang"]
         section = params.get("section")
-        auth = await self.authenticate(request, wanted)
-        if isinstance(auth, Response):
-            return auth
-        record = auth
         if record.problems:
             # Stored before settings were checked: refuse clearly rather than fail on them.
             log.error("partner %s cannot be served: %s", record.name, "; ".join(record.problems))

@@ -43,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 
 from feeds.publish.archive import Month, current_month
 from feeds.store import Store, StoreUnavailableError
+from feeds.web.metrics import CACHE_LOOKUPS, RENDERS
 from feeds.web.variant import Variant
 
 __all__ = [
@@ -168,7 +169,10 @@ class RenderCache:
             return None
         self._slots.move_to_end(identity)
         value = slot.value
-        return value if isinstance(value, kind) else None
+        if not isinstance(value, kind):
+            return None
+        CACHE_LOOKUPS.labels("hit").inc()
+        return value
 
     async def get(
         self,
@@ -191,7 +195,9 @@ class RenderCache:
             and (expired is None or not expired(slot.value))
         ):
             self._slots.move_to_end(identity)
+            CACHE_LOOKUPS.labels("hit").inc()
             return cast(T, slot.value)
+        CACHE_LOOKUPS.labels("miss").inc()
         previous = cast(T, slot.value) if slot is not None else None
         try:
             value = await self._once((identity, generation), lambda: render(previous))
@@ -215,6 +221,7 @@ class RenderCache:
             return await asyncio.shield(pending)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[flight] = future
+        RENDERS.inc()
         try:
             value = await run_in_threadpool(work)
         except BaseException as exc:

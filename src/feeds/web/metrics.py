@@ -1,0 +1,182 @@
+"""``/metrics`` for Prometheus, and the counters the web layer keeps.
+
+HTTP requests by route (the route's pattern, never the raw path: one series per route,
+however many URLs), method and status, with their duration; render-cache hits, misses
+and renders; partner requests by partner and status. The aggregator's counters are in
+``feeds.metrics``. Sources by health, poll lag and the WebSub outbox's depth are read
+from the store when Prometheus scrapes (``Store.gauges``).
+
+Multiprocess mode (prometheus-client's): with ``PROMETHEUS_MULTIPROC_DIR`` set for every
+feeds process on the host, any web worker's ``/metrics`` sums all of them. Answered to
+loopback clients, or to anyone sending ``Authorization: Bearer`` with ``[metrics] token``
+(``FEEDS_METRICS_TOKEN``); others get a 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from feeds.store import Store
+
+Clock = Callable[[], datetime]
+
+__all__ = [
+    "CACHE_LOOKUPS",
+    "HTTP_DURATION",
+    "HTTP_REQUESTS",
+    "PARTNER_REQUESTS",
+    "RENDERS",
+    "MetricsEndpoint",
+    "RequestMetrics",
+]
+
+HTTP_REQUESTS = Counter(
+    "feeds_http_requests",
+    "HTTP requests answered, by route pattern, method and status",
+    ["route", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    "feeds_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route pattern",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+CACHE_LOOKUPS = Counter(
+    "feeds_render_cache_lookups", "Render-cache lookups, by result (hit or miss)", ["result"]
+)
+RENDERS = Counter("feeds_renders", "Responses rendered for the render cache")
+PARTNER_REQUESTS = Counter(
+    "feeds_partner_requests",
+    "Partner feed requests, by partner and status",
+    ["partner", "status"],
+)
+
+
+def route_label(scope: Scope) -> str:
+    """The pattern of the route that answered (``/partners/{partner}/{lang}/{fmt}``)."""
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    return str(getattr(route, "path", None) or getattr(route, "label", type(route).__name__))
+
+
+class RequestMetrics:
+    """ASGI middleware counting every HTTP request by route, method and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            route = route_label(scope)
+            HTTP_REQUESTS.labels(route, scope.get("method", ""), str(status)).inc()
+            HTTP_DURATION.labels(route).observe(time.perf_counter() - started)
+
+
+class StoreGauges(Collector):
+    """Gauges read from the store at scrape time (in the scrape's worker thread)."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        gauges = self.store.gauges(self.clock())
+        health = GaugeMetricFamily("feeds_sources", "Sources by health", labels=["health"])
+        for name, count in sorted(gauges.sources_by_health.items()):
+            health.add_metric([name], count)
+        yield health
+        yield GaugeMetricFamily(
+            "feeds_sources_due", "Enabled sources due and not being polled", gauges.due_sources
+        )
+        yield GaugeMetricFamily(
+            "feeds_poll_lag_seconds",
+            "How long the most overdue due source has been waiting (0: none is due)",
+            gauges.poll_lag_seconds,
+        )
+        yield GaugeMetricFamily(
+            "feeds_websub_outbox_depth",
+            "WebSub notifications neither delivered nor given up",
+            gauges.outbox_depth,
+        )
+
+
+def _loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class MetricsEndpoint:
+    """``GET /metrics``: every counter of this host's feeds processes, and the store's
+    gauges."""
+
+    def __init__(self, store: Store, token: str | None, clock: Clock) -> None:
+        self.token = token
+        self.gauges = CollectorRegistry(auto_describe=False)
+        self.gauges.register(StoreGauges(store, clock))
+
+    def _allowed(self, request: Request) -> bool:
+        if _loopback(request):
+            return True
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return (
+            self.token is not None
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(given.strip().encode(), self.token.encode())
+        )
+
+    async def metrics(self, request: Request) -> Response:
+        if not self._allowed(request):
+            return PlainTextResponse(
+                "metrics are served to loopback clients, or with [metrics] token\n",
+                status_code=403,
+                headers={"Cache-Control": "no-store"},
+            )
+        body = await run_in_threadpool(self._exposition)
+        return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+    def _exposition(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            counters = CollectorRegistry()
+            MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
+        else:
+            counters = REGISTRY
+        return generate_latest(counters) + generate_latest(self.gauges)
