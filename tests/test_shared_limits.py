@@ -106,3 +106,16 @@ def test_a_host_that_said_retry_after_is_left_alone_by_every_daemon(
         # Another daemon, which never spoke to the host, does not ask it either.
         assert asyncio.run(poll(other, second.id)) == "host-paused"
         assert server.hits("/second") == 0
+
+
+def test_tokens_a_worker_took_and_did_not_spend_go_back_to_the_bucket(
+    store: Store, other: Store
+) -> None:
+    clock = Clock()
+    one = SharedRateLimiter(store, wall=clock, monotonic=clock)
+    two = SharedRateLimiter(other, wall=clock, monotonic=clock)
+    # 600 a minute (10 a second), asked once a second in turn: far below the limit, so
+    # never refused, though each ask takes a batch of 30 from the shared bucket.
+    for i in range(200):
+        clock.now += 1.0
+        assert (one if i % 2 else two).take("crawler", 600) == 0, f"request {i} refused"

@@ -59,10 +59,17 @@ def _insert_missing(conn: Connection, table: Table, values: dict[str, object]) -
 
 
 def take_tokens(
-    conn: Connection, key: str, capacity: float, per_second: float, want: int, now: float
+    conn: Connection,
+    key: str,
+    capacity: float,
+    per_second: float,
+    want: int,
+    now: float,
+    give_back: int = 0,
 ) -> Grant:
     """Up to ``want`` tokens from bucket ``key`` (full at ``capacity``, refilled at
-    ``per_second``), as of ``now`` (epoch seconds). Call inside a write transaction."""
+    ``per_second``), as of ``now`` (epoch seconds), after putting back ``give_back``
+    tokens taken earlier and not spent. Call inside a write transaction."""
     _insert_missing(conn, rate_buckets, {"key": key, "tokens": capacity, "updated_at": now})
     query = select(rate_buckets.c.tokens, rate_buckets.c.updated_at).where(
         rate_buckets.c.key == key
@@ -72,7 +79,7 @@ def take_tokens(
     row = conn.execute(query).one()
     # A clock that went back (another host's) refills nothing rather than going negative.
     elapsed = max(0.0, now - float(row.updated_at))
-    tokens = min(capacity, float(row.tokens) + elapsed * per_second)
+    tokens = min(capacity, float(row.tokens) + elapsed * per_second + give_back)
     granted = max(0, min(want, int(tokens)))
     left = tokens - granted
     conn.execute(
@@ -109,10 +116,18 @@ class Limits:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def take(self, key: str, capacity: float, per_second: float, want: int, now: float) -> Grant:
+    def take(
+        self,
+        key: str,
+        capacity: float,
+        per_second: float,
+        want: int,
+        now: float,
+        give_back: int = 0,
+    ) -> Grant:
         """Up to ``want`` tokens from the shared bucket ``key`` (see ``take_tokens``)."""
         with self._db.transaction() as conn:
-            return take_tokens(conn, key, capacity, per_second, want, now)
+            return take_tokens(conn, key, capacity, per_second, want, now, give_back)
 
     def pause_hosts(self, pauses: Iterable[tuple[str, datetime]], now: datetime) -> None:
         """Record that each host asked to be left alone until its time; pauses over by

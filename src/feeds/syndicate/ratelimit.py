@@ -4,8 +4,9 @@ A token bucket per partner: ``rate`` requests per minute, bursts up to the same 
 The bucket lives in the store (``Store.limits``), so N workers together allow the rate
 once, not N times. A worker does not write to the database on every request: it takes
 a *batch* of tokens at a time (a twentieth of the bucket, at least one) and spends them
-locally; a batch not spent within ``hold_seconds`` is dropped (never handed back), so a
-worker can never let through more than the shared bucket gave it. A refusal is kept
+locally; what a batch has left after ``hold_seconds`` is not spent any more but handed
+back with the worker's next take, so a worker never lets through more than the shared
+bucket gave it, and tokens it did not need go back to the others. A refusal is kept
 locally until the bucket can have a token again, so a partner hammering past its limit
 costs no database write either.
 
@@ -113,9 +114,16 @@ class SharedRateLimiter:
         capacity = float(max(per_minute, 1))
         per_second = capacity / 60.0
         batch = max(1, int(capacity) // BATCH_FRACTION)
+        with self._lock:
+            # Expired tokens go back to the bucket; refusals and live batches stay.
+            held = self._held.get(key)
+            unused = 0
+            if held is not None and not held.refused and held.until <= self.monotonic():
+                unused = held.tokens if held.per_minute == per_minute else 0
+                del self._held[key]
         try:
             grant = self.store.limits.take(
-                f"partner:{key}", capacity, per_second, batch, self.wall()
+                f"partner:{key}", capacity, per_second, batch, self.wall(), unused
             )
         except Exception as exc:
             if not self._store_failed:
@@ -130,7 +138,12 @@ class SharedRateLimiter:
         now = self.monotonic()
         with self._lock:
             if grant.tokens:
-                self._held[key] = _Held(grant.tokens - 1, now + self.hold_seconds, per_minute)
+                held = self._held.get(key)
+                if held is not None and not held.refused and held.per_minute == per_minute:
+                    held.tokens += grant.tokens - 1  # another thread took a batch as well
+                    held.until = now + self.hold_seconds
+                else:
+                    self._held[key] = _Held(grant.tokens - 1, now + self.hold_seconds, per_minute)
                 return 0.0
             self._held[key] = _Held(0, now + grant.wait, per_minute, refused=True)
             return grant.wait

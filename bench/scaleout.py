@@ -1,0 +1,147 @@
+"""Scale-out benchmark: the same cached feeds served by 1 and by 2 uvicorn worker processes.
+
+For each worker count, in the same run, against the same SQLite newsroom (bench/serve.py's:
+50 full-text stories, partners with their rate limit lifted):
+
+1. 500 concurrent connections on the cached public feed ``/en/rss.xml`` (wrk -t2 -c500,
+   2 s timeout): requests/s, p99 and timeouts;
+2. requests/s at 32 connections on the same feed;
+3. a cached partner feed (Bearer token) at 32 connections: requests/s, and the ratio to
+   the cached public feed measured just before;
+4. partner p99 (wrk -c4) while public feeds are under 200-connection load (a second wrk
+   in parallel).
+
+The workers are ``uvicorn --factory --workers N`` over a small factory module written
+into the run's folder. Usage: ``.venv/bin/python bench/scaleout.py [--seconds 8]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from serve import _free_port, _wait_and_fetch, newsroom
+
+FACTORY = """
+import os
+from feeds.config import load_settings
+from feeds.store import open_store
+from feeds.web.app import create_app
+
+def make():
+    settings = load_settings(os.environ["BENCH_CONFIG"])
+    return create_app(settings, open_store(settings.database_url, migrate=False))
+"""
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def wrk(
+    url: str, seconds: int, connections: int, headers: tuple[str, ...] = ()
+) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "2s", "--latency"]
+    for header in headers:
+        cmd += ["-H", header]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    timeouts = re.search(r"timeout (\d+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "timeouts": float(timeouts.group(1)) if timeouts else 0.0,
+        "bad": float(bad.group(1)) if bad else 0.0,
+    }
+
+
+def measure(work: Path, config: Path, token: str, workers: int, seconds: int) -> dict[str, float]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(
+        os.environ,
+        PYTHONPATH=f"{work}{os.pathsep}{Path(__file__).resolve().parents[1] / 'src'}",
+        BENCH_CONFIG=str(config),
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "benchapp:make",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=work,
+    )
+    bearer = f"Authorization: Bearer {token}"
+    partner = f"{base}/partners/bench-0/en/rss"
+    feed = f"{base}/en/rss.xml"
+    try:
+        _wait_and_fetch(feed)
+        for _ in range(workers * 4):  # every worker renders and caches both feeds
+            _wait_and_fetch(feed)
+            _wait_and_fetch(partner, (bearer,))
+        wrk(feed, 2, 32)
+        many = wrk(feed, seconds, 500)
+        public = wrk(feed, seconds, 32)
+        private = wrk(partner, seconds, 32, (bearer,))
+        loader = subprocess.Popen(
+            ["wrk", "-t1", "-c200", f"-d{seconds + 2}s", feed], stdout=subprocess.DEVNULL
+        )
+        time.sleep(1)
+        under_load = wrk(partner, seconds, 4, (bearer,))
+        loader.wait(seconds + 30)
+    finally:
+        server.terminate()
+        server.wait(30)
+    return {
+        "500 rps": many["rps"],
+        "500 p99": many["p99"],
+        "500 timeouts": many["timeouts"],
+        "public rps": public["rps"],
+        "partner rps": private["rps"],
+        "partner/public": private["rps"] / public["rps"],
+        "partner p99 under load": under_load["p99"],
+        "non-2xx": many["bad"] + public["bad"] + private["bad"] + under_load["bad"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8, help="duration of each wrk run")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="feeds-scaleout-"))
+    config, tokens = newsroom(work)
+    (work / "benchapp.py").write_text(FACTORY, encoding="utf-8")
+    token = tokens["bench-0"]
+    results = {n: measure(work, config, token, n, args.seconds) for n in (1, 2)}
+    print(f"load average before/after: {os.getloadavg()[0]:.1f}")
+    print("| measure | 1 worker | 2 workers | 2 vs 1 |")
+    print("|---|---|---|---|")
+    for key in results[1]:
+        one, two = results[1][key], results[2][key]
+        ratio = f"{two / one:.2f}" if one else "—"
+        print(f"| {key} | {one:.2f} | {two:.2f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
