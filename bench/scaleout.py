@@ -125,11 +125,45 @@ def measure(work: Path, config: Path, token: str, workers: int, seconds: int) ->
     }
 
 
+def limiter_costs(work: Path) -> list[str]:
+    """What the shared rate limit costs one request, in-process: a token spent from the
+    worker's batch, and a take from the store (one write transaction)."""
+    import statistics
+
+    from feeds.store import open_store
+    from feeds.syndicate.ratelimit import SharedRateLimiter
+
+    urls = {"SQLite": f"sqlite:///{work}/limits.db"}
+    if postgres := os.environ.get("FEEDS_TEST_POSTGRES_URL"):
+        urls["PostgreSQL"] = postgres
+    rows = ["| database | spent from the batch (µs) | take from the store (µs) |", "|---|---|---|"]
+    for name, url in urls.items():
+        store = open_store(url)
+        limiter = SharedRateLimiter(store)
+        limiter.take("bench", 1_000_000_000)
+        start = time.perf_counter()
+        for _ in range(10_000):
+            limiter.take("bench", 1_000_000_000)
+        local = (time.perf_counter() - start) / 10_000
+        takes = []
+        for _ in range(200):
+            begun = time.perf_counter()
+            store.limits.take("bench-store", 1e9, 1e9 / 60, 1, time.time())
+            takes.append(time.perf_counter() - begun)
+        store.close()
+        rows.append(f"| {name} | {local * 1e6:.1f} | {statistics.median(takes) * 1e6:.0f} |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8, help="duration of each wrk run")
+    parser.add_argument("--limits-only", action="store_true", help="only the limiter's cost")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="feeds-scaleout-"))
+    print("\n".join(limiter_costs(work)))
+    if args.limits_only:
+        return
     config, tokens = newsroom(work)
     (work / "benchapp.py").write_text(FACTORY, encoding="utf-8")
     token = tokens["bench-0"]
