@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, update
 
 from feeds.store import Store, open_store
@@ -62,8 +63,9 @@ def write_config(tmp_path: Path, database_url: str) -> Path:
     return path
 
 
-def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+def start(args: list[str], log: Path, metrics: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)  # one folder for the host's processes
     return subprocess.Popen(
         [sys.executable, "-m", "feeds", *args],
         cwd=REPO,
@@ -84,6 +86,8 @@ def deployment(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Store, FeedS
     store = open_store(postgres_url)
     config = write_config(tmp_path, postgres_url)
     ports = [free_port(), free_port()]
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
     with FeedServer().running() as farm:
         with store._db.transaction() as conn:
             for n in range(SOURCES):
@@ -93,11 +97,16 @@ def deployment(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Store, FeedS
             start(
                 ["serve", "--no-aggregate", "--port", str(port), "--config", str(config)],
                 tmp_path / f"web{i}.log",
+                metrics,
             )
             for i, port in enumerate(ports)
         ]
         processes += [
-            start(["aggregate", "--workers", "1", "--config", str(config)], tmp_path / f"d{i}.log")
+            start(
+                ["aggregate", "--workers", "1", "--config", str(config)],
+                tmp_path / f"d{i}.log",
+                metrics,
+            )
             for i in range(2)
         ]
         bases = [f"http://127.0.0.1:{port}" for port in ports]
@@ -157,6 +166,17 @@ def test_two_web_workers_and_two_daemons_share_one_database(
     bearer = {"Authorization": f"Bearer {token}"}
     statuses = [fetch(base + "/partners/portal/en/rss", bearer).status for base in (one, two) * 4]
     assert sorted(statuses) == [200] * 4 + [429] * 4
+
+    # Either worker's /metrics counts for the whole host: both workers, both daemons.
+    scraped = {}
+    for family in text_string_to_metric_families(fetch(two + "/metrics").body.decode()):
+        for sample in family.samples:
+            key = (sample.name, tuple(sorted(sample.labels.items())))
+            scraped[key] = scraped.get(key, 0.0) + sample.value
+    polls_counted = sum(v for (name, _), v in scraped.items() if name == "feeds_polls_total")
+    assert polls_counted == 2 * SOURCES
+    refused = (("partner", "portal"), ("status", "429"))
+    assert scraped[("feeds_partner_requests_total", refused)] == 4
 
 
 def _all_scheduled(store: Store) -> bool:
