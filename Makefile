@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/news.py
+	$(BIN)/python bench/scaleout.py
 
 clean:
 	rm -rf $(VENV) var artifacts tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache
