@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -163,6 +164,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="feeds-scaleout-"))
     print("\n".join(limiter_costs(work)))
     if args.limits_only:
+        return
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (`apt-get install wrk`): the HTTP part is skipped")
         return
     config, tokens = newsroom(work)
     (work / "benchapp.py").write_text(FACTORY, encoding="utf-8")
