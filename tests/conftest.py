@@ -201,10 +201,13 @@ def store(database_url: str) -> Iterator[Store]:
     opened.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One headless Chromium for the session's browser tests (``tests/browser.py``);
-    skips, saying why, where it or axe-core is missing (fails in CI)."""
+    """One headless Chromium per test module (``tests/browser.py``); skips, saying why,
+    where it or axe-core is missing (fails in CI).
+
+    Not one per session: Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is open, and every later ``asyncio.run()`` in the session would fail."""
     from tests.browser import launch, require_browser
 
     require_browser()
