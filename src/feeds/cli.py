@@ -26,6 +26,7 @@ from feeds.hostnames import check_hostname
 from feeds.importing import expand_paths, read_file
 from feeds.store import Store
 from feeds.syndicate.registry import PartnerRegistry
+from feeds.version import installed_version
 
 app = typer.Typer(
     cls=FeedsGroup,
@@ -37,8 +38,25 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"feeds {installed_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def root(config: ConfigOption = None) -> None:
+def root(
+    config: ConfigOption = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Publish and read news feeds for a multilingual newsroom.
 
     ``--config`` here applies to every sub-command (``feeds --config f.toml serve``);
