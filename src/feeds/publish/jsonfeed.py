@@ -71,8 +71,16 @@ def render_json(
     feed["_feeds"] = own
     for ext in extensions:
         ext.feed_json(feed, ctx)
-    feed["items"] = [_item(ctx, item, extensions) for item in items]
-    return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # Each item is encoded as soon as it is built: holding every item's dicts until one
+    # json.dumps at the end made the garbage collector walk all of them again and again
+    # (per-item time at 5,000 items was 1.6-2.1x the 50-item figure; bench/render.py).
+    head = _encode(feed)
+    encoded = ",".join(_encode(_item(ctx, item, extensions)) for item in items)
+    return f'{head[:-1]},"items":[{encoded}]}}'.encode()
+
+
+def _encode(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _item(ctx: RenderContext, item: Item, extensions: Sequence[Extension]) -> dict[str, Any]:
