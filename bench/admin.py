@@ -84,7 +84,7 @@ def main() -> None:
         store.operators.add("bench", PASSWORD, datetime.now(UTC))
         with (
             live_server(
-                __import__("feeds.web.app", fromlist=["create_app"]).create_app(
+                __import__("feeds.web.app", fromlist=["build_app"]).build_app(
                     settings(base_url="http://127.0.0.1"), store
                 )
             ) as base,

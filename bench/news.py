@@ -47,7 +47,7 @@ from feeds.feedkeys import FeedScope
 from feeds.model import Article, Image, SourceRef, Status, Translation
 from feeds.searchtext import parse_query
 from feeds.store import Store, open_store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 POSTGRES = os.environ.get(
@@ -187,7 +187,7 @@ def served(store: Store) -> Iterator[str]:
             cache_max_age=60,
         )
     )
-    app = create_app(settings, store, revision_interval=0)
+    app = build_app(settings, store, revision_interval=0)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -35,11 +35,11 @@ FACTORY = """
 import os
 from feeds.config import load_settings
 from feeds.store import open_store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 
 def make():
     settings = load_settings(os.environ["BENCH_CONFIG"])
-    return create_app(settings, open_store(settings.database_url, migrate=False))
+    return build_app(settings, open_store(settings.database_url, migrate=False))
 """
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}

@@ -51,11 +51,11 @@ import uvicorn
 from starlette.routing import Route
 from feeds.config import load_settings
 from feeds.store import open_store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 
 settings = load_settings(sys.argv[1])
 store = open_store(settings.database_url)
-app = create_app(settings, store, run_aggregator=False)
+app = build_app(settings, store)
 body = open(sys.argv[3], "rb").read()
 headers = [(b"content-type", b"application/rss+xml; charset=utf-8"),
            (b"content-length", str(len(body)).encode())]

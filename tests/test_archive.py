@@ -15,7 +15,7 @@ from feeds.model import Status
 from feeds.publish.archive import is_closed
 from feeds.publish.items import entry_id
 from feeds.store import Store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.conftest import SCHEMAS
 from tests.live import live_server
 from tests.stories import NOW, story
@@ -38,7 +38,7 @@ def client(store: Store) -> Iterator[httpx.Client]:
     store.upsert_articles(batch)
     store.retract_article("withdrawn")
     # revision_interval=0: each request sees the last write (archives follow Freshness).
-    app = create_app(Settings(site=SITE), store, revision_interval=0)
+    app = build_app(Settings(site=SITE), store, revision_interval=0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 

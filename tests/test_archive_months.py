@@ -17,7 +17,7 @@ from feeds.config import Settings, SiteSettings
 from feeds.model import Status
 from feeds.publish.items import entry_id
 from feeds.store import Store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from feeds.web.archive import CLOSED_MONTH_MAX_AGE
 from tests.conftest import SCHEMAS
 from tests.live import live_server
@@ -58,7 +58,7 @@ def client(store: Store, clock: Clock) -> Iterator[httpx.Client]:
             story("nov-later", when=datetime(2026, 11, 20, tzinfo=UTC)),
         ]
     )
-    app = create_app(Settings(site=SITE), store, clock=clock, revision_interval=0)
+    app = build_app(Settings(site=SITE), store, clock=clock, revision_interval=0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 
@@ -166,7 +166,7 @@ def live(store: Store) -> Iterator[httpx.Client]:
             story("earlier", when=this_month - timedelta(days=40)),
         ]
     )
-    app = create_app(Settings(site=SITE), store)
+    app = build_app(Settings(site=SITE), store)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 

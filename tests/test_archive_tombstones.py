@@ -16,7 +16,7 @@ from feeds.publish import FeedDescription, FeedKey, Format, render
 from feeds.publish.items import entry_id
 from feeds.publish.tombstone import AT_NS, Retraction, TombstoneExtension
 from feeds.store import Store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.conftest import SCHEMAS
 from tests.live import live_server
 from tests.stories import story
@@ -29,7 +29,7 @@ def serve(store: Store, **site: object) -> Iterator[httpx.Client]:
     settings = Settings(
         site=SiteSettings(base_url="https://news.example", languages=("en", "hy"), **site)  # type: ignore[arg-type]
     )
-    app = create_app(settings, store, revision_interval=0.0)
+    app = build_app(settings, store, revision_interval=0.0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from feeds.config import Settings
 from feeds.model import article_to_dict
 from feeds.store import open_store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.faultproxy import fault_proxy
 from tests.live import live_server
 from tests.web_support import settings, story
@@ -56,7 +56,7 @@ def test_postgresql_cut_off_is_a_503_with_retry_after_then_heals(
 ) -> None:
     with fault_proxy(migrated_postgres_url) as (proxy, url):
         store = open_store(url)
-        app = create_app(app_settings(), store, revision_interval=0.0)
+        app = build_app(app_settings(), store, revision_interval=0.0)
         caplog.set_level(logging.DEBUG, logger="feeds")
         with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
             assert put(client, "before").status_code == 201
@@ -135,7 +135,7 @@ def test_a_full_sqlite_disk_is_a_507_with_retry_after_and_loses_nothing(
     database = small_disk / "feeds.db"
     shutil.copyfile(migrated_sqlite_file, database)
     store = open_store(f"sqlite:///{database}")
-    app = create_app(app_settings(), store, revision_interval=0.0)
+    app = build_app(app_settings(), store, revision_interval=0.0)
     caplog.set_level(logging.DEBUG, logger="feeds")
     answers: dict[str, int] = {}
     with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
@@ -184,7 +184,7 @@ def test_an_unavailable_store_never_makes_a_500_for_a_reader(
     rendered before is a 503 in plain text for a feed reader, with Retry-After."""
     folder = tmp_path / "db"
     store = open_store(f"sqlite:///{folder / 'feeds.db'}")
-    app = create_app(app_settings(), store, revision_interval=0.0)
+    app = build_app(app_settings(), store, revision_interval=0.0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         store._db.engine.dispose()
         shutil.rmtree(folder)

@@ -14,7 +14,7 @@ from feeds.store import Store
 from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord
 from feeds.store.sources import SourceSpec, add_source
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.stories import story
 from tests.web_support import fetch, served, settings
 
@@ -76,7 +76,7 @@ def test_metrics_are_refused_to_others_unless_they_send_the_token(store: Store) 
     # A client that is not on loopback cannot be made on 127.0.0.1: the app is called
     # in-process with another client address.
     config = dataclasses.replace(settings(), metrics_token="scrape-secret")
-    app = create_app(config, store)
+    app = build_app(config, store)
 
     async def scrape(headers: dict[str, str]) -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))

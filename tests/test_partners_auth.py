@@ -18,7 +18,7 @@ from feeds.store import partners as table
 from feeds.store.partners import PartnerRecord, hash_token
 from feeds.syndicate.ratelimit import LocalRateLimiter
 from feeds.syndicate.registry import sign_path
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.live import live_server
 from tests.stories import story
 
@@ -64,7 +64,7 @@ def client(newsroom: Store) -> Iterator[httpx.Client]:
     )
     # Every request reads the store's revision: a change is seen on the very next one
     # (the default, every 0.5 s at most, is tested across processes in test_scaleout).
-    app = create_app(settings, newsroom, revision_interval=0)
+    app = build_app(settings, newsroom, revision_interval=0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 

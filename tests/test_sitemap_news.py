@@ -14,7 +14,7 @@ from lxml import etree
 from feeds.config import Settings, SiteSettings
 from feeds.model import Status
 from feeds.store import Store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.conftest import SCHEMAS
 from tests.live import live_server
 from tests.stories import story
@@ -52,7 +52,7 @@ def client(store: Store) -> Iterator[httpx.Client]:
         ]
     )
     store.retract_article("gone")
-    app = create_app(Settings(site=SITE), store)
+    app = build_app(Settings(site=SITE), store)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         yield http
 
@@ -107,7 +107,7 @@ def test_with_no_story_in_two_days_the_news_sitemap_lists_the_front_page(store: 
     assert not schema.validate(etree.Element(f"{S}urlset"))
 
     store.upsert_article(story("old", hours_ago=49, langs=("en",)))
-    app = create_app(Settings(site=SITE), store)
+    app = build_app(Settings(site=SITE), store)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         for lang in ("en", "hy"):  # en has only an old story, hy none at all
             got = http.get(f"/{lang}/sitemap-news.xml")

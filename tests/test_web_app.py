@@ -11,8 +11,9 @@ import feedparser
 import pytest
 from starlette.routing import Route
 
+from feeds.aggregate import embedded
 from feeds.store import Store, open_store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.live import live_server
 from tests.waiting import wait_for
 from tests.web_support import fetch, settings, story
@@ -30,7 +31,7 @@ def test_background_jobs_run_with_the_server_and_stop_with_it(sqlite_url: str) -
             events.append("cancelled")
             raise
 
-    with live_server(create_app(settings(), store, jobs=[job])) as base:
+    with live_server(build_app(settings(), store, jobs=[job])) as base:
         assert fetch(base + "/healthz").status == 200
         assert events == ["started"]
     assert events == ["started", "cancelled"]
@@ -40,7 +41,7 @@ def test_background_jobs_run_with_the_server_and_stop_with_it(sqlite_url: str) -
 def test_an_unexpected_error_is_a_short_500_and_is_logged(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(settings(), store)
+    app = build_app(settings(), store)
 
     async def broken(request: object) -> None:
         raise RuntimeError("boom: secret internals")
@@ -59,7 +60,7 @@ def test_a_database_failure_keeps_serving_the_cached_feed(tmp_path: Path) -> Non
     database = tmp_path / "feeds.db"
     store = open_store(f"sqlite:///{database}")
     store.upsert_article(story("sevan"))
-    app = create_app(settings(), store, revision_interval=0.0)
+    app = build_app(settings(), store, revision_interval=0.0)
     with live_server(app) as base:
         good = fetch(base + "/en/rss.xml")
         # The database goes away: its file is replaced by an empty one without our tables.
@@ -75,7 +76,7 @@ def test_a_database_failure_keeps_serving_the_cached_feed(tmp_path: Path) -> Non
 
 
 def test_favicon_points_at_the_icon(store: Store) -> None:
-    with live_server(create_app(settings(), store)) as base:
+    with live_server(build_app(settings(), store)) as base:
         answer = fetch(base + "/favicon.ico")
     assert answer.status == 301
     assert answer.header("Location") == "/static/icon.png"
@@ -106,7 +107,7 @@ def test_the_server_runs_the_aggregator_and_serves_what_it_read(
             sources=(SourceConfig(url=farm.url("/ararat.xml"), lang="en"),),
             aggregator=AggregatorSettings(allow_hosts=("127.0.0.1",), tick_seconds=0.2),
         )
-        app = create_app(config, store, run_aggregator=True)
+        app = build_app(config, store, jobs=[embedded.job(config, store)])
         with live_server(app) as base:
 
             def aggregated() -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from feeds.config import Settings
 from feeds.store import Store
 from feeds.web import ingest
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.live import live_server
 
 TOKEN = "s3cret-ingest"
@@ -37,7 +37,7 @@ def document(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def api(store: Store) -> Iterator[httpx.Client]:
-    app = create_app(Settings(ingest_tokens=(TOKEN, "other")), store)
+    app = build_app(Settings(ingest_tokens=(TOKEN, "other")), store)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as client:
         yield client
 

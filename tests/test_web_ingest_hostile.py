@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from feeds.config import Settings, SiteSettings
 from feeds.store import Store, open_store
 from feeds.web import ingest
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.conftest import POSTGRES_URL, require_postgres
 from tests.hostile_documents import ARTICLE_ID, CASES, Case, valid_document
 from tests.live import live_server
@@ -72,7 +72,7 @@ def newsroom(
     )
     try:
         with (
-            live_server(create_app(config, store)) as base,
+            live_server(build_app(config, store)) as base,
             httpx.Client(base_url=base, timeout=30) as client,
         ):
             yield Newsroom(base, store, client)

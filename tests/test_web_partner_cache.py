@@ -1,6 +1,6 @@
 """Partner feeds from the cache: rendered once, refused at once, never another partner's.
 
-Over real HTTP (uvicorn on 127.0.0.1) on SQLite and PostgreSQL, through ``create_app``
+Over real HTTP (uvicorn on 127.0.0.1) on SQLite and PostgreSQL, through ``build_app``
 so partner feeds follow the same store freshness as the public ones.
 """
 

@@ -34,7 +34,7 @@ from feeds.model import article_from_dict
 from feeds.safehtml import EMBED_SANDBOX, own_html, sanitize_html
 from feeds.store import open_store
 from feeds.store.partners import hash_token
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.live import live_server
 from tests.web_support import settings
 from tests.xss_vectors import EMBED_HOST, LEGITIMATE, VECTORS
@@ -120,7 +120,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     assert done.returncode == 0, done.stderr
     ids += imported
     # 3. The ingest API, with a valid token.
-    with live_server(create_app(CONFIG, store, revision_interval=0)) as base:
+    with live_server(build_app(CONFIG, store, revision_interval=0)) as base:
         auth = {"Authorization": f"Bearer {INGEST_TOKEN}"}
         with httpx.Client(base_url=base, timeout=30) as client:
             for n, vector in enumerate(VECTORS):
@@ -366,7 +366,7 @@ def test_chromium_runs_none_of_a_stored_hostile_story(tmp_path: Path) -> None:
     hostile = "".join(v.replace("hit()", PWNED) for v in VECTORS)
     store = open_store(f"sqlite:///{tmp_path / 'feeds.db'}")
     store.upsert_article(article_from_dict(document("hostile", hostile)))
-    with live_server(create_app(CONFIG, store)) as base:
+    with live_server(build_app(CONFIG, store)) as base:
         site_page = httpx.get(f"{base}/en/articles/hostile", timeout=30).content
         # The control: the same body unsanitised, with no policy, does run in this browser.
         control = f"<!doctype html><title>clean</title><body>{hostile}</body>".encode()

@@ -17,7 +17,7 @@ from lxml import html
 from starlette.routing import Route
 
 from feeds.store import Store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.live import live_server
 from tests.web_support import Answer, fetch, settings, story
 
@@ -42,7 +42,7 @@ CONFIG = settings(
 @pytest.fixture
 def base(store: Store) -> Iterator[str]:
     store.upsert_article(story("sevan"))
-    app = create_app(CONFIG, store)
+    app = build_app(CONFIG, store)
 
     async def broken(request: object) -> None:
         raise RuntimeError("boom: secret internals at /srv/feeds/app.py line 12")

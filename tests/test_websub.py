@@ -19,7 +19,7 @@ from feeds.store import websub as outbox
 from feeds.store.articles import bump_revision
 from feeds.store.writes import write_rows
 from feeds.syndicate.notifier import Notifier, topics
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.hub import Hub, recording_hub
 from tests.live import free_port, live_server
 from tests.stories import story
@@ -198,7 +198,7 @@ def test_public_feeds_advertise_hubs_and_self_and_the_server_pings_on_ingest(
     store: Store, hub: Hub
 ) -> None:
     settings = Settings(site=SITE, websub_hubs=(hub.url,), ingest_tokens=("tok",))
-    app = create_app(settings, store)
+    app = build_app(settings, store)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         document = article_to_dict(story("pinged", langs=("en",), section=None, tags=()))
         put = http.put(

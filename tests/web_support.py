@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from feeds.config import PartnerConfig, Settings, SiteSettings
 from feeds.model import Article, article_from_dict
 from feeds.store import Store
-from feeds.web.app import create_app
+from feeds.web.app import build_app
 from tests.live import live_server
 
 BASE = "https://news.example"
@@ -122,6 +122,6 @@ def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") 
 @contextmanager
 def served(store: Store, config: Settings | None = None, **options: Any) -> Iterator[str]:
     """The feeds app for ``store`` on a real uvicorn server; yields its base URL."""
-    app = create_app(config or settings(), store, **options)
+    app = build_app(config or settings(), store, **options)
     with live_server(app) as base:
         yield base

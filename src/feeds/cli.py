@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +21,7 @@ from feeds.cli_common import (
     FeedsGroup,
     fail,
     remember_root_config,
+    root_config,
     settings_from,
     store_from,
 )
@@ -137,29 +144,108 @@ def _warn_about_unservable_partners(settings: Settings, store: Store) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Web worker processes (the aggregator runs once beside them).")
+    ] = 1,
     aggregate: Annotated[
-        bool, typer.Option("--aggregate/--no-aggregate", help="Run the aggregator in this process.")
+        bool, typer.Option("--aggregate/--no-aggregate", help="Run the aggregator too.")
     ] = True,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Take the client address and scheme from X-Forwarded-For and "
+            "X-Forwarded-Proto sent by a trusted proxy (--forwarded-allow-ips).",
+        ),
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated addresses or networks of the proxies trusted with "
+            "--proxy-headers, or * for any (default: $FORWARDED_ALLOW_IPS or 127.0.0.1).",
+            show_default=False,
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the feeds, the HTML pages and the APIs over HTTP."""
-    if (problem := _listen_problem(host, port)) is not None:
+    """Serve the feeds, the HTML pages and the APIs over HTTP.
+
+    The database is migrated once, here, before any worker starts. With ``--workers``
+    above 1 each worker builds the app with ``feeds.web.app.create_app`` from the same
+    settings, and ``PROMETHEUS_MULTIPROC_DIR``, unless set, is a folder of this run's own
+    (made at start, removed at exit) so that any worker's /metrics counts for all.
+    """
+    problem = _listen_problem(host, port) or _serve_problem(
+        workers, proxy_headers, forwarded_allow_ips
+    )
+    if problem is not None:
         raise fail(problem)
     import uvicorn
 
-    from feeds.web.app import create_app
+    from feeds.aggregate import embedded
+    from feeds.web.app import build_app
 
     # One line per event for operators: aggregator cycles, cache refreshes, WebSub pings.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = settings_from(config)
-    store = store_from(settings)
+    store = store_from(settings)  # migrates, under the store's migration lock
     _warn_about_unservable_partners(settings, store)
-    web_app = create_app(settings, store, run_aggregator=aggregate and settings.aggregator.enabled)
+    polling = aggregate and settings.aggregator.enabled
     # "[::1]" is how a URL writes an IPv6 address; the socket wants it bare.
-    bare = host.removeprefix("[").removesuffix("]")
-    uvicorn.run(web_app, host=bare, port=port, log_level="info", proxy_headers=False)
+    options: dict[str, Any] = {
+        "host": host.removeprefix("[").removesuffix("]"),
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": proxy_headers,
+    }
+    if forwarded_allow_ips is not None:
+        options["forwarded_allow_ips"] = forwarded_allow_ips
+    if workers == 1:
+        jobs = [embedded.job(settings, store)] if polling else []
+        uvicorn.run(build_app(settings, store, jobs=jobs), **options)
+        return
+    store_url = store.url
+    store.close()
+    chosen = config if config is not None else root_config()
+    if chosen is not None:  # the workers read the same file (and the same FEEDS_* variables)
+        os.environ["FEEDS_CONFIG"] = str(chosen.resolve())
+    with _metrics_folder(), embedded.running(settings, store_url) if polling else nullcontext():
+        uvicorn.run("feeds.web.app:create_app", factory=True, workers=workers, **options)
+
+
+def _serve_problem(workers: int, proxy_headers: bool, allow: str | None) -> str | None:
+    if workers < 1:
+        return f"--workers {workers}: must be 1 or more"
+    if allow is None:
+        return None
+    if not proxy_headers:
+        return "--forwarded-allow-ips is used only with --proxy-headers"
+    for item in (part.strip() for part in allow.split(",")):
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"--forwarded-allow-ips: {item!r} is not an address or network (or *)"
+    return None
+
+
+@contextlib.contextmanager
+def _metrics_folder() -> Iterator[None]:
+    """``PROMETHEUS_MULTIPROC_DIR`` for this run's processes, unless already set (then it
+    is the operator's to create and clear): made empty, removed at the end."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="feeds-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 app.add_typer(partners_app, name="partners")

@@ -43,6 +43,11 @@ def remember_root_config(config: Path | None) -> None:
     _root_config.set(config)
 
 
+def root_config() -> Path | None:
+    """The ``--config`` given before the sub-command, if any."""
+    return _root_config.get()
+
+
 def settings_from(config: Path | None) -> Settings:
     return load_settings(config if config is not None else _root_config.get())
 

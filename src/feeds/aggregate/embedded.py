@@ -13,6 +13,9 @@ database by URL and runs ``daemon.run_aggregator`` until SIGTERM, logging to the
 stderr. Cancelled (the server stops), ``run`` sends SIGTERM and waits while the polls in
 flight are written, as ``feeds aggregate`` does on SIGTERM. A child whose parent died
 (SIGKILL) stops on its own within a second.
+
+``feeds serve`` with one worker runs it as a background job of the app (``job``); with
+several, the server's supervising process runs it once beside the workers (``running``).
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ import logging
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 from feeds.config import Settings
 from feeds.store import Store
 
-__all__ = ["NICE", "run"]
+__all__ = ["NICE", "job", "run", "running"]
 
 log = logging.getLogger("feeds.aggregate")
 
@@ -37,18 +42,43 @@ NICE = 10
 _WATCH_SECONDS = 0.5
 
 
-async def run(settings: Settings, store: Store) -> None:
-    """Run the aggregator on ``store``'s database in a child process until cancelled (or
-    until the child exits)."""
+def job(settings: Settings, store: Store) -> Callable[[], Coroutine[Any, Any, None]]:
+    """``run`` as a background job for ``feeds.web.app.build_app(jobs=...)``."""
+
+    async def aggregator() -> None:
+        await run(settings, store)
+
+    return aggregator
+
+
+@contextlib.contextmanager
+def running(settings: Settings, store_url: str) -> Iterator[None]:
+    """The aggregator in a child process for the duration of the ``with`` block, stopped
+    at its end as ``run`` stops it when cancelled."""
+    process = _start(settings, store_url)
+    try:
+        yield
+    finally:
+        _stop(process, settings.aggregator.lease_seconds)
+
+
+def _start(settings: Settings, store_url: str) -> multiprocessing.process.BaseProcess:
     root = logging.getLogger()
     formats = [h.formatter._fmt for h in root.handlers if h.formatter is not None]
     process = multiprocessing.get_context("spawn").Process(
         target=_child,
-        args=(settings, store.url, root.level, formats[0] if formats else None, os.getpid()),
+        args=(settings, store_url, root.level, formats[0] if formats else None, os.getpid()),
         name="feeds-aggregator",
     )
     process.start()
     log.info("aggregator process %s started", process.pid)
+    return process
+
+
+async def run(settings: Settings, store: Store) -> None:
+    """Run the aggregator on ``store``'s database in a child process until cancelled (or
+    until the child exits)."""
+    process = _start(settings, store.url)
     try:
         while process.is_alive():
             await asyncio.sleep(_WATCH_SECONDS)

@@ -1,4 +1,5 @@
-"""``create_app``: the whole web layer wired together, and its routes table.
+"""``build_app``: the whole web layer wired together, and its routes table; ``create_app``:
+the same, configured from the environment, for any ASGI server.
 
 Every endpoint has one shape: a method ``async def name(self, request) -> response`` on
 the object that owns that part of the site, built here with what it needs. Cached
@@ -6,6 +7,16 @@ answers are ``VariantResponse``s from the one ``RenderCache``. Route order matte
 for speed: the feed route comes first, so a feed request is matched with one regex.
 Background jobs (the aggregator, when this process runs it, and the WebSub notifier)
 start with the server's lifespan and are cancelled when it stops.
+
+``create_app()`` is the factory an ASGI server calls in each of its worker processes
+(``uvicorn --factory feeds.web.app:create_app --workers 4``, or gunicorn's
+``'feeds.web.app:create_app()'`` with ``-k uvicorn.workers.UvicornWorker``): settings
+from ``FEEDS_CONFIG`` and the ``FEEDS_*`` variables (``feeds.config.load_settings``),
+the store they name, migrated if it is behind (under the store's migration lock, so
+workers starting together migrate once). A factory-built app runs no aggregator: run
+``feeds aggregate`` beside it. With several workers, set ``PROMETHEUS_MULTIPROC_DIR``
+to an empty folder before the server starts, so that any worker's ``/metrics`` counts
+for all of them (``feeds serve --workers N`` does this itself).
 
 Security headers go on every response in one place, ``SecurityHeaders``:
 
@@ -28,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
@@ -43,8 +53,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from feeds.config import Settings, SiteSettings
-from feeds.store import Store, StoreUnavailableError
+from feeds.config import Settings, SiteSettings, load_settings
+from feeds.store import Store, StoreUnavailableError, open_store
 from feeds.syndicate.notifier import Notifier
 from feeds.web.admin import admin_app
 from feeds.web.archive import Archives
@@ -61,7 +71,7 @@ from feeds.web.partners import PartnerFeeds
 from feeds.web.rendercache import Clock, Freshness, RenderCache, utc_now
 from feeds.web.sitemaps import Sitemaps
 
-__all__ = ["BackgroundJob", "SecurityHeaders", "create_app", "page_policy"]
+__all__ = ["BackgroundJob", "SecurityHeaders", "build_app", "create_app", "page_policy"]
 
 log = logging.getLogger("feeds.web")
 
@@ -72,10 +82,24 @@ READ = ["GET", "HEAD"]
 BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 
 
-def create_app(
+def create_app() -> Starlette:
+    """The app configured from the environment (``FEEDS_CONFIG``, ``FEEDS_*``): the factory
+    an ASGI server runs in each worker. The store is closed when the server stops."""
+    settings = load_settings()
+    store = open_store(settings.database_url)
+
+    async def close_store() -> None:
+        try:
+            await asyncio.Event().wait()  # until the server stops
+        finally:
+            store.close()
+
+    return build_app(settings, store, jobs=[close_store])
+
+
+def build_app(
     settings: Settings,
     store: Store,
-    run_aggregator: bool = False,
     *,
     jobs: Sequence[BackgroundJob] = (),
     revision_interval: float = 0.5,
@@ -83,9 +107,10 @@ def create_app(
 ) -> Starlette:
     """The Starlette app serving ``settings``' feeds from ``store``.
 
-    ``jobs`` run for the life of the server; ``run_aggregator`` adds the aggregator's.
-    ``revision_interval`` is how often, at most, the store's revision is read; ``clock``
-    is what time the app thinks it is (embargoes, month ends), moved by tests.
+    ``jobs`` run for the life of the server (``feeds serve`` passes the aggregator's,
+    ``feeds.aggregate.embedded.job``). ``revision_interval`` is how often, at most, the
+    store's revision is read; ``clock`` is what time the app thinks it is (embargoes,
+    month ends), moved by tests.
     """
     site = settings.site
     store = store.for_site(site.base_url)  # site paths in documents become URLs
@@ -132,10 +157,6 @@ def create_app(
     ]
 
     background = list(jobs)
-    if run_aggregator:
-        job = _aggregator_job(settings, store)
-        if job is not None:
-            background.append(job)
     if settings.websub_hubs:
         # WebSub pings from the store's outbox (feeds.syndicate.notifier).
         notifier = Notifier(
@@ -220,25 +241,6 @@ class _App(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         inner = RequestMetrics(super().build_middleware_stack())
         return SecurityHeaders(inner, embed_hosts=self.embed_hosts)
-
-
-def _aggregator_job(settings: Settings, store: Store) -> BackgroundJob | None:
-    """The aggregator's loop, in a process of its own (``feeds.aggregate.embedded``).
-    Imported by name: ``web`` does not depend on ``aggregate``; a build without it serves
-    feeds only."""
-    try:
-        embedded = importlib.import_module("feeds.aggregate.embedded")
-    except ModuleNotFoundError as exc:
-        if exc.name != "feeds.aggregate.embedded":
-            raise
-        log.warning("the aggregator is not available in this build: serving feeds only")
-        return None
-    run = embedded.run
-
-    async def job() -> None:
-        await run(settings, store)
-
-    return job
 
 
 def _demo_feeds(settings: Settings) -> list[BaseRoute]:
