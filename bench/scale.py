@@ -157,8 +157,8 @@ def make_story(i: int, count: int, rng: random.Random) -> Article:
 def _children(rows: list[ArticleRow]) -> dict[Any, list[tuple[Any, ...]]]:
     return {
         article_languages: [(r.id, lang) for r in rows for lang in r.languages],
-        article_tags: [(r.id, *tag) for r in rows for tag in r.tags],
-        article_authors: [(r.id, *author) for r in rows for author in r.authors],
+        article_tags: [(r.id, *tag, r.published) for r in rows for tag in r.tags],
+        article_authors: [(r.id, *author, r.published) for r in rows for author in r.authors],
         article_search: [(r.id, lang, terms) for r in rows for lang, terms in r.search_texts],
         story_keys: [(r.id, lang, key, r.id) for r in rows for lang, key in r.story_keys],
     }
@@ -167,8 +167,8 @@ def _children(rows: list[ArticleRow]) -> dict[Any, list[tuple[Any, ...]]]:
 _ARTICLE_COLUMNS = [c.name for c in articles.c]
 _CHILD_COLUMNS = {
     article_languages: ["article_id", "lang"],
-    article_tags: ["article_id", "slug", "label"],
-    article_authors: ["article_id", "slug", "name"],
+    article_tags: ["article_id", "slug", "label", "published"],
+    article_authors: ["article_id", "slug", "name", "published"],
     article_search: ["article_id", "lang", "terms"],
     story_keys: ["article_id", "lang", "key", "cluster"],
 }

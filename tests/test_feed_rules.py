@@ -9,6 +9,7 @@ announcement or its image gate knows nothing about.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from datetime import UTC, datetime, timedelta
@@ -131,6 +132,24 @@ def test_every_scope_holds_the_same_stories_in_sql_as_in_python(
     for scope in scopes():
         expected = [a for a in articles if is_visible(a, at) and is_member(a, scope)]
         found = store.visible_articles(scope, at, limit=len(articles))
+        assert [a.id for a in found] == newest_first(expected), scope
+
+
+def test_a_story_moved_in_time_moves_in_its_tag_and_author_feeds(
+    stored: tuple[Store, list[Article]],
+) -> None:
+    """Tag and author feeds read their facet's copy of the publication time (migration
+    0008): a rewrite that moves a story keeps that copy and the story in step."""
+    store, articles = stored
+    moved = [
+        dataclasses.replace(a, published=a.published - timedelta(days=30 + i))
+        for i, a in enumerate(a for a in articles if a.tags and a.authors)
+    ][:20]
+    store.upsert_articles(moved)
+    current = {a.id: a for a in articles} | {a.id: a for a in moved}
+    for scope in (s for s in scopes() if s.tag is not None or s.author is not None):
+        expected = [a for a in current.values() if is_visible(a, NOW) and is_member(a, scope)]
+        found = store.visible_articles(scope, NOW, limit=len(current))
         assert [a.id for a in found] == newest_first(expected), scope
 
 

@@ -10,10 +10,9 @@ its URL never turns into a 404.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, select
 
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, article_from_dict
@@ -35,23 +34,35 @@ def _own_stories(lang: str, now: datetime) -> ColumnElement[bool]:
     return visible_in(FeedScope(lang), now)
 
 
-def _months(dates: Iterable[datetime]) -> set[Month]:
-    return {(d.year, d.month) for d in (v.astimezone(UTC) for v in dates)}
+def _months(conn: Connection, where: ColumnElement[bool]) -> set[Month]:
+    """The months (UTC) of the stories ``where`` selects, found by jumping from each
+    month's first story to the next month: one short read per month, however many stories
+    a month holds (reading every story's date cost a full scan of the scope)."""
+    a = articles.c
+    found: set[Month] = set()
+    start: datetime | None = None
+    while True:
+        conditions = [where] if start is None else [where, a.published >= start]
+        first = conn.execute(
+            select(a.published).where(*conditions).order_by(a.published, a.id).limit(1)
+        ).scalar()
+        if first is None:
+            return found
+        when = first.astimezone(UTC)
+        found.add((when.year, when.month))
+        start = month_bounds(when.year, when.month)[1]
 
 
 def months_with_stories(conn: Connection, lang: str, now: datetime) -> list[Month]:
     """``(year, month)`` of every month with a visible story in ``lang``, oldest first."""
-    dates = conn.execute(select(articles.c.published).where(_own_stories(lang, now))).scalars()
-    return sorted(_months(dates))
+    return sorted(_months(conn, _own_stories(lang, now)))
 
 
 def archive_months(conn: Connection, lang: str, now: datetime) -> list[Month]:
     """Months with a visible own story in ``lang`` or a public retraction of one, oldest
     first: every month that has (or had) an archive."""
-    retracted = conn.execute(
-        select(articles.c.published).where(public_retraction(), in_scope(FeedScope(lang)))
-    ).scalars()
-    return sorted(set(months_with_stories(conn, lang, now)) | _months(retracted))
+    retracted = _months(conn, and_(public_retraction(), in_scope(FeedScope(lang))))
+    return sorted(set(months_with_stories(conn, lang, now)) | retracted)
 
 
 def stories_in_month(

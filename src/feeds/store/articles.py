@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Table, func, select, update
 
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status, article_from_dict
@@ -60,14 +60,36 @@ def _decode(document: str) -> Article:
 
 
 def list_visible(conn: Connection, scope: FeedScope, now: datetime, limit: int) -> list[Article]:
-    """The stories of ``scope`` visible at ``now``: newest first, at most ``limit``."""
-    stmt = (
-        select(articles.c.document)
-        .where(visible_in(scope, now))
-        .order_by(articles.c.published.desc(), articles.c.id.desc())
-        .limit(limit)
-    )
-    return [_decode(doc) for doc in conn.execute(stmt).scalars()]
+    """The stories of ``scope`` visible at ``now``: newest first, at most ``limit``.
+
+    A tag's or an author's feed starts from that facet's rows, newest first (their index
+    holds the story's publication time), and reads only the stories it keeps; any other
+    scope walks an index of ``articles`` in the same order (``ix_articles_scope``,
+    ``ix_articles_section``, ``ix_articles_published``). Either way the database stops at
+    ``limit`` instead of sorting the whole scope.
+    """
+    stmt = select(articles.c.document).where(visible_in(scope, now))
+    facet = _facet_of(scope)
+    if facet is None:
+        stmt = stmt.order_by(articles.c.published.desc(), articles.c.id.desc())
+    else:
+        # An alias: the scope's own EXISTS on the same table stays a subquery of its own.
+        table, slug = facet[0].alias("facet"), facet[1]
+        stmt = (
+            stmt.select_from(table.join(articles, articles.c.id == table.c.article_id))
+            .where(table.c.slug == slug)
+            .order_by(table.c.published.desc(), table.c.article_id.desc())
+        )
+    return [_decode(doc) for doc in conn.execute(stmt.limit(limit)).scalars()]
+
+
+def _facet_of(scope: FeedScope) -> tuple[Table, str] | None:
+    """The tag or author table a scope's read starts from, and the slug; None without."""
+    if scope.tag is not None:
+        return article_tags, scope.tag
+    if scope.author is not None:
+        return article_authors, scope.author
+    return None
 
 
 def next_publication(conn: Connection, now: datetime) -> datetime | None:

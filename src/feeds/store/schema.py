@@ -57,6 +57,12 @@ articles = Table(
     Column("retracted_at", UTCDateTime, nullable=True),
     Index("ix_articles_visible", "aggregated", "status", "published"),
     Index("ix_articles_published", "published", "id"),
+    # Feeds read newest first within a scope: these let a read walk its scope's stories
+    # in that order and stop at its limit, instead of sorting the whole scope (migration
+    # 0008; the plans are in docs/benchmarks.md, "Store size").
+    Index("ix_articles_scope", "aggregated", "published", "id"),
+    Index("ix_articles_section", "section_slug", "published", "id"),
+    Index("ix_articles_retracted_at", "retracted_at"),
 )
 
 article_languages = Table(
@@ -77,7 +83,10 @@ article_tags = Table(
     ),
     Column("slug", String(200), primary_key=True),
     Column("label", Text, nullable=False),
-    Index("ix_article_tags_slug", "slug", "article_id"),
+    # The story's publication time, copied by the write path: a tag's feed walks
+    # this index newest first and reads only the stories it shows.
+    Column("published", UTCDateTime, nullable=True),
+    Index("ix_article_tags_slug", "slug", "published", "article_id"),
 )
 
 article_authors = Table(
@@ -88,7 +97,10 @@ article_authors = Table(
     ),
     Column("slug", String(200), primary_key=True),
     Column("name", Text, nullable=False),
-    Index("ix_article_authors_slug", "slug", "article_id"),
+    # The story's publication time, copied by the write path: a author's feed walks
+    # this index newest first and reads only the stories it shows.
+    Column("published", UTCDateTime, nullable=True),
+    Index("ix_article_authors_slug", "slug", "published", "article_id"),
 )
 
 # Search text, one row per story and language (``feeds.store.search``): the words of its

@@ -131,8 +131,13 @@ def _write_batch(
             for table in _CHILDREN:
                 conn.execute(_DELETE[table], {"ids": chunk})
     _insert_all(conn, article_languages, [(r.id, lang) for r in batch for lang in r.languages])
-    _insert_all(conn, article_tags, [(r.id, *tag) for r in batch for tag in r.tags])
-    _insert_all(conn, article_authors, [(r.id, *author) for r in batch for author in r.authors])
+    # Tags and authors carry the story's publication time: their feeds walk it (schema).
+    _insert_all(conn, article_tags, [(r.id, *tag, r.published) for r in batch for tag in r.tags])
+    _insert_all(
+        conn,
+        article_authors,
+        [(r.id, *author, r.published) for r in batch for author in r.authors],
+    )
     search.replace_terms(conn, batch, [u["key"] for u in updates])
     clusters.assign(conn, batch)
     for when, keys in due.items():
@@ -140,7 +145,7 @@ def _write_batch(
     return [row.id not in stored for row in batch]
 
 
-def _insert_all(conn: Connection, table: Table, rows: list[tuple[str, ...]]) -> None:
+def _insert_all(conn: Connection, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
     if rows:
         names = [column.name for column in table.c]
         conn.execute(_INSERT[table], [dict(zip(names, row, strict=True)) for row in rows])
