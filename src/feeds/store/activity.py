@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -24,11 +25,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     delete,
     insert,
     select,
-    update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from feeds.store.engine import Database
 from feeds.store.schema import metadata
@@ -40,6 +43,8 @@ __all__ = [
     "Delivery",
     "IngestRow",
     "PartnerDay",
+    "Usage",
+    "changed_fields",
     "record_delivered",
     "record_ingest",
 ]
@@ -93,7 +98,7 @@ class IngestRow:
     at: datetime
     who: str
     article_id: str
-    action: str  # "created", "replaced", "retracted"
+    action: str  # "created", "updated", "unchanged", "retracted"
     changed: tuple[str, ...]  # the fields that differ from the stored story
 
 
@@ -133,6 +138,27 @@ def _trim(conn: Connection, table: Table, keep: int) -> None:
         conn.execute(delete(table).where(table.c.id <= cutoff))
 
 
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[str]:
+    """What an ingest changed of a story's document: its top-level fields, and per
+    translation ``lang.field`` (``lang`` alone when the translation came or went). Empty
+    when the story is new or identical."""
+    if before is None:
+        return []
+    found = [
+        key
+        for key in sorted(set(before) | set(after))
+        if key != "translations" and before.get(key) != after.get(key)
+    ]
+    old, new = before.get("translations") or {}, after.get("translations") or {}
+    for lang in sorted(set(old) | set(new)):
+        if lang not in old or lang not in new:
+            found.append(lang)
+            continue
+        fields = sorted(set(old[lang]) | set(new[lang]))
+        found.extend(f"{lang}.{f}" for f in fields if old[lang].get(f) != new[lang].get(f))
+    return found
+
+
 def record_ingest(
     conn: Connection, at: datetime, who: str, article_id: str, action: str, changed: Sequence[str]
 ) -> None:
@@ -158,27 +184,30 @@ def record_delivered(conn: Connection, feed_key: str, at: datetime, attempts: in
 
 
 def add_usage(conn: Connection, counts: Mapping[tuple[str, date], Usage]) -> None:
-    u = partner_usage.c
+    """Add to each partner's row of the day, made if missing. One upsert per row, so that
+    workers flushing at once add up instead of one failing on the key."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     for (partner, day), usage in counts.items():
-        done = conn.execute(
-            update(partner_usage)
-            .where(u.partner == partner, u.day == day)
-            .values(
-                requests=u.requests + usage.requests,
-                throttled=u.throttled + usage.throttled,
-                last_at=usage.last_at,
+        stmt = dialect_insert(partner_usage).values(
+            partner=partner,
+            day=day,
+            requests=usage.requests,
+            throttled=usage.throttled,
+            last_at=usage.last_at,
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[partner_usage.c.partner, partner_usage.c.day],
+                set_={
+                    "requests": partner_usage.c.requests + stmt.excluded.requests,
+                    "throttled": partner_usage.c.throttled + stmt.excluded.throttled,
+                    "last_at": case(
+                        (stmt.excluded.last_at > partner_usage.c.last_at, stmt.excluded.last_at),
+                        else_=partner_usage.c.last_at,
+                    ),
+                },
             )
         )
-        if not done.rowcount:
-            conn.execute(
-                insert(partner_usage).values(
-                    partner=partner,
-                    day=day,
-                    requests=usage.requests,
-                    throttled=usage.throttled,
-                    last_at=usage.last_at,
-                )
-            )
 
 
 class Activity:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, update
 
@@ -53,6 +54,15 @@ def read_revision(conn: Connection) -> tuple[int, datetime]:
 def load_article(conn: Connection, article_id: str) -> Article | None:
     document = conn.execute(select(articles.c.document).where(articles.c.id == article_id)).scalar()
     return _decode(document) if document is not None else None
+
+
+def load_document(conn: Connection, article_id: str) -> dict[str, Any] | None:
+    """The stored JSON document of a story, as plain data (None: no such story)."""
+    document = conn.execute(select(articles.c.document).where(articles.c.id == article_id)).scalar()
+    if document is None:
+        return None
+    found: dict[str, Any] = json.loads(document)
+    return found
 
 
 def _decode(document: str) -> Article:

@@ -4,6 +4,7 @@ the aggregator. Nothing outside ``feeds.store`` opens a connection."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ from feeds.model import Article, Status
 from feeds.searchtext import Query
 from feeds.store import archive, clusters, images, search, tombstones
 from feeds.store import articles as queries
-from feeds.store.activity import Activity
+from feeds.store.activity import Activity, changed_fields, record_ingest
 from feeds.store.console import Console
 from feeds.store.engine import Database, StoreError, create_store_engine
 from feeds.store.gauges import Gauges, read_gauges
@@ -110,11 +111,20 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------
 
-    def upsert_article(self, article: Article) -> bool:
-        """Create or replace one article; True when it was new."""
+    def upsert_article(self, article: Article, *, by: str | None = None) -> bool:
+        """Create or replace one article; True when it was new. With ``by`` (who sent it:
+        the ingest API's caller) the write is a line of the ingest log, in its transaction:
+        created, updated or unchanged, and which fields changed."""
+        row = article_row(article)
         with self._db.transaction() as conn:
+            before = queries.load_document(conn, article.id) if by is not None else None
             revision = queries.bump_revision(conn)
-            return write_rows(conn, [article_row(article)], revision)[0]
+            created = write_rows(conn, [row], revision)[0]
+            if by is not None:
+                changed = changed_fields(before, json.loads(row.document))
+                action = "created" if created else "updated" if changed else "unchanged"
+                record_ingest(conn, datetime.now(UTC), by, article.id, action, changed)
+            return created
 
     def upsert_articles(self, batch: Sequence[Article]) -> int:
         """Create or replace all of ``batch`` in one transaction: all are written or none.
@@ -125,18 +135,22 @@ class Store:
             write_rows(conn, rows, revision)
             return revision
 
-    def retract_article(self, article_id: str) -> Article | None:
-        """Mark a story retracted (it leaves every feed); None when there is no such story."""
+    def retract_article(self, article_id: str, *, by: str | None = None) -> Article | None:
+        """Mark a story retracted (it leaves every feed); None when there is no such story.
+        With ``by``, a line of the ingest log ("retracted", or "unchanged" when it was)."""
         with self._db.transaction() as conn:
             current = queries.load_article(conn, article_id)
             if current is None:
                 return None
+            now = datetime.now(UTC)
             if current.status is Status.RETRACTED:
+                if by is not None:
+                    record_ingest(conn, now, by, article_id, "unchanged", ())
                 return current
-            retracted = dataclasses.replace(
-                current, status=Status.RETRACTED, updated=datetime.now(UTC)
-            )
+            retracted = dataclasses.replace(current, status=Status.RETRACTED, updated=now)
             write_rows(conn, [article_row(retracted)], queries.bump_revision(conn))
+            if by is not None:
+                record_ingest(conn, now, by, article_id, "retracted", ("status",))
             return retracted
 
     # --- reads --------------------------------------------------------------------------

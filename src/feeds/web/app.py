@@ -157,6 +157,7 @@ def build_app(
     ]
 
     background = list(jobs)
+    background.append(partners.usage.run)  # partner requests per day, for the console
     if settings.websub_hubs:
         # WebSub pings from the store's outbox (feeds.syndicate.notifier).
         notifier = Notifier(

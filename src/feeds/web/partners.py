@@ -57,6 +57,7 @@ from feeds.syndicate.registry import PartnerRegistry
 from feeds.syndicate.scope import candidates, partner_scope, scope_refusal
 from feeds.web.feeds import tombstone_extensions
 from feeds.web.metrics import PARTNER_REQUESTS
+from feeds.web.partnerusage import UsageCounter
 from feeds.web.rendercache import RenderCache, last_modified, revise
 from feeds.web.variant import Variant, VariantResponse, is_fresh, read_headers
 
@@ -216,6 +217,8 @@ class PartnerFeeds:
         self.cache = cache
         self.registry = PartnerRegistry(store, settings.partners)
         self.limiter = limiter or SharedRateLimiter(store)
+        # Requests and 429s per day for the console; ``usage.run`` is an app job.
+        self.usage = UsageCounter(store, cache.clock)
         self.cache_control = f"private, max-age={settings.site.cache_max_age}"
         self._auth_slots = asyncio.Semaphore(AUTH_CONCURRENCY)
         # credential -> (generation it was checked in, the partner it belongs to)
@@ -228,7 +231,9 @@ class PartnerFeeds:
             PARTNER_REQUESTS.labels("(unauthenticated)", str(auth.status_code)).inc()
             return auth
         response = await self._answer(request, auth)
-        PARTNER_REQUESTS.labels(auth.name, str(_status(response, request))).inc()
+        status = _status(response, request)
+        PARTNER_REQUESTS.labels(auth.name, str(status)).inc()
+        self.usage.count(auth.name, throttled=status == 429)
         return response
 
     async def _answer(self, request: Request, record: PartnerRecord) -> Response | VariantResponse:
