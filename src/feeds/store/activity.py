@@ -17,14 +17,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
-    Date,
-    Index,
-    Integer,
-    String,
     Table,
-    Text,
     case,
     delete,
     insert,
@@ -34,8 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from feeds.store.engine import Database
-from feeds.store.schema import metadata
-from feeds.store.types import UTCDateTime
+from feeds.store.schema import ingest_log, partner_usage, websub_delivered
 from feeds.store.websub import websub_outbox
 
 __all__ = [
@@ -51,37 +44,6 @@ __all__ = [
 
 KEEP_INGESTS = 500
 KEEP_DELIVERED = 500
-
-partner_usage = Table(
-    "partner_usage",
-    metadata,
-    Column("partner", String(100), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("requests", Integer, nullable=False),
-    Column("throttled", Integer, nullable=False),
-    Column("last_at", UTCDateTime, nullable=False),
-)
-
-ingest_log = Table(
-    "ingest_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("who", String(100), nullable=False),
-    Column("article_id", String(200), nullable=False),
-    Column("action", String(16), nullable=False),
-    Column("changed", Text, nullable=False),
-    Index("ix_ingest_log_at", "at"),
-)
-
-websub_delivered = Table(
-    "websub_delivered",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("feed_key", String(500), nullable=False),
-    Column("delivered_at", UTCDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-)
 
 
 @dataclass(frozen=True)

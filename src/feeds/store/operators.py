@@ -20,14 +20,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
-    Column,
     Connection,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
     delete,
     func,
     insert,
@@ -37,8 +30,7 @@ from sqlalchemy import (
 
 from feeds.errors import FeedsError
 from feeds.store.engine import Database
-from feeds.store.schema import metadata
-from feeds.store.types import UTCDateTime
+from feeds.store.schema import admin_audit, operator_sessions, operators
 
 __all__ = [
     "AuditEntry",
@@ -51,42 +43,6 @@ __all__ = [
     "hash_session_token",
 ]
 
-operators = Table(
-    "operators",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("password_hash", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("disabled_at", UTCDateTime, nullable=True),
-)
-
-operator_sessions = Table(
-    "operator_sessions",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column(
-        "operator",
-        String(64),
-        ForeignKey("operators.name", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("csrf_token", String(64), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Index("ix_operator_sessions_operator", "operator"),
-)
-
-admin_audit = Table(
-    "admin_audit",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("operator", String(64), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("target", Text, nullable=False),
-    Column("detail", Text, nullable=False),
-    Index("ix_admin_audit_at", "at"),
-)
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD = 10

@@ -17,14 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
-    Column,
     Connection,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
     delete,
     func,
     insert,
@@ -34,30 +27,12 @@ from sqlalchemy import (
 from feeds.hygiene import clean_text
 from feeds.pollrecords import PollLog
 from feeds.store.engine import Database
-from feeds.store.schema import metadata
-from feeds.store.types import UTCDateTime
+from feeds.store.schema import source_polls
 
 __all__ = ["KEEP", "PollHistory", "PollRow", "record_polls"]
 
 KEEP = 50  # polls kept per source
 
-source_polls = Table(
-    "source_polls",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
-    Column("polled_at", UTCDateTime, nullable=False),
-    Column("outcome", String(32), nullable=False),
-    Column("http_status", Integer, nullable=True),
-    Column("duration_ms", Integer, nullable=False),
-    Column("health", String(16), nullable=False),
-    Column("new", Integer, nullable=False),
-    Column("changed", Integer, nullable=False),
-    Column("refused", Integer, nullable=False),
-    Column("refused_reasons", Text, nullable=False),
-    Column("error", Text, nullable=True),
-    Index("ix_source_polls_source", "source_id", "id"),
-)
 
 _REASONS = 5  # refused entries' reasons kept per poll, each at most _REASON_CHARS
 _REASON_CHARS = 300

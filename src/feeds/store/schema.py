@@ -1,4 +1,7 @@
-"""Tables shared by every room that persists something. Other rooms add theirs to ``metadata``.
+"""The store's tables: the articles and what is derived from them, and the operator
+console's. The sources, partners, WebSub outbox and shared limits keep theirs beside
+their queries (``sources.py``, ``partners.py``, ``websub.py``, ``limits.py``), in the same
+``metadata``.
 
 An article is kept as its JSON document (the shape of ``feeds.model.article_to_dict``) plus
 the columns feeds select on: status, publication time, section, language, tag and author
@@ -11,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -143,4 +147,98 @@ story_bands = Table(
     Column("lang", String(35), primary_key=True),
     Column("band", BigInteger, primary_key=True),
     Index("ix_story_bands_band", "band"),
+)
+
+
+# --- the operator console (feeds.web.admin; migration 0007) ------------------------------
+
+# Operators' accounts (argon2id hashes), their sessions (the SHA-256 of the cookie's token)
+# and the audit log of what each did: ``feeds.store.operators``.
+operators = Table(
+    "operators",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "operator",
+        String(64),
+        ForeignKey("operators.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_operator_sessions_operator", "operator"),
+)
+
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_admin_audit_at", "at"),
+)
+
+# Each source's recent polls, the newest ``pollhistory.KEEP`` per source.
+source_polls = Table(
+    "source_polls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("polled_at", UTCDateTime, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("health", String(16), nullable=False),
+    Column("new", Integer, nullable=False),
+    Column("changed", Integer, nullable=False),
+    Column("refused", Integer, nullable=False),
+    Column("refused_reasons", Text, nullable=False),
+    Column("error", Text, nullable=True),
+    Index("ix_source_polls_source", "source_id", "id"),
+)
+
+# Partners' requests per UTC day, the last ingests and the WebSub deliveries:
+# ``feeds.store.activity``.
+partner_usage = Table(
+    "partner_usage",
+    metadata,
+    Column("partner", String(100), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("requests", Integer, nullable=False),
+    Column("throttled", Integer, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+)
+
+ingest_log = Table(
+    "ingest_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("who", String(100), nullable=False),
+    Column("article_id", String(200), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("changed", Text, nullable=False),
+    Index("ix_ingest_log_at", "at"),
+)
+
+websub_delivered = Table(
+    "websub_delivered",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_key", String(500), nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
 )
