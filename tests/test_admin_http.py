@@ -185,6 +185,22 @@ def test_failed_logins_are_limited(console: tuple[Browser, Store, int]) -> None:
     assert "feeds_admin" not in browser.cookies
 
 
+def test_two_web_workers_on_one_store_share_the_login_limit(store: Store) -> None:
+    store.operators.add("ada", PASSWORD, datetime.now(UTC))
+    with served(store) as first, served(store) as second:
+        one, other = Browser(first), Browser(second)
+        for browser in (one, other, one, other, one):
+            assert browser.login(password="wrong password!").status_code == 401
+        for browser in (one, other):  # five failures in all: both workers refuse now
+            throttled = browser.login()
+            assert throttled.status_code == 429
+            assert int(throttled.headers["retry-after"]) > 0
+            assert "feeds_admin" not in browser.cookies
+        # another operator's name is not locked out by ada's failures
+        store.operators.add("bea", PASSWORD, datetime.now(UTC))
+        assert other.login(name="bea").status_code == 303
+
+
 def test_a_login_form_from_elsewhere_is_refused(console: tuple[Browser, Store, int]) -> None:
     browser, _store, _ = console
     answer = browser.post("/admin/en/login", {"name": "ada", "password": PASSWORD})

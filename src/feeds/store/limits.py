@@ -91,6 +91,21 @@ def take_tokens(
     return Grant(granted, wait)
 
 
+def bucket_wait(
+    conn: Connection, key: str, capacity: float, per_second: float, now: float
+) -> float:
+    """Seconds until bucket ``key`` holds a whole token again, without taking any (0: it
+    has one now, or was never drawn from)."""
+    row = conn.execute(
+        select(rate_buckets.c.tokens, rate_buckets.c.updated_at).where(rate_buckets.c.key == key)
+    ).first()
+    if row is None:
+        return 0.0
+    elapsed = max(0.0, now - float(row.updated_at))
+    tokens = min(capacity, float(row.tokens) + elapsed * per_second)
+    return 0.0 if tokens >= 1 else (1.0 - tokens) / per_second
+
+
 def pause_host(conn: Connection, host: str, until: datetime) -> None:
     """Leave ``host`` alone until ``until`` (a later pause already there stays)."""
     _insert_missing(conn, host_pauses, {"host": host, "paused_until": until})
@@ -128,6 +143,16 @@ class Limits:
         """Up to ``want`` tokens from the shared bucket ``key`` (see ``take_tokens``)."""
         with self._db.transaction() as conn:
             return take_tokens(conn, key, capacity, per_second, want, now, give_back)
+
+    def wait(self, key: str, capacity: float, per_second: float, now: float) -> float:
+        """Seconds until the shared bucket ``key`` has a token (see ``bucket_wait``)."""
+        with self._db.reading() as conn:
+            return bucket_wait(conn, key, capacity, per_second, now)
+
+    def refill(self, keys: Iterable[str]) -> None:
+        """Buckets ``keys`` full again (their rows forgotten: a missing bucket is full)."""
+        with self._db.transaction() as conn:
+            conn.execute(delete(rate_buckets).where(rate_buckets.c.key.in_(list(keys))))
 
     def pause_hosts(self, pauses: Iterable[tuple[str, datetime]], now: datetime) -> None:
         """Record that each host asked to be left alone until its time; pauses over by

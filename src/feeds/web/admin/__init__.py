@@ -41,7 +41,7 @@ def admin_app(
 ) -> ASGIApp:
     """The console, to mount at ``/admin``."""
     console = Console(settings, store, clock, translations)
-    sessions = Sessions(console, limiter or LoginLimiter(clock))
+    sessions = Sessions(console, limiter or LoginLimiter(store.limits, clock))
     sources = SourcePages(console)
     partners = PartnerPages(console)
     activity = ActivityPages(console)

@@ -10,22 +10,22 @@
 - The login form, before there is a session, carries a token that must match a cookie of
   its own (``feeds_admin_login``): a login CSRF (someone logging a browser in as
   themselves) needs both.
-- Failed logins are counted per client address and per operator name in a sliding window
-  (``LoginLimiter``); past the limit a login is answered 429 with ``Retry-After`` before
-  any password is checked. The counts live in the process: several web processes each
-  count their own.
+- Failed logins are counted per client address and per operator name (``LoginLimiter``)
+  in the store, so every web process counts the same failures; past the limit a login is
+  answered 429 with ``Retry-After`` before any password is checked.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from feeds.store.limits import Limits
 
 __all__ = [
     "LOGIN_COOKIE",
@@ -73,58 +73,54 @@ def csrf_ok(expected: str | None, given: object) -> bool:
     return secrets.compare_digest(expected.encode(), given.encode())
 
 
-@dataclass
-class _Window:
-    failures: deque[datetime]
-
-
 class LoginLimiter:
     """At most ``per_name`` failed logins for one operator name and ``per_client`` from
-    one address within ``window``; a success clears the name's count."""
+    one address in a row, then one more per ``window / limit``; a success forgets the
+    name's failures.
+
+    Each count is a token bucket in the store (``Store.limits``, the buckets the partner
+    rate limit uses), full at the limit and refilled over ``window``: every web process
+    on the store draws from the same buckets, so N workers allow no more attempts than
+    one. Blocking (store calls): run it in a worker thread.
+    """
 
     def __init__(
         self,
+        limits: Limits,
         clock: Callable[[], datetime],
         *,
         per_name: int = 5,
         per_client: int = 20,
         window: timedelta = timedelta(minutes=15),
     ) -> None:
+        self.limits = limits
         self.clock = clock
         self.per_name = per_name
         self.per_client = per_client
         self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        found = self._failures.setdefault(key, deque())
-        while found and found[0] <= now - self.window:
-            found.popleft()
-        if not found:
-            del self._failures[key]
-            return deque()
-        return found
+    def _buckets(self, client: str, name: str) -> list[tuple[str, int]]:
+        return [
+            (f"login:client:{client[:100]}", self.per_client),
+            (f"login:name:{name[:64]}", self.per_name),
+        ]
+
+    def _rate(self, limit: int) -> float:
+        return limit / self.window.total_seconds()
 
     def retry_after(self, client: str, name: str) -> int | None:
         """Seconds until a login for ``name`` from ``client`` may be tried (None: now)."""
-        now = self.clock()
-        waits = []
-        for key, limit in ((f"client:{client}", self.per_client), (f"name:{name}", self.per_name)):
-            recent = self._recent(key, now)
-            if len(recent) >= limit:
-                waits.append(recent[-limit] + self.window - now)
-        if not waits:
-            return None
-        return max(1, int(max(waits).total_seconds() + 0.999))
+        now = self.clock().timestamp()
+        wait = max(
+            self.limits.wait(key, limit, self._rate(limit), now)
+            for key, limit in self._buckets(client, name)
+        )
+        return max(1, math.ceil(wait)) if wait > 0 else None
 
     def failed(self, client: str, name: str) -> None:
-        now = self.clock()
-        for key in (f"client:{client}", f"name:{name}"):
-            self._failures.setdefault(key, deque()).append(now)
-            self._recent(key, now)
-        if len(self._failures) > 10_000:  # bounded: forget the oldest keys
-            for key in list(self._failures)[:1000]:
-                del self._failures[key]
+        now = self.clock().timestamp()
+        for key, limit in self._buckets(client, name):
+            self.limits.take(key, limit, self._rate(limit), 1, now)
 
     def succeeded(self, name: str) -> None:
-        self._failures.pop(f"name:{name}", None)
+        self.limits.refill([f"login:name:{name[:64]}"])

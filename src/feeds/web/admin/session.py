@@ -68,7 +68,7 @@ class Sessions:
         name = text_field(form, "name") or ""
         password = form.get("password")
         client = request.client.host if request.client else "?"
-        wait = self.limiter.retry_after(client, name)
+        wait = await run_in_threadpool(self.limiter.retry_after, client, name)
         if wait is not None:
             log.warning("admin login for %r from %s refused: too many failures", name, client)
             response = self._form(request, status=429, error="throttled", name=name, wait=wait)
@@ -78,10 +78,10 @@ class Sessions:
             self.console.store.operators.verify, name, password
         )
         if not ok:
-            self.limiter.failed(client, name)
+            await run_in_threadpool(self.limiter.failed, client, name)
             log.warning("admin login for %r from %s failed", name, client)
             return self._form(request, status=401, error="wrong", name=name)
-        self.limiter.succeeded(name)
+        await run_in_threadpool(self.limiter.succeeded, name)
         token, _csrf = await run_in_threadpool(
             self.console.store.operators.open_session,
             name,
