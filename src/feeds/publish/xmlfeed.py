@@ -23,7 +23,7 @@ Partner ``Extension`` hooks run inside the same feedgen extension, after the cor
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -59,6 +59,8 @@ _HTML = "text/html"
 # What this format is, for whoever reads the document (RSS 2.0 <docs>), as feedgen wrote it.
 _RSS_DOCS = "http://www.rssboard.org/rss-specification"
 _MEDIA_NSMAP = {"media": MEDIA_NS}
+# For reading back the Atom head feedgen wrote (our own bytes, no entry yet).
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 def render_xml(
@@ -71,11 +73,22 @@ def render_xml(
     state = _State(ctx, _namespaces(extensions), updated, tuple(extensions))
     fg = FeedGenerator()
     fg.register_extension(_HOOK, partial(_FeedHook, state), _EntryHook)
-    entries = _entries(fg, state, items)
     if ctx.fmt is Format.ATOM:
         _atom_head(fg, ctx, updated)
-        return bytes(fg.atom_str())
-    return _rss_document(state, entries)
+        # The head as feedgen writes it with no entry, then each entry appended as soon as
+        # it is built, as feedgen itself appends them: holding every feedgen entry until
+        # the end made the garbage collector walk all of them again and again (per-item
+        # time at 5,000 items 1.24-1.40x the 50-item figure; bench/render.py).
+        feed = etree.fromstring(fg.atom_str(), _PARSER)
+        for entry in _entries(fg, state, items):
+            feed.append(entry.atom_entry())
+        return bytes(
+            etree.tostring(etree.ElementTree(feed), encoding="UTF-8", xml_declaration=True)
+        )
+    channel, rss = _rss_document(state)
+    for entry in _entries(fg, state, items):
+        channel.append(entry.rss_entry())
+    return bytes(etree.tostring(etree.ElementTree(rss), encoding="UTF-8", xml_declaration=True))
 
 
 def _atom_head(fg: FeedGenerator, ctx: RenderContext, updated: datetime) -> None:
@@ -95,8 +108,9 @@ def _atom_head(fg: FeedGenerator, ctx: RenderContext, updated: datetime) -> None
     fg.updated(updated)
 
 
-def _rss_document(state: _State, entries: Sequence[FeedEntry]) -> bytes:
-    """The RSS document: the channel head in feedgen 1.0's order, then its items.
+def _rss_document(state: _State) -> tuple[etree._Element, etree._Element]:
+    """The RSS document's channel head in feedgen 1.0's order (its items follow):
+    ``(channel, rss)``.
 
     ``lastBuildDate`` comes from ``_FeedHook`` (see ``feeds.publish.items`` on locales).
     """
@@ -119,20 +133,17 @@ def _rss_document(state: _State, entries: Sequence[FeedEntry]) -> bytes:
     sub(image, "link").text = d.home_url
     sub(channel, "language").text = ctx.lang
     _FeedHook(state).extend_rss(rss)
-    for entry in entries:
-        channel.append(entry.rss_entry())
-    return bytes(etree.tostring(etree.ElementTree(rss), encoding="UTF-8", xml_declaration=True))
+    return channel, rss
 
 
-def _entries(fg: FeedGenerator, state: _State, items: Sequence[Item]) -> list[FeedEntry]:
-    """One feedgen entry per item, in order, its ``_EntryHook`` told what to add."""
+def _entries(fg: FeedGenerator, state: _State, items: Sequence[Item]) -> Iterator[FeedEntry]:
+    """One feedgen entry per item, in order, its ``_EntryHook`` told what to add; each
+    taken out of ``fg`` again once the caller has written it."""
     atom = state.ctx.fmt is Format.ATOM
     full_text = state.ctx.description.full_text
-    entries = []
     for item in items:
         t = item.translation
         fe = fg.add_entry(order="append")
-        entries.append(fe)
         hook: _EntryHook = getattr(fe, _HOOK)
         hook.state = state
         hook.item = item
@@ -152,7 +163,8 @@ def _entries(fg: FeedGenerator, state: _State, items: Sequence[Item]) -> list[Fe
             fe.summary(t.summary if atom else html.escape(t.summary, quote=False))
         if atom:  # RSS items carry atom:updated from _EntryHook instead
             fe.updated(item.updated.astimezone(UTC))
-    return entries
+        yield fe
+        fg.remove_entry(fe)
 
 
 @dataclass(frozen=True, slots=True)
