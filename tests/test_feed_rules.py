@@ -153,6 +153,23 @@ def test_a_story_moved_in_time_moves_in_its_tag_and_author_feeds(
         assert [a.id for a in found] == newest_first(expected), scope
 
 
+def test_a_window_keeps_exactly_the_stories_published_within_it(
+    stored: tuple[Store, list[Article]],
+) -> None:
+    """``since`` (the news sitemap's two days) is the same cut in SQL as in Python."""
+    store, articles = stored
+    since = NOW - timedelta(hours=1)
+    for scope in scopes():
+        expected = [
+            a
+            for a in articles
+            if is_visible(a, NOW) and is_member(a, scope) and a.published >= since
+        ]
+        found = store.visible_articles(scope, NOW, limit=len(articles), since=since)
+        assert [a.id for a in found] == newest_first(expected), scope
+    assert any(a.published < since for a in articles)
+
+
 def test_the_generated_stories_exercise_every_rule(stored: tuple[Store, list[Article]]) -> None:
     """Not a vacuous agreement: each feed holds some stories and leaves some out."""
     _, articles = stored

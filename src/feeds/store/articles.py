@@ -69,8 +69,11 @@ def _decode(document: str) -> Article:
     return article_from_dict(json.loads(document))
 
 
-def list_visible(conn: Connection, scope: FeedScope, now: datetime, limit: int) -> list[Article]:
-    """The stories of ``scope`` visible at ``now``: newest first, at most ``limit``.
+def list_visible(
+    conn: Connection, scope: FeedScope, now: datetime, limit: int, since: datetime | None = None
+) -> list[Article]:
+    """The stories of ``scope`` visible at ``now``: newest first, at most ``limit``,
+    published at or after ``since`` when it is given.
 
     A tag's or an author's feed starts from that facet's rows, newest first (their index
     holds the story's publication time), and reads only the stories it keeps; any other
@@ -79,6 +82,8 @@ def list_visible(conn: Connection, scope: FeedScope, now: datetime, limit: int) 
     ``limit`` instead of sorting the whole scope.
     """
     stmt = select(articles.c.document).where(visible_in(scope, now))
+    if since is not None:
+        stmt = stmt.where(articles.c.published >= since)
     facet = _facet_of(scope)
     if facet is None:
         stmt = stmt.order_by(articles.c.published.desc(), articles.c.id.desc())

@@ -170,10 +170,13 @@ class Store:
             number, changed_at = queries.read_revision(conn)
         return Revision(number, changed_at)
 
-    def visible_articles(self, scope: FeedScope, now: datetime, limit: int = 50) -> list[Article]:
-        """The stories of ``scope`` the public may see at ``now``, newest first."""
+    def visible_articles(
+        self, scope: FeedScope, now: datetime, limit: int = 50, since: datetime | None = None
+    ) -> list[Article]:
+        """The stories of ``scope`` the public may see at ``now``, newest first; only
+        those published at or after ``since`` when it is given."""
         with self._db.reading() as conn:
-            found = queries.list_visible(conn, scope, now, limit)
+            found = queries.list_visible(conn, scope, now, limit, since)
         return [self.on_site(a) for a in found]
 
     def search(

@@ -75,8 +75,10 @@ class Sitemaps:
         return sitemap.expires is not None and sitemap.expires <= self.cache.clock()
 
     def _recent(self, lang: str, now: datetime) -> list[Article]:
-        stories = self.store.visible_articles(FeedScope(lang), now, MAX_NEWS_URLS)
-        return [a for a in stories if a.published >= now - NEWS_WINDOW]
+        # The window in the query: a sitemap reads its two days, not the newest thousand.
+        return self.store.visible_articles(
+            FeedScope(lang), now, MAX_NEWS_URLS, since=now - NEWS_WINDOW
+        )
 
     def _news(self, lang: str, previous: _Sitemap | None) -> _Sitemap:
         now = self.cache.clock()
