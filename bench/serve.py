@@ -295,7 +295,7 @@ def partner_costs() -> list[str]:
 
     def render_feed() -> bytes:
         now = datetime.now(UTC)
-        return partner_feed(settings, store, record, "en", None, Format.RSS, now).body
+        return partner_feed(settings.site, store, record, "en", None, Format.RSS, now).body
 
     def render_and_compress() -> Variant:
         body = render_feed()
@@ -304,7 +304,7 @@ def partner_costs() -> list[str]:
         )
 
     cache = RenderCache(Freshness(store, interval=3600), max_bytes=settings.site.render_cache_bytes)
-    feeds = PartnerFeeds(settings, store, cache)
+    feeds = PartnerFeeds(settings.site, store, cache, configured=settings.partners)
 
     async def hits(n: int) -> float:
         await feeds.entry(record, en)  # rendered once, then found

@@ -26,7 +26,7 @@ from tests.live import free_port
 from tests.waiting import wait_for
 from tests.web_support import fetch
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = pytest.mark.slow  # real server processes
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "feeds.toml"
@@ -122,6 +122,7 @@ def serves_the_newsroom(base: str) -> None:
     assert feed_requests(base) - before == 12
 
 
+@pytest.mark.postgres
 def test_processes_starting_together_on_a_fresh_database_migrate_it_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -159,6 +160,7 @@ def test_processes_starting_together_on_a_fresh_database_migrate_it_once(
     store.close()
 
 
+@pytest.mark.postgres
 def test_the_factory_under_uvicorn_with_two_workers_serves_the_newsroom(
     postgres_url: str, tmp_path: Path, running: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -175,6 +177,7 @@ def test_the_factory_under_uvicorn_with_two_workers_serves_the_newsroom(
     serves_the_newsroom(base)
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(shutil.which("gunicorn", path=str(BIN)) is None, reason="needs gunicorn")
 def test_the_factory_under_gunicorn_with_two_uvicorn_workers_serves_the_newsroom(
     postgres_url: str, tmp_path: Path, running: list[subprocess.Popen[bytes]]
@@ -195,6 +198,7 @@ def test_the_factory_under_gunicorn_with_two_uvicorn_workers_serves_the_newsroom
     serves_the_newsroom(base)
 
 
+@pytest.mark.postgres
 def test_feeds_serve_with_two_workers_runs_one_aggregator_and_counts_for_all(
     postgres_url: str, tmp_path: Path, running: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -244,3 +248,69 @@ def test_feeds_serve_with_two_workers_runs_one_aggregator_and_counts_for_all(
     started = [line for line in log.read_text().splitlines() if "aggregator process" in line]
     assert len(started) == 1, started
     assert not folders[0].exists()
+
+
+def serve_sqlite(
+    tmp_path: Path, running: list[subprocess.Popen[bytes]], name: str, *options: str
+) -> str:
+    """``feeds serve --no-aggregate`` on a SQLite file of its own; its base URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDS_", "PROMETHEUS_"))}
+    env["FEEDS_DATABASE_URL"] = f"sqlite:///{tmp_path / name}.db"
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    args = [sys.executable, "-m", "feeds", "serve", "--no-aggregate", "--port", str(port)]
+    server = launch([*args, *options], env, log, running)
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: answering(base, server, log), f"{name} answering", timeout=120)
+    return base
+
+
+def test_behind_a_proxy_the_client_address_and_scheme_are_the_proxys_headers(
+    tmp_path: Path, running: list[subprocess.Popen[bytes]]
+) -> None:
+    """With --proxy-headers, a request relayed by a proxy on 127.0.0.1 for a client
+    elsewhere is not a loopback client (no /metrics without the token), and one the proxy
+    received over https gets the console's cookies marked Secure. Without it, the same
+    headers change nothing."""
+    proxied = serve_sqlite(tmp_path, running, "proxied", "--workers", "2", "--proxy-headers")
+    direct = serve_sqlite(tmp_path, running, "direct")
+    relayed = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+
+    assert fetch(proxied + "/metrics").status == 200  # the proxy host itself
+    assert fetch(proxied + "/metrics", relayed).status == 403
+    assert fetch(direct + "/metrics", relayed).status == 200
+
+    def cookie(base: str, headers: dict[str, str]) -> str:
+        answer = fetch(base + "/admin/en/login", headers)
+        assert answer.status == 200
+        return answer.header("Set-Cookie") or ""
+
+    assert "secure" in cookie(proxied, relayed).lower()
+    assert "secure" not in cookie(proxied, {}).lower()
+    assert "secure" not in cookie(direct, relayed).lower()
+
+
+def test_proxy_options_are_checked_before_anything_starts(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    env["FEEDS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'never.db'}"
+    cases = {
+        ("--proxy-headers", "--forwarded-allow-ips", "10.0.0.0/8,proxy"): (
+            "error: --forwarded-allow-ips: 'proxy' is not an address or network (or *)"
+        ),
+        ("--forwarded-allow-ips", "10.0.0.1"): (
+            "error: --forwarded-allow-ips is used only with --proxy-headers"
+        ),
+        ("--workers", "0"): "error: --workers 0: must be 1 or more",
+    }
+    for options, message in cases.items():
+        done = subprocess.run(
+            [sys.executable, "-m", "feeds", "serve", *options],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (done.returncode, done.stderr.strip()) == (2, message)
+    assert not (tmp_path / "never.db").exists()

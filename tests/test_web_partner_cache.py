@@ -351,7 +351,7 @@ def test_the_cache_drops_least_recently_used_feeds_beyond_its_byte_cap(
 
     monkeypatch.setattr(partners, "partner_feed", fake)
     cache = RenderCache(Freshness(store, interval=60), max_bytes=25_000)
-    feeds = partners.PartnerFeeds(Settings(), store, cache)
+    feeds = partners.PartnerFeeds(Settings().site, store, cache)
     en = FeedKey("en")
 
     async def ask(*names: str) -> list[bytes]:

@@ -209,7 +209,7 @@ def check(name: str, config: ConfigOption = None) -> None:
         now = datetime.now(UTC)
         problems = 0
         for lang in record.languages or settings.site.languages:
-            feed = partner_feed(settings, store, record, lang, None, profile.formats[0], now)
+            feed = partner_feed(settings.site, store, record, lang, None, profile.formats[0], now)
             typer.echo(f"[{lang}] {len(feed.included)} stories in the feed")
             for note in feed.notes:
                 typer.echo(f"[{lang}] note: {note}")

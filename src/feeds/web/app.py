@@ -118,13 +118,21 @@ def build_app(
     cache = RenderCache(freshness, max_bytes=site.render_cache_bytes)
     catalog = Catalog(site, store, freshness)
     pages = Pages(site, catalog)
-    feeds = PublicFeeds(settings, store, cache, catalog, preview=pages.preview)
-    front = FrontPages(settings, cache, feeds, pages)
+    feeds = PublicFeeds(
+        site,
+        store,
+        cache,
+        catalog,
+        preview=pages.preview,
+        republish=settings.aggregator.republish,
+        websub_hubs=settings.websub_hubs,
+    )
+    front = FrontPages(site, cache, feeds, pages)
     articles = ArticlePages(site, store, cache, pages)
     news = NewsPages(site, store, cache, pages)
     archives = Archives(site, store, cache)
     sitemaps = Sitemaps(site, store, cache)
-    partners = PartnerFeeds(settings, store, cache)
+    partners = PartnerFeeds(site, store, cache, configured=settings.partners)
     ingest = Ingest(settings.ingest_tokens, store)
     images = ImageGate(site, store, freshness)  # drafts' and embargoed lead images stay 404
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from feeds.config import Settings, SiteSettings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.archive import Month
@@ -122,13 +122,15 @@ def feed_of(catalog: Catalog, key: FeedKey, articles: Sequence[Article] = ()) ->
 
 
 def describe(
-    settings: Settings,
+    site: SiteSettings,
     catalog: Catalog,
     key: FeedKey,
     articles: Sequence[Article] = (),
+    *,
+    websub_hubs: tuple[str, ...] = (),
 ) -> FeedDescription:
-    """The description of the feed ``key`` names, with its neighbours."""
-    site = settings.site
+    """The description of the feed ``key`` names, with its neighbours (and the WebSub hubs
+    it names)."""
     lang = key.lang
     main = key.kind is Kind.ALL
     feed = public_feed(
@@ -140,7 +142,7 @@ def describe(
             for other in site.languages
             if other != lang and catalog.exists(key.with_lang(other))
         ),
-        websub_hubs=settings.websub_hubs,
+        websub_hubs=websub_hubs,
         archive_months=catalog.archive_months(lang) if main else (),
         now=catalog.clock() if main else EPOCH,
     )
@@ -148,11 +150,10 @@ def describe(
 
 
 def opml_groups(
-    settings: Settings, catalog: Catalog, formats: Sequence[Format] = tuple(Format)
+    site: SiteSettings, catalog: Catalog, formats: Sequence[Format] = tuple(Format)
 ) -> list[tuple[str, list[OpmlFeed]]]:
     """Every feed in each of ``formats``, grouped by language (``/feeds.opml?format=rss``
     lists one format only)."""
-    site = settings.site
     return [
         opml_group(site, lang, [feed_of(catalog, key) for key, _ in catalog.feeds(lang)], formats)
         for lang in site.languages

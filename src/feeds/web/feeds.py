@@ -43,7 +43,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from feeds.config import Settings, SiteSettings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, FeedScope, Format, Kind, is_member
 from feeds.model import Article
 from feeds.publish.description import FeedDescription
@@ -94,25 +94,30 @@ class PublicFeeds:
 
     def __init__(
         self,
-        settings: Settings,
+        site: SiteSettings,
         store: Store,
         cache: RenderCache,
         catalog: Catalog,
         preview: Callable[[FeedEntry], bytes],
+        *,
+        republish: bool = False,
+        websub_hubs: tuple[str, ...] = (),
     ) -> None:
-        self.settings = settings
+        self.site = site
+        self.republish = republish  # [aggregator] republish: outlets' stories in main feeds
+        self.websub_hubs = websub_hubs
         self.store = store
         self.cache = cache
         self.catalog = catalog
         self.render_preview = preview
-        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
+        self.cache_control = f"public, max-age={site.cache_max_age}"
 
     async def feed(self, request: Request) -> Response | VariantResponse:
         scope = request.scope
         method = scope["method"]
         if method != "GET" and method != "HEAD":
             text = f"{method} is not allowed here: feeds are read with GET or HEAD.\n"
-            return method_not_allowed(self.settings.site, text, "GET, HEAD")
+            return method_not_allowed(self.site, text, "GET, HEAD")
         freshness = self.cache.freshness
         if monotonic() >= freshness.next_check:
             await freshness.check()
@@ -123,7 +128,7 @@ class PublicFeeds:
             if key is not None:
                 entry = await self.entry(key)
             if entry is None:
-                return not_found(self.settings.site, path)
+                return not_found(self.site, path)
         headers = read_headers(scope)
         variant = entry.feed
         if headers.fetch_dest == "document" and not _wants_raw(scope["query_string"]):
@@ -157,17 +162,15 @@ class PublicFeeds:
         if not self.catalog.exists(key):
             return None
         now = self.cache.clock()
-        scope = key.scope(republish=self.settings.aggregator.republish)
-        articles = self.store.visible_articles(scope, now, self.settings.site.max_items)
+        scope = key.scope(republish=self.republish)
+        articles = self.store.visible_articles(scope, now, self.site.max_items)
         if not articles and key.kind not in (Kind.ALL, Kind.AGGREGATED):
             return None  # its last story left between the facet read and this one
-        description = describe(self.settings, self.catalog, key, articles)
+        description = describe(self.site, self.catalog, key, articles, websub_hubs=self.websub_hubs)
         # RFC 6721 tombstones for recent retractions (Atom only; see tombstone_extensions).
-        extensions = tombstone_extensions(self.settings.site, self.store, scope, key.format, now)
+        extensions = tombstone_extensions(self.site, self.store, scope, key.format, now)
         if key.kind is Kind.AGGREGATED:
-            extensions += first_report_extensions(
-                self.settings.site, self.store, key, articles, now
-            )
+            extensions += first_report_extensions(self.site, self.store, key, articles, now)
         body = render(description, key.format, articles, extensions=extensions)
         old = previous.feed if previous is not None else None
         feed = revise(

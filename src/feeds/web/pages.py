@@ -23,7 +23,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import Response
 
-from feeds.config import Settings, SiteSettings
+from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.opml import render_opml
@@ -210,14 +210,13 @@ class FrontPages:
     """The pages about the feeds: the index, a language's front page, the OPML list."""
 
     def __init__(
-        self, settings: Settings, cache: RenderCache, feeds: PublicFeeds, pages: Pages
+        self, site: SiteSettings, cache: RenderCache, feeds: PublicFeeds, pages: Pages
     ) -> None:
-        self.settings = settings
-        self.site = settings.site
+        self.site = site
         self.cache = cache
         self.feeds = feeds
         self.pages = pages
-        self.cache_control = f"public, max-age={settings.site.cache_max_age}"
+        self.cache_control = f"public, max-age={site.cache_max_age}"
 
     async def index(self, request: Request) -> Response | VariantResponse:
         suggested = self._suggestion(request)
@@ -258,7 +257,7 @@ class FrontPages:
             ("opml", asked or ""),
             "text/x-opml; charset=utf-8",
             "Accept-Encoding",
-            lambda: render_opml(title, opml_groups(self.settings, self.pages.catalog, formats)),
+            lambda: render_opml(title, opml_groups(self.site, self.pages.catalog, formats)),
         )
 
     def _suggestion(self, request: Request) -> str | None:

@@ -43,7 +43,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from feeds.config import Settings, SiteSettings
+from feeds.config import PartnerConfig, SiteSettings
 from feeds.model import slugify
 from feeds.publish import FeedDescription, FeedKey, Format, Kind
 from feeds.publish.feed import PartnerEdition
@@ -102,7 +102,7 @@ def partner_description(site: SiteSettings, partner: str, key: FeedKey) -> FeedD
 
 
 def partner_feed(
-    settings: Settings,
+    site: SiteSettings,
     store: Store,
     record: PartnerRecord,
     lang: str,
@@ -113,13 +113,13 @@ def partner_feed(
     """Build ``record``'s feed for ``lang`` / ``section`` in ``fmt`` from the store."""
     profile = get_profile(record.profile)
     key = _feed_key(lang, section, fmt)
-    description = partner_description(settings.site, record.name, key)
+    description = partner_description(site, record.name, key)
     limit = min(int(record.options.get("max_items", profile.max_items)), profile.max_items)
     # Fetch more than the cap: stories the profile refuses must not leave the feed short.
     scope = partner_scope(record, lang, section)
     stories = candidates(store, scope, now, limit * 3)
     # Partners copy stories, so they need the tombstones of retractions most of all.
-    tombstones = tombstone_extensions(settings.site, store, scope, fmt, now)
+    tombstones = tombstone_extensions(site, store, scope, fmt, now)
     return build_partner_feed(description, fmt, stories, profile, record.options, tombstones)
 
 
@@ -207,19 +207,21 @@ class PartnerFeeds:
 
     def __init__(
         self,
-        settings: Settings,
+        site: SiteSettings,
         store: Store,
         cache: RenderCache,
+        *,
+        configured: tuple[PartnerConfig, ...] = (),
         limiter: SharedRateLimiter | None = None,
     ) -> None:
-        self.settings = settings
+        self.site = site
         self.store = store
         self.cache = cache
-        self.registry = PartnerRegistry(store, settings.partners)
+        self.registry = PartnerRegistry(store, configured)  # and [[partners]] from the file
         self.limiter = limiter or SharedRateLimiter(store)
         # Requests and 429s per day for the console; ``usage.run`` is an app job.
         self.usage = UsageCounter(store, cache.clock)
-        self.cache_control = f"private, max-age={settings.site.cache_max_age}"
+        self.cache_control = f"private, max-age={site.cache_max_age}"
         self._auth_slots = asyncio.Semaphore(AUTH_CONCURRENCY)
         # credential -> (generation it was checked in, the partner it belongs to)
         self._known: OrderedDict[_Credential, tuple[int, PartnerRecord]] = OrderedDict()
@@ -291,7 +293,7 @@ class PartnerFeeds:
     ) -> PartnerEntry:
         now = self.cache.clock()
         section = key.slug if key.kind is Kind.SECTION else None
-        feed = partner_feed(self.settings, self.store, record, key.lang, section, key.format, now)
+        feed = partner_feed(self.site, self.store, record, key.lang, section, key.format, now)
         old = previous.feed if previous is not None else None
         variant = revise(
             old,
@@ -347,7 +349,7 @@ class PartnerFeeds:
                 f"no section {section!r}; section URLs use slugs such as 'foreign-affairs'\n",
                 status_code=404,
             )
-        languages = self.settings.site.languages
+        languages = self.site.languages
         if lang not in languages:
             return PlainTextResponse(
                 f"no language {lang!r}; this site publishes {', '.join(languages)}\n",

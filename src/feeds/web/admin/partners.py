@@ -95,7 +95,7 @@ class PartnerPages:
         lines = []
         for lang in record.languages or settings.site.languages:
             feed = partner_feed(
-                settings, self.console.store, record, lang, None, profile.formats[0], now
+                settings.site, self.console.store, record, lang, None, profile.formats[0], now
             )
             lines.append(
                 CheckLine(
