@@ -87,14 +87,7 @@ def create_app() -> Starlette:
     an ASGI server runs in each worker. The store is closed when the server stops."""
     settings = load_settings()
     store = open_store(settings.database_url)
-
-    async def close_store() -> None:
-        try:
-            await asyncio.Event().wait()  # until the server stops
-        finally:
-            store.close()
-
-    return build_app(settings, store, jobs=[close_store])
+    return build_app(settings, store, at_exit=[store.close])
 
 
 def build_app(
@@ -102,13 +95,15 @@ def build_app(
     store: Store,
     *,
     jobs: Sequence[BackgroundJob] = (),
+    at_exit: Sequence[Callable[[], object]] = (),
     revision_interval: float = 0.5,
     clock: Clock = utc_now,
 ) -> Starlette:
     """The Starlette app serving ``settings``' feeds from ``store``.
 
     ``jobs`` run for the life of the server (``feeds serve`` passes the aggregator's,
-    ``feeds.aggregate.embedded.job``). ``revision_interval`` is how often, at most, the
+    ``feeds.aggregate.embedded.job``); ``at_exit`` is called when they have stopped (the
+    factory closes its store). ``revision_interval`` is how often, at most, the
     store's revision is read; ``clock`` is what time the app thinks it is (embargoes,
     month ends), moved by tests.
     """
@@ -184,7 +179,7 @@ def build_app(
             StoreUnavailableError: store_unavailable(site, store.outage),
             500: server_error(site),
         },
-        lifespan=_lifespan(background),
+        lifespan=_lifespan(background, at_exit),
     )
 
 
@@ -263,7 +258,7 @@ def _demo_feeds(settings: Settings) -> list[BaseRoute]:
 
 
 def _lifespan(
-    jobs: Sequence[BackgroundJob],
+    jobs: Sequence[BackgroundJob], at_exit: Sequence[Callable[[], object]]
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -278,6 +273,8 @@ def _lifespan(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for call in at_exit:
+                call()
 
     return lifespan
 
