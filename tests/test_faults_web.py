@@ -1,7 +1,8 @@
 """The web server through database faults: PostgreSQL cut off behind a loopback proxy, and
 a SQLite file on a tmpfs that fills up. Writes are answered 503/507 with Retry-After,
 never 500; what was acknowledged stays; cached feeds keep being served; /healthz tells a
-load balancer; the log says once that the store went away and once that it came back."""
+load balancer; the log says once that the store went away and once that it came back; a
+stream of ingest PUTs through a cut loses none of the writes it was told were stored."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import logging
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from feeds.store import open_store
 from feeds.web.app import build_app
 from tests.faultproxy import fault_proxy
 from tests.live import live_server
+from tests.test_faults_processes import TOKEN as WRITER_TOKEN
+from tests.test_faults_processes import Writer
+from tests.waiting import wait_for
 from tests.web_support import settings, story
 
 TOKEN = "fault-token"
@@ -193,3 +198,40 @@ def test_an_unavailable_store_never_makes_a_500_for_a_reader(
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     assert answer.headers["Content-Type"].startswith("text/plain")
     assert answer.text.startswith("the database is unavailable (database file cannot be opened)")
+
+
+@pytest.mark.postgres
+def test_a_stream_of_puts_through_a_postgresql_cut_loses_no_acknowledged_write(
+    migrated_postgres_url: str,
+) -> None:
+    config = Settings(site=settings().site, ingest_tokens=(WRITER_TOKEN,))
+    with fault_proxy(migrated_postgres_url) as (proxy, url):
+        store = open_store(url)
+        with live_server(build_app(config, store)) as base:
+            writer = Writer(base)
+            thread = threading.Thread(target=writer.run, daemon=True)
+            thread.start()
+            try:
+                wait_for(lambda: len(writer.acknowledged) >= 10, "the first acknowledged writes")
+                proxy.cut()
+                wait_for(lambda: len(writer.refused) >= 5, "writes refused during the cut")
+                at_restore = len(writer.acknowledged)
+                proxy.restore()
+                wait_for(
+                    lambda: len(writer.acknowledged) >= at_restore + 10, "writes accepted again"
+                )
+            finally:
+                writer.stop.set()
+                thread.join(30)
+        store.close()
+    assert proxy.connections > 0
+    assert writer.unanswered == 0, "the server itself stayed up"
+    # every answer was a 2xx, or a 503 with Retry-After naming the cause
+    assert writer.refused, "the cut refused writes"
+    assert all(r.status_code == 503 and int(r.headers["Retry-After"]) > 0 for r in writer.refused)
+    assert all(r.json()["title"].startswith("the database is unavailable") for r in writer.refused)
+    store = open_store(migrated_postgres_url)
+    stored = {article.id for article in store.all_articles(limit=10_000)}
+    store.close()
+    lost = set(writer.acknowledged) - stored
+    assert not lost, f"{len(lost)} of {len(writer.acknowledged)} acknowledged writes lost"

@@ -85,6 +85,18 @@ _PG_UNAVAILABLE = {
 }
 
 
+# What a server says, in a FATAL message before any SQLSTATE reaches the client (psycopg
+# reports a failed connection without one), when it is starting, stopping or recovering.
+_PG_NOT_NOW = (
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is not yet accepting connections",
+    "the database system is not accepting connections",
+    "the database system is in recovery mode",
+)
+_PG_ENDED = "terminating connection due to administrator command"  # 57P01's message
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -117,6 +129,11 @@ def _postgres_fault(exc: DBAPIError, error: BaseException) -> StoreUnavailableEr
     if sqlstate is not None and sqlstate.startswith("08"):  # connection_exception class
         return StoreUnavailableError("connection failed", detail)
     lowered = detail.lower()
+    said = str(error).lower()
+    if any(phrase in said for phrase in _PG_NOT_NOW):
+        return StoreUnavailableError(_PG_UNAVAILABLE["57P03"], detail)
+    if _PG_ENDED in said:
+        return StoreUnavailableError(_PG_UNAVAILABLE["57P01"], detail)
     if exc.connection_invalidated or (
         sqlstate is None and type(error).__name__ in ("OperationalError", "InterfaceError")
     ):
