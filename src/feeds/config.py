@@ -92,7 +92,14 @@ class SiteSettings:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """An external feed declared in the config file (``[[sources]]``)."""
+    """An external feed declared in the config file (``[[sources]]``), as written there.
+
+    Not the store's ``SourceSpec``, on purpose: the URL may still be a path of the site
+    itself and is not normalised yet (``aggregate.pipeline.spec_from_config`` makes the
+    spec when the config's sources are synced, under ``[site] base_url``; a URL that
+    cannot be a source is logged and skipped there), and a config source has no fixed
+    ``interval``.
+    """
 
     url: str
     title: str | None = None

@@ -34,7 +34,8 @@ class EntryRecord(NamedTuple):
 @dataclass(frozen=True)
 class SourceUpdate:
     """Everything one poll writes for a source: its new polling state, and the records of
-    its new and changed entries with their articles."""
+    its new and changed entries with their articles. Made from the decider's
+    ``feeds.aggregate.decide.PollPlan`` (``decide.source_update``), which says why as well."""
 
     health: str
     next_poll: datetime

@@ -108,7 +108,15 @@ class PollState:
 @dataclass(frozen=True)
 class PollPlan:
     """The decider's intent for the source after one fetch: its health, when to poll next
-    and why, which validators to keep. ``source_update`` turns it into what is stored."""
+    and why, which validators to keep. ``source_update`` turns it into what is stored.
+
+    Not the same shape as ``feeds.pollrecords.SourceUpdate``, on purpose: the plan is made
+    before the body is read and says why (``reason``, ``parse``: for the pipeline's logs
+    and reports, never stored), while the update is what the store writes once the body
+    was read: the health after the entries' refusals, the feed's title and language, the
+    entry records and the articles. It crosses from a parse worker to the writer as plain
+    values and lives below the store; the plan stays in ``aggregate``.
+    """
 
     health: SourceHealth
     next_poll: datetime

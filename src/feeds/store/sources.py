@@ -137,7 +137,9 @@ class SourceError(FeedsError, ValueError):
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """What an operator says about a source (CLI, OPML or the config file)."""
+    """What an operator says about a source (CLI, OPML, the console or the config file),
+    as the store registers it: an absolute, normalised URL. A ``[[sources]]`` entry is a
+    ``feeds.config.SourceConfig`` until it is synced (``spec_from_config``)."""
 
     url: str
     title: str | None = None
