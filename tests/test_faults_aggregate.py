@@ -226,3 +226,35 @@ def test_a_full_sqlite_disk_holds_the_polls_until_space_is_freed(
     assert len(trouble) == 2, trouble
     assert trouble[0].startswith("store full since ")
     assert re.match(r"store back after [\d.]+ s \(\d+ polls affected\)", trouble[1]), trouble
+
+
+def test_a_daemon_killed_outright_leaves_no_source_waiting_for_its_leases(
+    database_url: str, farm: FeedServer, tmp_path: Path
+) -> None:
+    """SIGKILL: no chance to release anything. The next daemon on the host finds the
+    leases of a process that no longer exists, releases them at its start, and polls
+    those sources long before the leases would have ended."""
+    direct = open_store(database_url)
+    register(direct, farm, 40, delay=0.5)
+    config = write_config(tmp_path, database_url, concurrency=4, lease_seconds=300)
+    first = start_daemon(config, tmp_path / "first.log")
+    try:
+        wait_for(lambda: polled(direct) >= 4 and leased(direct) > 0, "polls in flight", timeout=90)
+    finally:
+        first.kill()
+        first.wait(30)
+    held = leased(direct)
+    assert held > 0
+    with direct._db.reading() as conn:
+        lease_end = conn.execute(select(func.max(sources.c.lease_until))).scalar_one()
+    second_log = tmp_path / "second.log"
+    second = start_daemon(config, second_log)
+    try:
+        wait_for(lambda: polled(direct) == 40, "every source polled", timeout=120)
+    finally:
+        assert stop(second) == 0
+    assert datetime.now(UTC) < lease_end, "polled before the killed daemon's leases ended"
+    assert leased(direct) == 0
+    text = second_log.read_text()
+    assert text.count(f"released {held} lease(s) of aggregator") == 1, text
+    direct.close()

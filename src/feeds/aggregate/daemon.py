@@ -7,7 +7,8 @@ daemons on one PostgreSQL share the work without polling a source twice at once.
 
 Stopping (SIGTERM, or cancellation inside the web server) claims nothing more, lets the
 polls in flight write their results, releases the leases of the ones not started and
-returns. A daemon killed outright leaves leases that expire after ``lease_seconds``.
+returns. A daemon killed outright leaves leases: the next daemon to start on the same host
+releases them (``feeds.aggregate.leases``); another host's expire after ``lease_seconds``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from feeds.aggregate.leases import release_orphaned
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.config import Settings
 from feeds.store import Store
@@ -79,6 +81,8 @@ async def run_aggregator(
         added = await asyncio.to_thread(aggregator.sync_config)
         if added:
             log.info("registered %d source(s) from the config file", added)
+        # A daemon of this host killed outright left leases: its sources need not wait.
+        await asyncio.to_thread(release_orphaned, store, datetime.now(UTC))
         await aggregator.workers_started()
         daemon = Daemon(aggregator, stop)
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)

@@ -27,9 +27,7 @@ import asyncio
 import logging
 import os
 import random
-import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -46,6 +44,7 @@ from feeds.aggregate.decide import (
 )
 from feeds.aggregate.fetch import Fetcher
 from feeds.aggregate.fetchresult import FetchResult
+from feeds.aggregate.leases import owner_id
 from feeds.aggregate.prepare import ParseJob, PollResult, prepare, unread_result
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
 from feeds.aggregate.workerpool import (
@@ -75,11 +74,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("feeds.aggregate")
-
-
-def owner_id() -> str:
-    """Who holds a lease: host, process and a random part (pids get reused)."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def parse_pool(workers: int | None, time_limit: float, memory_mb: int | None = None) -> WorkerPool:

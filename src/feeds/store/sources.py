@@ -701,6 +701,27 @@ class Sources:
         with self._db.transaction() as conn:
             return claim_due(conn, owner, now, lease_seconds, limit, only=only)
 
+    def lease_owners(self, now: datetime) -> dict[str, int]:
+        """Who holds a lease that has not ended at ``now``, and on how many sources."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                select(sources.c.lease_owner, func.count())
+                .where(sources.c.lease_owner.is_not(None), sources.c.lease_until >= now)
+                .group_by(sources.c.lease_owner)
+            ).all()
+        return {str(owner): int(n) for owner, n in rows}
+
+    def release_leases(self, owner: str) -> int:
+        """End every lease ``owner`` holds (a daemon known to be gone); how many there were.
+        The sources keep their next poll: those due are claimed at the next tick."""
+        with self._db.transaction() as conn:
+            done = conn.execute(
+                update(sources)
+                .where(sources.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+            return int(done.rowcount)
+
     def save_states(
         self, owner: str, polls: Sequence[tuple[SourceRecord, SourceUpdate]]
     ) -> list[bool]:
