@@ -2,14 +2,20 @@
 proxy in the middle of a cycle and restored a few seconds later. The polls in flight keep
 their results and write them once it is back (validators included), nothing new is
 fetched meanwhile, no source is left leased, every due source is polled in the next
-tick, and the log says once that the store went away and once that it came back."""
+tick, and the log says once that the store went away and once that it came back. The
+same for ``feeds serve`` stopped (SIGTERM) during an outage, and a daemon killed outright
+(SIGKILL) holds up none of its sources past the next daemon's start."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -24,7 +30,17 @@ from feeds.store import Store, open_store
 from feeds.store.sources import sources
 from tests.faultproxy import FaultProxy, fault_proxy
 from tests.feedserver import FeedServer, loopback_settings
-from tests.test_aggregate_daemon import farm, register, scalar, start_daemon, stop, write_config
+from tests.live import free_port
+from tests.test_aggregate_daemon import (
+    REPO,
+    farm,
+    register,
+    scalar,
+    start_daemon,
+    stop,
+    write_config,
+)
+from tests.test_faults_processes import wait_healthy
 from tests.test_faults_web import fill, small_disk
 from tests.waiting import wait_for, wait_for_async
 
@@ -257,4 +273,57 @@ def test_a_daemon_killed_outright_leaves_no_source_waiting_for_its_leases(
     assert leased(direct) == 0
     text = second_log.read_text()
     assert text.count(f"released {held} lease(s) of aggregator") == 1, text
+    direct.close()
+
+
+def start_serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``feeds serve`` with its built-in aggregator (a child process of its own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "feeds", "serve", "--port", str(port), "--config", str(config)],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.postgres
+def test_sigterm_of_serve_during_an_outage_exits_cleanly_and_leaves_no_lease(
+    migrated_postgres_url: str, farm: FeedServer, tmp_path: Path
+) -> None:
+    """`feeds serve` stopped while PostgreSQL is away, the database back a restart's time
+    later: its aggregator writes the polls it held (their validators too), releases
+    every lease and exits; the server exits cleanly, with one incident in its log."""
+    direct = open_store(migrated_postgres_url)
+    register(direct, farm, 40, delay=0.5)
+    port = free_port()
+    with fault_proxy(migrated_postgres_url) as (proxy, url):
+        config = write_config(tmp_path, url, concurrency=4, lease_seconds=300, tick_seconds=0.5)
+        log = tmp_path / "serve.log"
+        server = start_serve(config, port, log)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", server)
+            wait_for(
+                lambda: polled(direct) >= 4 and leased(direct) > 0, "polls in flight", timeout=90
+            )
+            proxy.cut()
+            server.send_signal(signal.SIGTERM)
+            time.sleep(OUTAGE)  # the outage itself, while the server stops
+            proxy.restore()
+            code = server.wait(60)
+        finally:
+            if server.poll() is None:
+                server.kill()
+    assert code in (0, -signal.SIGTERM)
+    assert leased(direct) == 0
+    fetched = polled(direct)
+    assert with_validators(direct) == fetched > 0
+    text = log.read_text()
+    assert "Application shutdown complete" in text
+    assert "aggregator" in text and "stopped" in text
+    assert text.count("store unavailable since") == 1, text
+    assert text.count("store back after") == 1, text
+    assert "Traceback" not in text and "failed unexpectedly" not in text
+    assert "did not stop" not in text and "killed" not in text
     direct.close()
