@@ -21,6 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select, text, update
 
@@ -42,6 +43,7 @@ from tests.test_aggregate_daemon import (
 )
 from tests.test_faults_processes import wait_healthy
 from tests.test_faults_web import fill, small_disk
+from tests.test_metrics import samples, value
 from tests.waiting import wait_for, wait_for_async
 
 __all__ = ["farm", "small_disk"]  # fixtures, shared with the daemon and web tests
@@ -327,3 +329,76 @@ def test_sigterm_of_serve_during_an_outage_exits_cleanly_and_leaves_no_lease(
     assert "Traceback" not in text and "failed unexpectedly" not in text
     assert "did not stop" not in text and "killed" not in text
     direct.close()
+
+
+@pytest.mark.postgres
+def test_metrics_of_every_process_count_the_outage_in_multiprocess_mode(
+    migrated_postgres_url: str, farm: FeedServer, tmp_path: Path
+) -> None:
+    """`feeds serve --no-aggregate` and a `feeds aggregate` daemon with one
+    PROMETHEUS_MULTIPROC_DIR, PostgreSQL cut: the web server's /metrics counts the store
+    errors of both processes (the daemon's claims too), and the seconds unavailable move."""
+    direct = open_store(migrated_postgres_url)
+    register(direct, farm, 8)
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with fault_proxy(migrated_postgres_url) as (proxy, url):
+        config = write_config(tmp_path, url, tick_seconds=0.2)
+        command = [sys.executable, "-m", "feeds"]
+        serve = [*command, "serve", "--no-aggregate", "--port", str(port), "--config", str(config)]
+        daemon = [*command, "aggregate", "--workers", "1", "--config", str(config)]
+        processes = [
+            subprocess.Popen(
+                args,
+                cwd=REPO,
+                env=env,
+                stdout=(tmp_path / f"{n}.log").open("ab"),
+                stderr=subprocess.STDOUT,
+            )
+            for n, args in enumerate((serve, daemon))
+        ]
+        try:
+            wait_healthy(base, processes[0])
+            wait_for(lambda: polled(direct) == 8, "the daemon's first cycle", timeout=90)
+            before = scrape(base)
+            proxy.cut()
+            health = httpx.get(f"{base}/healthz", timeout=30)  # the web server's one failure
+            wait_for(
+                lambda: errors(scrape(base)) > errors(before) + 1,
+                "the daemon's failed claims in the web server's /metrics",
+            )
+            during = scrape(base)
+            proxy.restore()
+            wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200, "the store back")
+            wait_for(
+                lambda: incidents(scrape(base)) >= incidents(before) + 2,
+                "both processes to see the store back",
+            )
+            after = scrape(base)
+        finally:
+            codes = [stop(p) for p in processes]
+    assert health.status_code == 503
+    assert codes[1] == 0 and codes[0] in (0, -signal.SIGTERM)
+    seconds = "feeds_store_unavailable_seconds_total"
+    assert value(before, seconds) < value(during, seconds) <= value(after, seconds)
+    # one incident per process that saw it: the web server's and the daemon's
+    assert incidents(after) == incidents(before) + 2
+    direct.close()
+
+
+def scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    answer = httpx.get(f"{base}/metrics", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return samples(answer.text)
+
+
+def errors(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> float:
+    return value(found, "feeds_store_errors_total", kind="unavailable")
+
+
+def incidents(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> float:
+    return value(found, "feeds_store_incidents_total", kind="unavailable")

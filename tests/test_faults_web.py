@@ -26,6 +26,7 @@ from tests.faultproxy import fault_proxy
 from tests.live import live_server
 from tests.test_faults_processes import TOKEN as WRITER_TOKEN
 from tests.test_faults_processes import Writer
+from tests.test_metrics import samples, value
 from tests.waiting import wait_for
 from tests.web_support import settings, story
 
@@ -235,3 +236,46 @@ def test_a_stream_of_puts_through_a_postgresql_cut_loses_no_acknowledged_write(
     store.close()
     lost = set(writer.acknowledged) - stored
     assert not lost, f"{len(lost)} of {len(writer.acknowledged)} acknowledged writes lost"
+
+
+def _scrape(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    answer = client.get("/metrics")
+    assert answer.status_code == 200, answer.text
+    return samples(answer.text)
+
+
+@pytest.mark.postgres
+def test_metrics_count_store_errors_and_seconds_unavailable_during_a_cut(
+    migrated_postgres_url: str,
+) -> None:
+    with fault_proxy(migrated_postgres_url) as (proxy, url):
+        store = open_store(url)
+        app = build_app(app_settings(), store, revision_interval=0.0)
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+            assert put(client, "before").status_code == 201
+            before = _scrape(client)
+            proxy.cut()
+            refused = [put(client, f"during-{n}").status_code for n in range(3)]
+            during = _scrape(client)  # answered: the store's gauges wait, the counters not
+            later = _scrape(client)
+            proxy.restore()
+            assert put(client, "after").status_code == 201
+            after = _scrape(client)
+        store.close()
+    assert refused == [503, 503, 503]
+    errors = "feeds_store_errors_total"
+    seconds = "feeds_store_unavailable_seconds_total"
+    assert (
+        value(during, errors, kind="unavailable") >= value(before, errors, kind="unavailable") + 3
+    )
+    assert value(during, "feeds_store_unavailable") == 1
+    assert value(before, "feeds_store_unavailable") == value(after, "feeds_store_unavailable") == 0
+    assert ("feeds_sources_due", ()) in before and ("feeds_sources_due", ()) not in during
+    # the seconds move while the incident lasts, not only when it ends
+    assert value(before, seconds) < value(during, seconds) < value(later, seconds)
+    assert value(later, seconds) <= value(after, seconds)
+    incidents = "feeds_store_incidents_total"
+    assert (
+        value(after, incidents, kind="unavailable")
+        == value(before, incidents, kind="unavailable") + 1
+    )

@@ -10,7 +10,10 @@ incident started and succeeded ends it (``succeeded``). The log says
 
 and nothing in between: the callers log their own sight of it at DEBUG only. The web
 layer (503 answers) and the aggregator (polls that had to wait) count what the incident
-``affected``; ``/healthz`` and metrics read ``state``, ``errors`` and ``unavailable_seconds``.
+``affected``; ``/healthz`` reads ``state``. The metrics (``feeds.metrics``: store errors by
+kind, incidents, seconds unavailable) are counted here as they happen: the seconds of an
+open incident are added at each failed call and when ``/metrics`` asks (``account``),
+so they move during the incident, in every process that sees it.
 
 Storage full is an incident of its own kind (``store full since …``): reads go on working
 during it, so only a successful write ends it.
@@ -29,6 +32,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from feeds.metrics import STORE_ERRORS, STORE_INCIDENTS, STORE_UNAVAILABLE_SECONDS
 from feeds.store.errors import StoreUnavailableError
 
 __all__ = ["Incident", "Outage"]
@@ -60,6 +64,7 @@ class Outage:
         self._affected: Counter[str] = Counter()
         self._seen: set[tuple[str, Hashable]] = set()
         self._closed_seconds = 0.0
+        self._counted = 0.0  # monotonic time up to which the open incident's seconds count
         self.errors: Counter[str] = Counter()  # StoreUnavailableError.kind -> calls that failed
         self.incidents = 0  # how many began in this process
 
@@ -80,17 +85,32 @@ class Outage:
             extra = self._monotonic() - current.started if current is not None else 0.0
             return self._closed_seconds + extra
 
+    def _count_seconds(self, now: float) -> None:
+        """Add the open incident's seconds up to ``now`` to the metric (under the lock)."""
+        if self._open is not None and now > self._counted:
+            STORE_UNAVAILABLE_SECONDS.inc(now - self._counted)
+            self._counted = now
+
+    def account(self) -> None:
+        """Bring the seconds-unavailable metric up to now (``/metrics`` calls it)."""
+        with self._lock:
+            self._count_seconds(self._monotonic())
+
     def failed(self, fault: StoreUnavailableError) -> None:
         """A store call raised ``fault``: open an incident unless one is open."""
+        STORE_ERRORS.labels(kind=fault.kind).inc()
         with self._lock:
             self.errors[fault.kind] += 1
             if self._open is not None:
+                self._count_seconds(self._monotonic())
                 return
             since = self._wall()
             self._open = Incident(fault.kind, fault.cause, since, self._monotonic())
+            self._counted = self._open.started
             self._affected.clear()
             self._seen.clear()
             self.incidents += 1
+        STORE_INCIDENTS.labels(kind=fault.kind).inc()
         what = "full" if fault.kind == "full" else "unavailable"
         log.error(
             "store %s since %s: %s (%s)",
@@ -111,8 +131,10 @@ class Outage:
         with self._lock:
             if self._open is not current:
                 return
+            now = self._monotonic()
+            self._count_seconds(now)
             self._open = None
-            seconds = self._monotonic() - current.started
+            seconds = now - current.started
             self._closed_seconds += seconds
             affected = dict(self._affected)
         counts = ", ".join(f"{n} {what}" for what, n in sorted(affected.items())) or "nothing"

@@ -3,8 +3,10 @@
 HTTP requests by route (the route's pattern, never the raw path: one series per route,
 however many URLs), method and status, with their duration; render-cache hits, misses
 and renders; partner requests by partner and status. The aggregator's counters are in
-``feeds.metrics``. Sources by health, poll lag and the WebSub outbox's depth are read
-from the store when Prometheus scrapes (``Store.gauges``).
+``feeds.metrics``, with the store's incidents (errors by kind, incidents, seconds
+unavailable). Sources by health, poll lag and the WebSub outbox's depth are read from the
+store when Prometheus scrapes (``Store.gauges``); while the database is unavailable they
+are left out and ``feeds_store_unavailable`` is 1, the counters still served.
 
 Multiprocess mode (prometheus-client's): with ``PROMETHEUS_MULTIPROC_DIR`` set for every
 feeds process on the host, any web worker's ``/metrics`` sums all of them. Answered to
@@ -37,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from feeds.store import Store
+from feeds.store import Store, StoreUnavailableError
 
 Clock = Callable[[], datetime]
 
@@ -116,7 +118,16 @@ class StoreGauges(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
-        gauges = self.store.gauges(self.clock())
+        incident = self.store.outage.state
+        yield GaugeMetricFamily(
+            "feeds_store_unavailable",
+            "1 while this web worker finds the database unavailable or full, else 0",
+            0 if incident is None else 1,
+        )
+        try:
+            gauges = self.store.gauges(self.clock())
+        except StoreUnavailableError:
+            return  # the store's own gauges wait for it; the counters are still served
         health = GaugeMetricFamily("feeds_sources", "Sources by health", labels=["health"])
         for name, count in sorted(gauges.sources_by_health.items()):
             health.add_metric([name], count)
@@ -150,6 +161,7 @@ class MetricsEndpoint:
 
     def __init__(self, store: Store, token: str | None, clock: Clock) -> None:
         self.token = token
+        self.outage = store.outage
         self.gauges = CollectorRegistry(auto_describe=False)
         self.gauges.register(StoreGauges(store, clock))
 
@@ -174,6 +186,7 @@ class MetricsEndpoint:
         return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
     def _exposition(self) -> bytes:
+        self.outage.account()  # an open incident's seconds, up to this scrape
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             counters = CollectorRegistry()
             MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
