@@ -29,6 +29,7 @@ from feeds.cli_operators import register as register_operators
 from feeds.cli_partners import partners_app
 from feeds.cli_sources import register as register_sources
 from feeds.config import Settings
+from feeds.configtable import SECTIONS, check_document, render_section, update_document
 from feeds.hostnames import check_hostname
 from feeds.importing import expand_paths, read_file
 from feeds.store import Store
@@ -43,6 +44,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+config_app = typer.Typer(
+    help="The settings: file keys and FEEDS_* variables.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
 
 
 def _print_version(asked: bool) -> None:
@@ -92,6 +97,33 @@ def db_upgrade(config: ConfigOption = None) -> None:
     store = store_from(settings, migrate=True)
     store.close()
     typer.echo(f"database is up to date ({store.backend})")
+
+
+@config_app.command("docs")
+def config_docs(
+    document: Annotated[
+        Path | None,
+        typer.Argument(help="A document with marked settings tables (docs/configuration.md)."),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say whether DOCUMENT is up to date.")
+    ] = False,
+) -> None:
+    """Print the tables of settings, or rewrite those marked in DOCUMENT."""
+    if document is None:
+        for section in SECTIONS:
+            typer.echo(f"## [{section}]\n\n{render_section(section)}\n")
+        return
+    try:
+        text = document.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{document}: {exc.strerror}") from None
+    if check:
+        problems = check_document(text)
+        for problem in problems:
+            typer.echo(f"{document}: {problem} (run: feeds config docs {document})", err=True)
+        raise typer.Exit(1 if problems else 0)
+    document.write_text(update_document(text), encoding="utf-8")
 
 
 @app.command("import")

@@ -3,14 +3,11 @@
 Every other module receives the piece it needs as an argument. A bad file gives one
 ``ConfigError`` that names the file, the key and what is wrong.
 
-Environment variables win over the file:
-
-- ``FEEDS_CONFIG``: the TOML file (default: none, built-in defaults only)
-- ``FEEDS_DATABASE_URL``: SQLAlchemy URL, e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``
-- ``FEEDS_BASE_URL``: the public base URL written into feeds
-- ``FEEDS_INGEST_TOKENS``: comma-separated bearer tokens for the ingest API
-- ``FEEDS_ALLOW_HOSTS``: comma-separated hosts/addresses the aggregator may fetch even
-  though they are private or loopback (e.g. ``127.0.0.1``)
+``FEEDS_CONFIG`` names the file (default: none, built-in defaults only). Every setting also
+has a variable, ``FEEDS_<SECTION>_<KEY>`` (``FEEDS_SITE_MAX_ITEMS``), which wins over the
+file: the table of settings in ``feeds.configtable`` says which exist and how their text
+is read. The values they give are laid over the file's and checked by the same parser, so
+a bad one is refused like a bad key, with an error that names the variable.
 """
 
 from __future__ import annotations
@@ -19,11 +16,12 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from feeds.configtable import EnvError, env_overlay
 from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
 from feeds.model import check_language_tag
@@ -42,6 +40,7 @@ from feeds.store.engine import is_database_url
 __all__ = [
     "AggregatorSettings",
     "ConfigError",
+    "LogSettings",
     "PartnerConfig",
     "Settings",
     "SiteSettings",
@@ -153,6 +152,18 @@ class PartnerConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How every process logs (``[log]``); ``--log-format``/``--log-level`` win."""
+
+    format: str = "text"
+    level: str = "info"
+
+
 @dataclass(frozen=True)
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
@@ -166,6 +177,7 @@ class Settings:
     config_path: Path | None = None
     # /metrics answers loopback clients, and others that send this Bearer token.
     metrics_token: str | None = None
+    log: LogSettings = field(default_factory=LogSettings)
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -193,10 +205,17 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             raise ConfigError(f"{where}: not valid TOML: {exc}") from None
         except UnicodeDecodeError:
             raise ConfigError(f"{where}: not UTF-8 text") from None
-    root = _Table(raw, where, "")
+    try:
+        overlay, names = env_overlay(env)
+    except EnvError as exc:
+        raise ConfigError(str(exc)) from None
+    for section, values in overlay.items():
+        if isinstance(raw.get(section, {}), Mapping):
+            raw[section] = {**raw.get(section, {}), **values}
+    root = _Table(raw, where, "", origins=names)
     settings = _parse(root, config_path)
     root.refuse_unknown_keys()
-    return _apply_env(settings, env)
+    return settings
 
 
 # TOML's names for what a key holds, for error messages.
@@ -249,8 +268,11 @@ class _Table:
         where: str,
         prefix: str,
         _family: list[_Table] | None = None,
+        origins: Mapping[str, Any] | None = None,
     ) -> None:
         self.asked: set[str] = set()
+        # The variable each key's value came from (a table: its keys'), for error messages.
+        self.origins: Mapping[str, Any] = origins or {}
         self.data: Mapping[str, Any] = _Recorded(data, self.asked)
         self.where = where
         self.prefix = prefix
@@ -260,6 +282,9 @@ class _Table:
         self._family.append(self)
 
     def error(self, key: str, message: str) -> ConfigError:
+        variable = self.origins.get(key.split("[", 1)[0])
+        if isinstance(variable, str):
+            return ConfigError(f"{variable}: {message}")
         return ConfigError(f"{self.where}: {self.prefix}{key}: {message}")
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
@@ -312,7 +337,14 @@ class _Table:
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
             raise self.error(key, "must be a table")
-        return _Table(value, self.where, f"{self.prefix}{key}.", self._family)
+        origins = self.origins.get(key)
+        return _Table(
+            value,
+            self.where,
+            f"{self.prefix}{key}.",
+            self._family,
+            origins if isinstance(origins, Mapping) else None,
+        )
 
     def tables(self, key: str) -> list[_Table]:
         self.asked.add(key)
@@ -542,6 +574,11 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
         raise metrics_t.error("token", "an empty token would let anyone in; remove it")
     demo_t = root.table("demo")
     demo_dir = demo_t.get("feeds_dir", str, None)
+    log_t = root.table("log")
+    log_settings = LogSettings(
+        format=_choice(log_t, "format", LOG_FORMATS, LogSettings.format),
+        level=_choice(log_t, "level", LOG_LEVELS, LogSettings.level),
+    )
     websub_t = root.table("websub")
     hubs = tuple(_check_url(websub_t, "hubs", h) for h in websub_t.strings("hubs"))
     return Settings(
@@ -555,33 +592,12 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
         demo_feeds_dir=Path(demo_dir) if demo_dir else None,
         config_path=config_path,
         metrics_token=metrics_token,
+        log=log_settings,
     )
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
-def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
-    if url := env.get("FEEDS_DATABASE_URL"):
-        if (why := _check_database_url(url)) is not None:
-            raise ConfigError(f"FEEDS_DATABASE_URL: {why}")
-        settings = replace(settings, database_url=url)
-    if base := env.get("FEEDS_BASE_URL"):
-        parts = urlsplit(base)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"FEEDS_BASE_URL: {base!r} is not an absolute http(s) URL")
-        settings = replace(settings, site=replace(settings.site, base_url=base.rstrip("/")))
-    if metrics_token := env.get("FEEDS_METRICS_TOKEN", "").strip():
-        settings = replace(settings, metrics_token=metrics_token)
-    if tokens := env.get("FEEDS_INGEST_TOKENS"):
-        settings = replace(settings, ingest_tokens=_split(tokens))
-    if hosts := env.get("FEEDS_ALLOW_HOSTS"):
-        for entry in _split(hosts):
-            try:
-                parse_allow_entry(entry)
-            except ValueError as exc:
-                raise ConfigError(f"FEEDS_ALLOW_HOSTS: {exc}") from None
-        aggregator = replace(settings.aggregator, allow_hosts=_split(hosts))
-        settings = replace(settings, aggregator=aggregator)
-    return settings
+def _choice(table: _Table, key: str, choices: tuple[str, ...], default: str) -> str:
+    value: str = table.get(key, str, default)
+    if value.lower() not in choices:
+        raise table.error(key, f"{value!r} is not one of {', '.join(choices)}")
+    return value.lower()
