@@ -123,6 +123,67 @@ def test_nothing_under_admin_answers_without_a_session(console: tuple[Browser, S
     assert browser.get("/admin/en/sources").status_code == 303
 
 
+# What fills each path parameter of the console's routes in the walk below, every value
+# an action route knows included.
+_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "lang": ("en", "hy"),
+    "name": ("wire",),
+    "action": ("pause", "resume", "poll", "edit", "remove", "rotate", "revoke", "nothing"),
+}
+
+
+def _admin_routes(store: Store) -> list[tuple[str, str]]:
+    """Every (method, path template) the console's router answers, read from the app."""
+    from starlette.routing import Mount
+
+    from feeds.web.app import build_app
+    from tests.web_support import settings
+
+    app = build_app(settings(), store)
+    (mount,) = [r for r in app.routes if isinstance(r, Mount) and r.path == "/admin"]
+    router = mount.app.router  # type: ignore[attr-defined]  # the Guard's
+    found = []
+    for route in router.routes:
+        for method in sorted(route.methods or ()):
+            found.append((method, "/admin" + route.path))
+    return found
+
+
+def test_no_console_route_answers_without_a_session(console: tuple[Browser, Store, int]) -> None:
+    """Every route of the console's router, every method, every action: a page request
+    goes to the login page, anything else is a 403, and nothing changes."""
+    browser, store, source_id = console
+    store.partners.add(PartnerRecord(name="wire"), datetime.now(UTC))
+    routes = _admin_routes(store)
+    assert len(routes) >= 15 and ("POST", "/admin/{lang}/sources/{source_id}/{action}") in routes
+    audit_before = store.operators.count_audit()
+    before = store.sources.find(source_id)
+    walked = 0
+    for method, template in routes:
+        values = {**_PARAMETERS, "source_id": (str(source_id),)}
+        paths = [template]
+        for name, options in values.items():
+            paths = [p.replace("{" + name + "}", o) for p in paths for o in options]
+        for path in paths:
+            answer = browser.request(method, path, data={"csrf": "guess", "url": "x"})
+            walked += 1
+            if path.endswith("/login"):
+                # open by design: the form, or a POST refused for want of its own token
+                assert answer.status_code == (200 if method in ("GET", "HEAD") else 403), path
+            elif method in ("GET", "HEAD"):
+                assert answer.status_code == 303, (method, path)
+                lang = path.split("/")[2]
+                assert answer.headers["location"].startswith(f"/admin/{lang}/login"), path
+            else:
+                assert answer.status_code == 403, (method, path, answer.status_code)
+            assert "feeds_admin" not in browser.cookies
+    assert walked > 40
+    assert store.operators.count_audit() == audit_before, "no action was taken"
+    assert store.sources.find(source_id) == before
+    wire = store.partners.load("wire")
+    assert wire is not None and not wire.revoked
+
+
 def test_login_sets_a_session_cookie_that_scripts_and_other_sites_cannot_use(
     console: tuple[Browser, Store, int],
 ) -> None:
