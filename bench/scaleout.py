@@ -1,18 +1,21 @@
-"""Scale-out benchmark: the same cached feeds served by 1 and by 2 uvicorn worker processes.
+"""Scale-out benchmark: the same cached feeds served by ``feeds serve --workers 1`` and ``2``.
 
 For each worker count, in the same run, against the same SQLite newsroom (bench/serve.py's:
 50 full-text stories, partners with their rate limit lifted):
 
 1. 500 concurrent connections on the cached public feed ``/en/rss.xml`` (wrk -t2 -c500,
-   2 s timeout): requests/s, p99 and timeouts;
+   2 s timeout): requests/s, p99 and timeouts, and how many of the 500 connections the
+   kernel had established but the server not yet accepted (sampled every 0.25 s);
 2. requests/s at 32 connections on the same feed;
 3. a cached partner feed (Bearer token) at 32 connections: requests/s, and the ratio to
    the cached public feed measured just before;
 4. partner p99 (wrk -c4) while public feeds are under 200-connection load (a second wrk
    in parallel).
 
-The workers are ``uvicorn --factory --workers N`` over a small factory module written
-into the run's folder. Usage: ``.venv/bin/python bench/scaleout.py [--seconds 8]``.
+The server is ``feeds serve --workers N --no-aggregate``, as a deployment runs it (access
+log on, to /dev/null; with 2 workers, the Prometheus counters in a
+multiprocess folder of the run's own). Usage: ``.venv/bin/python bench/scaleout.py
+[--seconds 8]``.
 """
 
 from __future__ import annotations
@@ -24,23 +27,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from serve import _free_port, _wait_and_fetch, newsroom
-
-FACTORY = """
-import os
-from feeds.config import load_settings
-from feeds.store import open_store
-from feeds.web.app import build_app
-
-def make():
-    settings = load_settings(os.environ["BENCH_CONFIG"])
-    return build_app(settings, open_store(settings.database_url, migrate=False))
-"""
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
@@ -67,31 +60,32 @@ def wrk(
     }
 
 
+def accept_queue(port: int) -> int:
+    """Connections the kernel has established on ``port`` that the server has not yet
+    accepted (a listening socket's rx_queue in /proc/net/tcp; Linux)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            return int(fields[4].split(":")[1], 16)
+    return 0
+
+
+def sampling_accept_queue(port: int, stop: threading.Event, into: list[int]) -> None:
+    while not stop.wait(0.25):
+        into.append(accept_queue(port))
+
+
 def measure(work: Path, config: Path, token: str, workers: int, seconds: int) -> dict[str, float]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(
-        os.environ,
-        PYTHONPATH=f"{work}{os.pathsep}{Path(__file__).resolve().parents[1] / 'src'}",
-        BENCH_CONFIG=str(config),
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDS_", "PROMETHEUS_"))}
+    serve = ["serve", "--workers", str(workers), "--no-aggregate", "--config", str(config)]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "benchapp:make",
-            "--workers",
-            str(workers),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        [sys.executable, "-m", "feeds", *serve, "--port", str(port)],
         env=env,
         cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     bearer = f"Authorization: Bearer {token}"
     partner = f"{base}/partners/bench-0/en/rss"
@@ -102,7 +96,12 @@ def measure(work: Path, config: Path, token: str, workers: int, seconds: int) ->
             _wait_and_fetch(feed)
             _wait_and_fetch(partner, (bearer,))
         wrk(feed, 2, 32)
+        stop, waiting = threading.Event(), list[int]()
+        sampler = threading.Thread(target=sampling_accept_queue, args=(port, stop, waiting))
+        sampler.start()
         many = wrk(feed, seconds, 500)
+        stop.set()
+        sampler.join()
         public = wrk(feed, seconds, 32)
         private = wrk(partner, seconds, 32, (bearer,))
         loader = subprocess.Popen(
@@ -118,6 +117,8 @@ def measure(work: Path, config: Path, token: str, workers: int, seconds: int) ->
         "500 rps": many["rps"],
         "500 p99": many["p99"],
         "500 timeouts": many["timeouts"],
+        "500 not yet accepted (max)": float(max(waiting, default=0)),
+        "500 s with some not accepted": sum(1 for n in waiting if n) * 0.25,
         "public rps": public["rps"],
         "partner rps": private["rps"],
         "partner/public": private["rps"] / public["rps"],
@@ -169,7 +170,6 @@ def main() -> None:
         print("wrk is not installed (`apt-get install wrk`): the HTTP part is skipped")
         return
     config, tokens = newsroom(work)
-    (work / "benchapp.py").write_text(FACTORY, encoding="utf-8")
     token = tokens["bench-0"]
     results = {n: measure(work, config, token, n, args.seconds) for n in (1, 2)}
     print(f"load average before/after: {os.getloadavg()[0]:.1f}")
