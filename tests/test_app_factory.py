@@ -189,7 +189,7 @@ def test_the_factory_under_gunicorn_with_two_uvicorn_workers_serves_the_newsroom
     env = newsroom_env(postgres_url, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(metrics))
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    args = [str(BIN / "gunicorn"), "-k", "uvicorn.workers.UvicornWorker", "-w", "2"]
+    args = [str(BIN / "gunicorn"), "-k", "uvicorn_worker.UvicornWorker", "-w", "2"]
     args += ["-b", f"127.0.0.1:{port}", "feeds.web.app:create_app()"]
     server = launch(args, env, log, running)
     base = f"http://127.0.0.1:{port}"

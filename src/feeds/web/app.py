@@ -10,7 +10,7 @@ start with the server's lifespan and are cancelled when it stops.
 
 ``create_app()`` is the factory an ASGI server calls in each of its worker processes
 (``uvicorn --factory feeds.web.app:create_app --workers 4``, or gunicorn's
-``'feeds.web.app:create_app()'`` with ``-k uvicorn.workers.UvicornWorker``): settings
+``'feeds.web.app:create_app()'`` with ``-k uvicorn_worker.UvicornWorker``): settings
 from ``FEEDS_CONFIG`` and the ``FEEDS_*`` variables (``feeds.config.load_settings``),
 the store they name, migrated if it is behind (under the store's migration lock, so
 workers starting together migrate once). A factory-built app runs no aggregator: run
