@@ -142,7 +142,7 @@ class SourcePages:
         return self.console.done(request, path, action)
 
     async def add_page(self, request: Request) -> Response:
-        return self.console.render(request, "add.html", problem="", links=[], url="", form={})
+        return self.console.render(request, "add.html", problem="", links=[], feed_url="", form={})
 
     async def add(self, request: Request) -> Response:
         """Add a source by URL: fetch it once (a page is searched for its feeds; with
@@ -164,7 +164,7 @@ class SourcePages:
                 status=422 if problem else 200,
                 problem=problem,
                 links=links,
-                url=url,
+                feed_url=url,
                 form=fields,
             )
 
