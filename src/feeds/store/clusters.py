@@ -21,6 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Join, and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from feeds.articlerows import ArticleRow
 from feeds.dedupe import THRESHOLD, WINDOW, bands, similarity
@@ -175,13 +176,26 @@ def _best_match(report: _Report, candidates: Iterable[_Report]) -> _Report | Non
     return best[2] if best is not None else None
 
 
-def _earlier_visible_report(lang: str, now: datetime) -> ColumnElement[bool]:
-    """Another visible report of the same cluster in ``lang``, published before this one."""
+def _cluster_of(lang: str) -> ScalarSelect[str]:
+    """The cluster of the outer query's story in ``lang`` (NULL without a headline key)."""
+    k = story_keys.alias("own_keys")
+    return (
+        select(k.c.cluster)
+        .where(k.c.article_id == articles.c.id, k.c.lang == lang)
+        .correlate(articles)  # also where it sits inside another subquery
+        .scalar_subquery()
+    )
+
+
+def _earlier_visible_report(
+    lang: str, now: datetime, cluster: ColumnElement[str]
+) -> ColumnElement[bool]:
+    """Another visible report of ``cluster`` in ``lang``, published before this one."""
     k2 = story_keys.alias("earlier_keys")
     a2 = articles.alias("earlier")
     return exists().where(
         k2.c.lang == lang,
-        k2.c.cluster == story_keys.c.cluster,
+        k2.c.cluster == cluster,
         a2.c.id == k2.c.article_id,
         visible_at(now, a2),
         or_(
@@ -210,14 +224,17 @@ def leads(
     with ``collapse``, only each cluster's first visible report in the scope's language."""
     if scope.lang is None:
         raise ValueError("clusters: a scope with a language")
-    conditions = [visible_in(scope, now)]
+    # The cluster is looked up per story (a subquery, not a join): the read then walks
+    # the stories newest first and stops at ``limit``. Joined, both databases started
+    # from every headline key of the language and sorted them all (1,000,000 stories).
+    cluster = _cluster_of(scope.lang)
+    conditions = [visible_in(scope, now), cluster.is_not(None)]
     if collapse:
-        conditions.append(~_earlier_visible_report(scope.lang, now))
+        conditions.append(~_earlier_visible_report(scope.lang, now, cluster))
     if after is not None:
         conditions.append(older_than(after))
     stmt = (
-        select(articles.c.document, story_keys.c.cluster)
-        .select_from(_keys_join(scope.lang))
+        select(articles.c.document, cluster)
         .where(and_(*conditions))
         .order_by(articles.c.published.desc(), articles.c.id.desc())
         .limit(limit)
