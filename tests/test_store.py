@@ -103,6 +103,17 @@ def test_feeds_select_by_section_tag_and_author_slug(store: Store) -> None:
     assert [f.slug for f in facets["author"]] == ["anna-petrosyan", "davit-hakobyan"]
 
 
+def test_a_tag_feed_reads_past_the_stories_it_may_not_show(store: Store) -> None:
+    """A tag's or an author's feed reads its facet's stories a batch at a time: drafts
+    newer than every visible story fill whole batches and are passed over."""
+    drafts = [story(f"d{i:03d}", hours_ago=1 + i / 100, status=Status.DRAFT) for i in range(120)]
+    shown = [story(f"p{i}", hours_ago=5 + i) for i in range(4)]
+    store.upsert_articles(drafts + shown)
+    for scope in (FeedScope("en", tag="yerevan"), FeedScope("en", author="anna-petrosyan")):
+        assert ids(store.visible_articles(scope, NOW, limit=3)) == ["p0", "p1", "p2"]
+        assert ids(store.visible_articles(scope, NOW, limit=10)) == ["p0", "p1", "p2", "p3"]
+
+
 def test_feeds_are_capped(store: Store) -> None:
     store.upsert_articles([story(f"s{i:02d}", hours_ago=i) for i in range(1, 13)])
     found = store.visible_articles(FeedScope("en"), NOW, limit=5)
