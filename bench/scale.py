@@ -61,6 +61,7 @@ from feeds.store.schema import (
     articles,
     story_keys,
 )
+from feeds.store.sources import SourceSpec
 from feeds.web.archive import Archives
 from feeds.web.catalog import Catalog
 from feeds.web.feeds import PublicFeeds
@@ -295,6 +296,17 @@ def bytes_on_disk(store: Store, backend: str, count: int) -> int:
     return int(size)
 
 
+def register_outlets(store: Store) -> None:
+    """The outlets the aggregated stories came from, as sources (ids 1 to ``OUTLETS``):
+    the news page lists them in its filter bar."""
+    if store.sources.records():
+        return
+    for k in range(1, OUTLETS + 1):
+        spec = SourceSpec(f"https://outlet{k}.example/feed", f"Outlet {k}", LANGS[k % 3])
+        record = store.sources.add(spec, origin="bench")
+        assert record.id == k, "the outlets must be the first sources of the store"
+
+
 # --- measuring -------------------------------------------------------------------------
 
 
@@ -493,6 +505,7 @@ def main() -> None:
             if args.generate_only:
                 store.close()
                 continue
+            register_outlets(store)
             web = web_of(store)
             web.catalog.feeds("en")  # the catalog of feeds, read once per write
             web.catalog.archive_months("en")
