@@ -293,7 +293,8 @@ def test_rows_from_the_parse_worker_store_the_parsed_stories(store: Store) -> No
     rows = list(prepared.new)
     assert len(rows) == len(prepared.update.entries) == 2
     with store._db.transaction() as conn:
-        assert write_rows(conn, rows, bump_revision(conn)) == [True, True]
+        now = datetime.now(UTC)
+        assert write_rows(conn, rows, bump_revision(conn, now), now) == [True, True]
     parsed = {row.id: article_from_dict(json.loads(row.document)) for row in rows}
     scope = FeedScope("en", own=False, aggregated=True)
     stored = store.visible_articles(scope, datetime.now(UTC))

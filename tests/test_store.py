@@ -148,7 +148,7 @@ def test_a_failed_batch_writes_nothing(store: Store) -> None:
         from feeds.store.articles import bump_revision
         from feeds.store.writes import write_rows
 
-        write_rows(conn, [article_row(story("first"))], bump_revision(conn))
+        write_rows(conn, [article_row(story("first"))], bump_revision(conn, NOW), NOW)
         raise BrokenError
     assert store.get_article("first") is None
     assert store.revision().number == before

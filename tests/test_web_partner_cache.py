@@ -205,7 +205,7 @@ def test_a_narrowed_scope_is_forbidden_even_when_cached(base: str, newsroom: Sto
     assert fetch(base + "/partners/portal/en/rss", bearer(token)).status == 200
     # Changed in the store by another process (`feeds partners set`).
     with newsroom._db.transaction() as conn:
-        table.update_settings(conn, PartnerRecord("portal", languages=("hy",)))
+        table.update_settings(conn, PartnerRecord("portal", languages=("hy",)), datetime.now(UTC))
     assert fetch(base + "/partners/portal/en/rss", bearer(token)).status == 403
 
 
@@ -253,7 +253,9 @@ def test_changed_partner_options_take_effect_on_the_next_request(
     revision = newsroom.revision().number
     with newsroom._db.transaction() as conn:
         table.update_settings(
-            conn, PartnerRecord("portal", options={"full_text": False, "max_items": 1})
+            conn,
+            PartnerRecord("portal", options={"full_text": False, "max_items": 1}),
+            datetime.now(UTC),
         )
     assert newsroom.revision().number == revision + 1
     after = fetch(url, bearer(token))

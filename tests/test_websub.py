@@ -187,7 +187,8 @@ def test_queue_survives_a_restart_and_a_dead_worker(database_url: str, hub: Hub)
 
 def test_a_rolled_back_write_queues_nothing(store: Store, hub: Hub) -> None:
     with pytest.raises(RuntimeError), store._db.transaction() as conn:
-        write_rows(conn, [article_row(story("good", langs=("en",)))], bump_revision(conn))
+        now = datetime.now(UTC)
+        write_rows(conn, [article_row(story("good", langs=("en",)))], bump_revision(conn, now), now)
         raise RuntimeError("the rest of the batch failed")
     assert store.get_article("good") is None
     with store._db.reading() as conn:

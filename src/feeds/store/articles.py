@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, func, or_, select, update
@@ -38,9 +38,9 @@ class Facet:
     count: int
 
 
-def bump_revision(conn: Connection, now: datetime | None = None) -> int:
-    """Count one more write; returns the new revision. Call once per write transaction."""
-    now = now or datetime.now(UTC)
+def bump_revision(conn: Connection, now: datetime) -> int:
+    """Count one more write, made at ``now``; returns the new revision. Call once per
+    write transaction."""
     conn.execute(
         update(store_state)
         .where(store_state.c.id == 1)

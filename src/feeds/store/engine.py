@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,21 @@ class Database:
     That makes these two methods the one place where a driver's error becomes a
     ``StoreUnavailableError`` or ``StorageFullError`` (``feeds.store.errors.store_fault``), and
     where ``outage`` hears of every call's success or failure.
+
+    ``clock`` dates the store's own writes: the revision's ``changed_at``, a story's
+    ``created_at`` and retraction time, a source's registration (a test moves it instead of
+    waiting for time to pass).
     """
 
-    def __init__(self, engine: Engine, outage: Outage | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        outage: Outage | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.engine = engine
         self.outage = outage or Outage()
+        self.now: Callable[[], datetime] = clock or _wall_clock
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -65,6 +76,10 @@ class Database:
         if fault is not None:
             self.outage.failed(fault)
         return fault
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def is_database_url(url: str) -> bool:

@@ -181,12 +181,13 @@ def add_partner(conn: Connection, record: PartnerRecord, now: datetime) -> str:
             name=record.name, profile=record.profile, scope=_scope(record), created_at=now
         )
     )
-    bump_revision(conn)
+    bump_revision(conn, now)
     return _issue(conn, record.name, now)
 
 
-def update_settings(conn: Connection, record: PartnerRecord) -> None:
-    """Replace the stored profile, scope and options of ``record.name`` (tokens untouched).
+def update_settings(conn: Connection, record: PartnerRecord, now: datetime) -> None:
+    """Replace the stored profile, scope and options of ``record.name`` (tokens untouched)
+    at ``now``.
 
     Refused, with nothing written, when the partner is unknown or revoked or the new
     settings could not be served.
@@ -203,7 +204,7 @@ def update_settings(conn: Connection, record: PartnerRecord) -> None:
         .where(partners.c.name == record.name)
         .values(profile=record.profile, scope=_scope(record))
     )
-    bump_revision(conn)
+    bump_revision(conn, now)
 
 
 def _issue(conn: Connection, name: str, now: datetime) -> str:
@@ -261,7 +262,7 @@ def revoke_partner(
         .where(partners.c.name == name, partners.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    bump_revision(conn)
+    bump_revision(conn, now)
     return count
 
 
@@ -280,7 +281,7 @@ def rotate_token(
         raise PartnerError(f"partner {name!r} is revoked; add it again under a new name")
     _record_revoked(conn, name, config_hashes, now)
     _revoke_tokens(conn, name, now)
-    bump_revision(conn)
+    bump_revision(conn, now)
     return _issue(conn, name, now)
 
 
@@ -347,7 +348,7 @@ class Partners:
             if current is None:
                 raise PartnerError(f"no partner named {name!r} in the database")
             changed = change(current)
-            update_settings(conn, changed)
+            update_settings(conn, changed, self._db.now())
             return changed
 
     def revoke(self, name: str, now: datetime, config_hashes: Iterable[str] = ()) -> int:

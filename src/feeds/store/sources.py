@@ -539,10 +539,13 @@ class PollWrite:
     log: PollLog | None = None  # the poll as the console lists it (``pollhistory``)
 
 
-def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list[bool | Exception]:
+def save_polls(
+    conn: Connection, owner: str, polls: Sequence[PollWrite], now: datetime
+) -> list[bool | Exception]:
     """The state-only polls (304s, errors) in a few statements, then one savepoint per poll
     with entries, so that a poll that fails leaves the others. Per poll: True when written,
-    False when the lease went to another daemon, or the exception that poll raised."""
+    False when the lease went to another daemon, or the exception that poll raised. The
+    stories are written at ``now`` (the store's clock)."""
     results: dict[int, bool | Exception] = {}
     simple = [i for i, poll in enumerate(polls) if is_state_only(poll.change)]
     if simple:
@@ -562,8 +565,8 @@ def save_polls(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> list
             change = poll.change
             if change.new_articles or change.changed_articles:
                 if revision is None:
-                    revision = bump_revision(conn)
-                write_rows(conn, [*change.new_articles, *change.changed_articles], revision)
+                    revision = bump_revision(conn, now)
+                write_rows(conn, [*change.new_articles, *change.changed_articles], revision, now)
         except Exception as exc:  # reported to that poll alone ...
             if store_fault(exc) is not None:
                 raise  # ... unless the database failed: then the batch fails, retried whole
@@ -732,4 +735,4 @@ class Sources:
     def save_polls(self, owner: str, polls: Sequence[PollWrite]) -> list[bool | Exception]:
         """Write a batch of polls in one transaction (see ``save_polls``)."""
         with self._db.transaction() as conn:
-            return save_polls(conn, owner, polls)
+            return save_polls(conn, owner, polls, self._db.now())

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -58,12 +58,19 @@ class Store:
     ``/static/images/x.jpg``). A store opened ``for_site(base_url)`` returns articles with
     those made absolute (``Article.on_site``); the documents themselves never depend on
     ``base_url``.
+
+    ``clock`` dates the store's writes (``Database``); the wall clock unless a test gives one.
     """
 
     def __init__(
-        self, engine: Engine, *, site_url: str | None = None, outage: Outage | None = None
+        self,
+        engine: Engine,
+        *,
+        site_url: str | None = None,
+        outage: Outage | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._db = Database(engine, outage)
+        self._db = Database(engine, outage, clock)
         self.site_url = site_url
         self.sources = Sources(self._db)
         self.partners = Partners(self._db)
@@ -78,7 +85,7 @@ class Store:
 
     def for_site(self, base_url: str) -> Store:
         """The same database, its articles read as the site at ``base_url`` serves them."""
-        return Store(self._db.engine, site_url=base_url, outage=self.outage)
+        return Store(self._db.engine, site_url=base_url, outage=self.outage, clock=self._db.now)
 
     def on_site(self, article: Article) -> Article:
         """``article`` as this store's site serves it (unchanged without a site)."""
@@ -117,13 +124,14 @@ class Store:
         created, updated or unchanged, and which fields changed."""
         row = article_row(article)
         with self._db.transaction() as conn:
+            now = self._db.now()  # taken in the transaction: a later write is never dated earlier
             before = queries.load_document(conn, article.id) if by is not None else None
-            revision = queries.bump_revision(conn)
-            created = write_rows(conn, [row], revision)[0]
+            revision = queries.bump_revision(conn, now)
+            created = write_rows(conn, [row], revision, now)[0]
             if by is not None:
                 changed = changed_fields(before, json.loads(row.document))
                 action = "created" if created else "updated" if changed else "unchanged"
-                record_ingest(conn, datetime.now(UTC), by, article.id, action, changed)
+                record_ingest(conn, now, by, article.id, action, changed)
             return created
 
     def upsert_articles(self, batch: Sequence[Article]) -> int:
@@ -131,8 +139,9 @@ class Store:
         Returns the revision they were written under."""
         rows = [article_row(a) for a in batch]
         with self._db.transaction() as conn:
-            revision = queries.bump_revision(conn)
-            write_rows(conn, rows, revision)
+            now = self._db.now()  # taken in the transaction: a later write is never dated earlier
+            revision = queries.bump_revision(conn, now)
+            write_rows(conn, rows, revision, now)
             return revision
 
     def retract_article(self, article_id: str, *, by: str | None = None) -> Article | None:
@@ -142,13 +151,13 @@ class Store:
             current = queries.load_article(conn, article_id)
             if current is None:
                 return None
-            now = datetime.now(UTC)
+            now = self._db.now()
             if current.status is Status.RETRACTED:
                 if by is not None:
                     record_ingest(conn, now, by, article_id, "unchanged", ())
                 return current
             retracted = dataclasses.replace(current, status=Status.RETRACTED, updated=now)
-            write_rows(conn, [article_row(retracted)], queries.bump_revision(conn))
+            write_rows(conn, [article_row(retracted)], queries.bump_revision(conn, now), now)
             if by is not None:
                 record_ingest(conn, now, by, article_id, "retracted", ("status",))
             return retracted
@@ -281,8 +290,11 @@ class Store:
             return images.visible_own_images(conn, now)
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_store(
+    url: str, *, migrate: bool = True, clock: Callable[[], datetime] | None = None
+) -> Store:
     """Connect to ``url``; apply pending migrations unless ``migrate`` is False.
+    ``clock`` dates the store's writes (the wall clock unless a test gives one).
 
     Without migrating, a database that is behind the code is an error that says what to run.
     """
@@ -300,4 +312,4 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         where = engine.url.render_as_string(hide_password=True)
         raise StoreError(f"cannot use database {where}: {reason}") from None
-    return Store(engine)
+    return Store(engine, clock=clock)

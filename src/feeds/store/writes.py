@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
@@ -51,14 +51,13 @@ class _Stored(NamedTuple):
 
 
 def write_rows(
-    conn: Connection, rows: Sequence[ArticleRow], revision: int, now: datetime | None = None
+    conn: Connection, rows: Sequence[ArticleRow], revision: int, now: datetime
 ) -> list[bool]:
     """Insert or replace the article of every row under ``revision`` (the caller bumps it
-    once per transaction); per row, whether its story was new.
+    once per transaction) at ``now`` (the store's clock); per row, whether its story was new.
 
     A story given twice is written twice, in order, as two single writes would be.
     """
-    now = now or datetime.now(UTC)
     created = [False] * len(rows)
     for positions in _rounds(rows):
         batch = [rows[i] for i in positions]
