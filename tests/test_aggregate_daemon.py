@@ -7,9 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,7 +119,12 @@ def test_two_daemons_on_postgresql_poll_each_of_500_sources_exactly_once(
     daemons = [start_daemon(config, tmp_path / f"daemon{i}.log") for i in range(2)]
     try:
         wait_for(lambda: polled(store) == 500, "500 sources polled", timeout=300)
-        time.sleep(1.0)  # a few more ticks: nothing may be polled a second time
+        leased = select(func.count()).select_from(sources).where(sources.c.lease_owner.is_not(None))
+        wait_for(lambda: scalar(store, leased) == 0, "every lease given back", timeout=60)
+        # Nothing is due again before min_interval (3600 s): no later tick polls a second time.
+        soon = datetime.now(UTC) + timedelta(seconds=3000)
+        due = select(func.count()).select_from(sources).where(sources.c.next_poll < soon)
+        assert scalar(store, due) == 0
     finally:
         codes = [stop(d) for d in daemons]
     assert codes == [0, 0]

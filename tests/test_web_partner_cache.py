@@ -11,7 +11,6 @@ import base64
 import gzip
 import os
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import brotli
 import pytest
 from lxml import etree
+from prometheus_client import REGISTRY
 
 from feeds.config import Settings
 from feeds.feedkeys import FeedKey
@@ -77,9 +77,18 @@ def base(newsroom: Store) -> Iterator[str]:
 
 
 class Renders(list[str]):
-    """The partner names of every partner feed render, in order; ``delay`` slows each."""
+    """The partner names of every partner feed render, in order; while ``gate`` is set,
+    each render waits for it to open."""
 
-    delay = 0.0
+    gate: threading.Event | None = None
+
+
+def cache_lookups() -> float:
+    """Render-cache lookups (hits and misses) so far in this process (``/metrics``)."""
+    return sum(
+        REGISTRY.get_sample_value("feeds_render_cache_lookups_total", {"result": result}) or 0.0
+        for result in ("hit", "miss")
+    )
 
 
 @pytest.fixture
@@ -91,7 +100,8 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> Renders:
         record = args[2]
         assert isinstance(record, PartnerRecord)
         seen.append(record.name)
-        time.sleep(seen.delay)
+        if seen.gate is not None:
+            assert seen.gate.wait(timeout=60), "the render was never let through"
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(partners, "partner_feed", counting)
@@ -124,14 +134,21 @@ def test_concurrent_requests_after_a_change_share_one_render(
     url = base + "/partners/portal/en/atom"
     assert fetch(url, bearer(token)).status == 200
     newsroom.upsert_article(story("new-dam", hours_ago=0.5))
-    # Eight pollers at once after the change: one (slow) render for all of them.
-    renders.delay = 0.5
+    # Eight pollers at once after the change. The render is held until each of them was
+    # at the cache: a miss waits for the render under way; a request that came while the
+    # store's revision was being read is answered from the cache (``Freshness``).
+    renders.gate = threading.Event()
+    looked = cache_lookups()
     answers: list[Answer] = []
     threads = [
         threading.Thread(target=lambda: answers.append(fetch(url, bearer(token)))) for _ in range(8)
     ]
     for thread in threads:
         thread.start()
+    try:
+        wait_for(lambda: cache_lookups() - looked == 8, "eight requests at the cache", timeout=60)
+    finally:
+        renders.gate.set()
     for thread in threads:
         thread.join()
     assert [a.status for a in answers] == [200] * 8
