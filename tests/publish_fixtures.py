@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from feeds import i18n
 from feeds.model import Article, Author, Image, SourceRef, Status, Translation
 from feeds.publish import FeedDescription, FeedKey, Format, Kind
 
@@ -211,6 +212,7 @@ def describe(
         extra_links=(("prev-archive", f"{BASE}/{lang}/archive/2026-10/{fmt.filename}"),),
         copyright="© 2026 Caucasus Wire",
         full_text=full_text,
+        words=i18n.words(lang),
     )
 
 

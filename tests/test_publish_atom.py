@@ -9,6 +9,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from feeds.i18n import words
 from feeds.publish import FeedKey, Format, Kind, entry_id, render
 from feeds.publish.byline import join_names
 from tests.publish_fixtures import (
@@ -225,7 +226,7 @@ def test_feedparser_reads_back_titles_links_dates_authors_language_and_translati
         assert entry.published_parsed[:6] == article.published.utctimetuple()[:6]
         assert entry.updated_parsed[:6] == article.updated.utctimetuple()[:6]
         names = [a.name for a in article.authors]
-        assert entry.get("author", "") == join_names(names, "en")  # one byline, every name
+        assert entry.get("author", "") == join_names(names, words("en"))  # one byline, every name
         people = entry.get("contributors", []) if len(names) > 1 else entry.get("authors", [])
         assert [p.name for p in people] == names
         translations = {

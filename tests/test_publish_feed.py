@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import feedparser
 import pytest
 
+from feeds import i18n
 from feeds.config import SiteSettings
 from feeds.publish import FeedKey, Format, Kind, entry_id, render
 from feeds.publish.feed import (
@@ -22,7 +23,6 @@ from feeds.publish.feed import (
     PartnerEdition,
     public_feed,
 )
-from feeds.publish.phrases import language_name, phrase, translated
 from tests.publish_fixtures import BASE, budget
 
 SITE = SiteSettings(
@@ -139,8 +139,10 @@ def test_a_partner_edition_is_served_at_the_partner_url_without_public_neighbour
     assert [e.id for e in parsed.entries] == [entry_id("2026-budget", "hy")]
 
 
-def test_phrases_fall_back_to_english_except_where_english_would_be_wrong() -> None:
-    assert phrase("news_feed", "ru-RU") == "Лента новостей"
-    assert phrase("news_feed", "ka") == "News feed"
-    assert translated("and", "ka") is None  # a byline then joins with commas only
-    assert language_name("hy") == "Հայերեն" and language_name("ka") == "ka"
+def test_words_fall_back_to_english_except_where_english_would_be_wrong() -> None:
+    assert i18n.words("ru-RU").gettext("News feed") == "Лента новостей"
+    assert i18n.words("ka").gettext("News feed") == "News feed"  # no Georgian catalog here
+    assert i18n.words("ka").translated("and") is None  # a byline then joins with commas only
+    assert i18n.language_name("hy") == "Հայերեն" and i18n.language_name("ru") == "Русский"
+    assert i18n.language_name("ka") == "ქართული"  # Babel's locale data, no catalog needed
+    assert i18n.language_name("x-none") == "x-none"

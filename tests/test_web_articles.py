@@ -184,9 +184,10 @@ def test_the_page_shows_the_whole_story_in_its_language(newsroom: str) -> None:
     assert doc.xpath("//h1/text()") == [en.title]
     assert doc.xpath("//head/meta[@name='description']/@content") == [en.summary]
     assert doc.xpath("//head/link[@rel='canonical']/@href") == [en.url]
-    # Dates in UTC: published 11:00 at +04:00.
+    # Dates in the example site's time zone (Asia/Yerevan), as English readers write
+    # them: published 11:00 at +04:00, 07:00 UTC.
     assert doc.xpath("//article//time/@datetime")[0] == "2026-10-09T07:00:00+00:00"
-    assert doc.xpath("//article//time/text()")[0] == "2026-10-09 07:00 UTC"
+    assert doc.xpath("//article//time/text()")[0] == "Oct 9, 2026, 11:00\u202fAM"
     # The body as HTML, not as escaped text.
     assert doc.xpath("//div[@class='body']//strong/text()")[0] == "27,400 tonnes"
     assert len(doc.xpath("//div[@class='body']/ul/li")) == 4

@@ -15,6 +15,7 @@ import feedparser
 import pytest
 from lxml import html
 
+from feeds.i18n import words
 from feeds.store import Store
 from tests.web_support import TITLES, fetch, served, story
 
@@ -69,7 +70,10 @@ def test_chromium_shows_a_readable_page_for_a_feed(server: str, path: str) -> No
     page = html.fromstring(dump_dom(server + path))
     text = page.text_content()
     assert f"{TITLES[lang]} (sevan)" in page.xpath("//h3/a/text()")
-    assert "To follow it, copy its address into your feed reader" in text
+    # The page's words in the feed's language, from the catalogs.
+    help_text = words(lang).gettext("To follow it, copy its address into your feed reader:")
+    assert help_text in text
+    assert lang == "en" or "To follow it" not in text
     # Not the document's source shown as text.
     assert "<?xml" not in text and "<rss" not in text and '"version"' not in text
     assert page.xpath("//pre") == []

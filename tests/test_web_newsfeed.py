@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from lxml import html
 from sqlalchemy import update
 
+from feeds.i18n import local_time
 from feeds.model import Article, SourceRef, Status, Translation
 from feeds.store import Store
 from feeds.store.sources import SourceSpec, add_source, sources
@@ -88,7 +89,11 @@ def test_both_kinds_newest_first_drafts_never(news: tuple[str, int, int]) -> Non
     assert links[1] == "https://one.example/ext-one"
     assert items[1].xpath(".//span[@class='via']")[0].text_content() == "via Source One"
     assert not items[0].xpath(".//span[@class='via']")
-    assert items[0].xpath(".//time")[0].text_content().endswith(" UTC")
+    # The time as English readers write it, in the site's time zone (UTC here).
+    when = items[0].xpath(".//time")[0]
+    assert when.text_content() == local_time(
+        datetime.fromisoformat(when.get("datetime")), "en", "UTC"
+    )
     assert "Summary of own-new in en." in items[0].text_content()
 
 
@@ -230,6 +235,6 @@ def test_the_source_and_the_time_are_apart(public: tuple[str, dict[str, int]]) -
     base, _ = public
     item = rows(base, "/en/news")[0]
     meta = " ".join(item.xpath(".//p[@class='meta']")[0].text_content().split())
-    when = item.xpath(".//time")[0].text_content()
+    when = " ".join(item.xpath(".//time")[0].text_content().split())
     assert meta == f"via Monitor Feed · {when}"
     assert "Feed2" not in item.text_content()

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feeds import i18n
 from feeds.configtable import EnvError, env_overlay
 from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
@@ -35,6 +37,7 @@ from feeds.partner_settings import (
     unknown_option,
 )
 from feeds.publish.partner_options import option_specs
+from feeds.publish.phrases import Words
 from feeds.store.engine import is_database_url
 
 __all__ = [
@@ -75,6 +78,15 @@ class SiteSettings:
     embed_hosts: tuple[str, ...] = ()
     # Bytes of rendered responses (plain, gzip and brotli) the web process keeps.
     render_cache_bytes: int = 64 * 1024 * 1024
+    # Directories of gettext catalogs (<dir>/<lang>/LC_MESSAGES/feeds.po), searched before
+    # the package's own: a new language is a catalog here and a line in ``languages``.
+    locale_dirs: tuple[str, ...] = ()
+    # The time zone of the dates on HTML pages (feeds keep UTC).
+    timezone: str = "UTC"
+
+    def words(self, lang: str) -> Words:
+        """The interface text of ``lang`` (``feeds.i18n``)."""
+        return i18n.words(lang, self.locale_dirs)
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or next(iter(self.titles.values()), self.publisher)
@@ -415,7 +427,7 @@ def _check_language(table: _Table, key: str, lang: str) -> str:
     return lang
 
 
-def _parse_site(site_t: _Table) -> SiteSettings:
+def _parse_site(site_t: _Table, config_path: Path | None = None) -> SiteSettings:
     site_d = SiteSettings()
     languages = site_t.strings("languages", site_d.languages)
     if not languages:
@@ -441,7 +453,32 @@ def _parse_site(site_t: _Table) -> SiteSettings:
         tombstone_days=site_t.whole("tombstone_days", site_d.tombstone_days, minimum=0),
         embed_hosts=_embed_hosts(site_t),
         render_cache_bytes=site_t.whole("render_cache_bytes", site_d.render_cache_bytes, minimum=0),
+        locale_dirs=_locale_dirs(site_t, config_path),
+        timezone=_timezone(site_t, site_d.timezone),
     )
+
+
+def _locale_dirs(table: _Table, config_path: Path | None) -> tuple[str, ...]:
+    """``[site] locale_dirs``: directories of catalogs, relative to the config file."""
+    base = config_path.parent if config_path is not None else Path()
+    found = []
+    for entry in table.strings("locale_dirs"):
+        directory = base / Path(entry).expanduser()
+        if not directory.is_dir():
+            raise table.error("locale_dirs", f"{str(directory)!r} is not a directory")
+        found.append(str(directory))
+    return tuple(found)
+
+
+def _timezone(table: _Table, default: str) -> str:
+    name = table.get("timezone", str, default)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise table.error(
+            "timezone", f"{name!r} is not a time zone (an IANA name such as 'Asia/Yerevan')"
+        ) from None
+    return str(name)
 
 
 def _parse_aggregator(agg_t: _Table) -> AggregatorSettings:
@@ -554,7 +591,7 @@ def _parse_partner(t: _Table, site: SiteSettings, seen: dict[str, str]) -> Partn
 
 def _parse(root: _Table, config_path: Path | None) -> Settings:
     defaults = Settings()
-    site = _parse_site(root.table("site"))
+    site = _parse_site(root.table("site"), config_path)
     aggregator = _parse_aggregator(root.table("aggregator"))
     sources = tuple(_parse_source(t) for t in root.tables("sources"))
     seen: dict[str, str] = {}

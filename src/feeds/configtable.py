@@ -190,6 +190,15 @@ SETTINGS: tuple[Setting, ...] = (
             "plain, gzip and brotli copies) the web process keeps; least recently used first out",
             shown="integer ≥ 0", default_text="`67108864` (64 MiB)",
             attr="site.render_cache_bytes"),
+    Setting("site", "timezone", _S, "UTC",
+            "the time zone of the dates and times on the HTML pages, e.g. `\"Asia/Yerevan\"`; "
+            "feeds keep UTC ([localization.md](localization.md))",
+            shown="IANA time zone name", attr="site.timezone"),
+    Setting("site", "locale_dirs", _L, (),
+            "more gettext catalogs (`<dir>/<lang>/LC_MESSAGES/feeds.po`), searched before the "
+            "shipped en, hy and ru; relative to the config file. A new language is a catalog "
+            "here plus its code in `languages` ([localization.md](localization.md))",
+            shown="array of directories", attr="site.locale_dirs"),
     # [database]
     Setting("database", "url", _S, "sqlite:///var/feeds.db", "a SQLAlchemy database URL",
             attr="database_url"),

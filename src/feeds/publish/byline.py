@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feeds.model import Article, Author
-from feeds.publish.phrases import translated
+from feeds.publish.phrases import Words
 
 __all__ = ["credited", "join_names"]
 
@@ -39,11 +39,13 @@ def credited(article: Article) -> tuple[Author, ...]:
     return ()
 
 
-def join_names(names: Sequence[str], lang: str) -> str:
-    """``["A", "B", "C"]`` -> ``"A, B and C"`` in English (no serial comma)."""
+def join_names(names: Sequence[str], words: Words) -> str:
+    """``["A", "B", "C"]`` -> ``"A, B and C"`` in English (no serial comma); commas only
+    in a language whose catalog has no word for it."""
     if len(names) <= 1:
         return "".join(names)
-    word = translated("and", lang)  # the word before the last name
+    # TRANSLATORS: the word before the last name of a byline: "Anna, Boris and Ani".
+    word = words.translated("and")
     if word is None:
         return ", ".join(names)
     return f"{', '.join(names[:-1])} {word} {names[-1]}"

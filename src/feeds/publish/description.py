@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feeds.feedkeys import FeedKey, Format
+from feeds.publish.phrases import ENGLISH, Words
 
 __all__ = ["EPOCH", "FeedDescription"]
 
@@ -34,6 +35,7 @@ class FeedDescription:
       content, JSON content_text instead of content_html).
     - ``embed_hosts``: hosts whose https ``<iframe>`` embeds the newsroom's HTML may keep
       (``[site] embed_hosts``); every other frame is removed (``feeds.safehtml``).
+    - ``words``: the interface text of the feed's language (``feeds.publish.phrases``).
     """
 
     key: FeedKey
@@ -53,6 +55,8 @@ class FeedDescription:
     full_text: bool = True
     updated_fallback: datetime = EPOCH
     embed_hosts: tuple[str, ...] = ()
+    # The interface text of the feed's language (a byline's "and"), from the caller.
+    words: Words = ENGLISH
 
     def __post_init__(self) -> None:
         fallback = self.updated_fallback

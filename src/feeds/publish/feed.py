@@ -37,7 +37,7 @@ from feeds.model import Article
 from feeds.publish.archive import ArchiveExtension, Month, archive_path, current_feed_links
 from feeds.publish.description import EPOCH, FeedDescription
 from feeds.publish.extension import Extension
-from feeds.publish.phrases import phrase
+from feeds.publish.phrases import Words
 
 __all__ = [
     "AggregatedFeed",
@@ -70,6 +70,9 @@ class Site(Protocol):
     def title(self, lang: str) -> str: ...
     def description(self, lang: str) -> str: ...
     def absolute(self, path: str) -> str: ...
+    def words(self, lang: str) -> Words:
+        """The interface text of ``lang`` (``feeds.i18n``), given, never read here."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,16 +85,16 @@ class Feed:
     def lang(self) -> str:
         return self.key.lang
 
-    def label(self) -> str:
+    def label(self, words: Words) -> str:
         """What narrows the feed, as readers know it ("Politics"); "" when nothing does."""
         return ""
 
     def title(self, site: Site) -> str:
-        label = self.label()
+        label = self.label(site.words(self.lang))
         return site.title(self.lang) + (f": {label}" if label else "")
 
     def description(self, site: Site) -> str:
-        label = self.label()
+        label = self.label(site.words(self.lang))
         return site.description(self.lang) + (f" ({label})" if label else "")
 
     def link(self) -> str:
@@ -154,6 +157,7 @@ class Feed:
             copyright=site.copyright,
             updated_fallback=self.updated_fallback(),
             embed_hosts=site.embed_hosts,
+            words=site.words(self.lang),
         )
 
 
@@ -200,7 +204,7 @@ class FacetFeed(PublicFeed):
 
     name: str | None = None
 
-    def label(self) -> str:
+    def label(self, words: Words) -> str:
         return self.name if self.name is not None else (self.key.slug or "")
 
 
@@ -208,8 +212,8 @@ class FacetFeed(PublicFeed):
 class AggregatedFeed(PublicFeed):
     """Other outlets' stories; it mirrors the news page, where they are shown."""
 
-    def label(self) -> str:
-        return phrase("aggregated", self.lang)
+    def label(self, words: Words) -> str:
+        return words.gettext("From other sources")
 
     def link(self) -> str:
         return f"/{self.lang}/news"
@@ -229,15 +233,15 @@ class ArchiveFeed(Feed):
     newer: Month | None = None
     closed: bool = True
 
-    def label(self) -> str:
+    def label(self, words: Words) -> str:
         year, month = self.month
         return f"{year:04d}-{month:02d}"
 
     def title(self, site: Site) -> str:
-        return f"{site.title(self.lang)} ({self.label()})"
+        return f"{site.title(self.lang)} ({self.label(site.words(self.lang))})"
 
     def description(self, site: Site) -> str:
-        return f"{site.description(self.lang)} ({self.label()})"
+        return f"{site.description(self.lang)} ({self.label(site.words(self.lang))})"
 
     def feed_path(self, fmt: Format) -> str:
         return archive_path(self.lang, self.month, fmt)

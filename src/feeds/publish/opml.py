@@ -16,7 +16,7 @@ from lxml import etree
 
 from feeds.feedkeys import Format
 from feeds.publish.feed import Feed, Site
-from feeds.publish.phrases import format_name, language_name
+from feeds.publish.phrases import format_name
 
 __all__ = ["OpmlFeed", "opml_group", "render_opml"]
 
@@ -46,7 +46,7 @@ def opml_group(
         for fmt in formats:
             xml_url = site.absolute(feed.feed_path(fmt))
             outlines.append(OpmlFeed(f"{title} ({format_name(fmt)})", xml_url, html_url, lang))
-    return f"{language_name(lang)} ({lang})", outlines
+    return f"{site.words(lang).language(lang)} ({lang})", outlines
 
 
 def render_opml(

@@ -260,7 +260,9 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         # One dc:creator for every name: readers show only one (feeds.publish.byline).
         authors = credited(article)
         if authors:
-            sub(entry, _DC_CREATOR).text = join_names([a.name for a in authors], item.lang)
+            sub(entry, _DC_CREATOR).text = join_names(
+                [a.name for a in authors], self.state.ctx.description.words
+            )
         image = article.image
         if image is not None:
             # After feedgen's <description>: feedparser reads media:description as a
@@ -314,7 +316,7 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         if len(authors) == 1:
             _person(sub(entry, "author"), authors[0])
         elif authors:
-            byline = join_names([a.name for a in authors], item.lang)
+            byline = join_names([a.name for a in authors], self.state.ctx.description.words)
             sub(sub(entry, "author"), "name").text = byline
             for author in authors:
                 _person(sub(entry, "contributor"), author)

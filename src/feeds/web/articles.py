@@ -219,7 +219,7 @@ class ArticlePages:
             changed = max(changed, previous.last_modified)
         return revise(
             previous,
-            self._render(view=view, missing=None),
+            self._render(lang, view=view, missing=None),
             HTML,
             last_modified=changed,
             cache_control=self.cache_control,
@@ -239,8 +239,8 @@ class ArticlePages:
             path=path,
             translations=tuple(Link(t.title, t.url, t.lang) for t in article.translations),
         )
-        body = self._render(view=None, missing=missing)
+        body = self._render(lang, view=None, missing=missing)
         return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-cache"})
 
-    def _render(self, **context: object) -> bytes:
-        return self.pages.render("article.html", **context)
+    def _render(self, lang: str, **context: object) -> bytes:
+        return self.pages.render("article.html", lang, **context)

@@ -25,16 +25,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from functools import cache
 
-import jinja2
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from feeds.config import SiteSettings
+from feeds.publish.phrases import Words
 from feeds.store import Outage, StorageFullError, StoreUnavailableError
+from feeds.web.variant import preferred_language
 
 __all__ = [
     "ErrorResponse",
@@ -50,22 +50,61 @@ __all__ = [
 
 log = logging.getLogger("feeds.web")
 
-_VARY = "Accept, Sec-Fetch-Dest"
-_TITLES = {
-    404: "Page not found",
-    405: "Method not allowed",
-    500: "Something went wrong",
-    503: "Briefly unavailable",
-    507: "Briefly unavailable",
-}
-_HTML_LEAD = {
-    404: "There is nothing at this address. The story or feed may have moved, or the "
-    "link may be mistyped.",
-    405: "This address cannot be used that way.",
-    500: "The page could not be shown. The error has been logged; please try again later.",
-    503: "The site cannot reach its database for the moment. Please try again in a minute.",
-    507: "The site cannot store anything for the moment. Please try again in a few minutes.",
-}
+_VARY = "Accept, Accept-Language, Sec-Fetch-Dest"
+_STATUSES = (404, 405, 500, 503, 507)
+
+
+def _title(words: Words, status: int) -> str:
+    if status == 404:
+        return words.gettext("Page not found")
+    if status == 405:
+        return words.gettext("Method not allowed")
+    if status == 500:
+        return words.gettext("Something went wrong")
+    if status in (503, 507):
+        return words.gettext("Briefly unavailable")
+    return words.gettext("Error")
+
+
+def _lead(words: Words, status: int) -> str:
+    if status == 404:
+        return words.gettext(
+            "There is nothing at this address. The story or feed may have moved, or the "
+            "link may be mistyped."
+        )
+    if status == 405:
+        return words.gettext("This address cannot be used that way.")
+    if status == 500:
+        return words.gettext(
+            "The page could not be shown. The error has been logged; please try again later."
+        )
+    if status == 503:
+        return words.gettext(
+            "The site cannot reach its database for the moment. Please try again in a minute."
+        )
+    if status == 507:
+        return words.gettext(
+            "The site cannot store anything for the moment. Please try again in a few minutes."
+        )
+    return ""
+
+
+def page_language(site: SiteSettings, scope: Scope) -> str:
+    """The language of an HTML error page: the path's (``/hy/...``), else the browser's
+    (Accept-Language), else the site's first."""
+    first = str(scope.get("path", "/")).strip("/").split("/", 1)[0]
+    if first in site.languages:
+        return first
+    if first == "admin":  # the console's pages: /admin/{lang}/...
+        parts = str(scope.get("path", "/")).strip("/").split("/")
+        if len(parts) > 1 and parts[1] in site.languages:
+            return parts[1]
+    accept = None
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language":
+            accept = value.decode("latin-1")
+    return preferred_language(accept, site.languages) or site.languages[0]
+
 
 # Seconds a client should wait: a restart takes seconds; freeing disk space takes a person.
 _RETRY_UNAVAILABLE = 5
@@ -121,7 +160,7 @@ class ErrorResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.problem and wants_html(scope):
-            body = _html_page(self.site, self.status_code)
+            body = _html_page(self.site, self.status_code, page_language(self.site, scope))
             media_type = "text/html"
         elif self.problem or _wants_json(scope):
             problem = {"status": self.status_code, "title": self.text.strip().splitlines()[0]}
@@ -140,25 +179,21 @@ class ErrorResponse(Response):
         await answer(scope, receive, send)
 
 
-@cache
-def _environment() -> jinja2.Environment:
+def _html_page(site: SiteSettings, status: int, lang: str) -> bytes:
     # Imported here: the pages answer with these errors (feeds.web.pages imports this).
-    from feeds.web.pages import environment
+    from feeds.web.pages import environment, page_context
 
-    return environment()
-
-
-def _html_page(site: SiteSettings, status: int) -> bytes:
-    from feeds.web.pages import page_context  # see _environment
-
+    words = site.words(lang)
     context = page_context(
         site,
+        lang,
         discovery=[],
         status=status,
-        title=_TITLES.get(status, "Error"),
-        lead=_HTML_LEAD.get(status, ""),
+        title=_title(words, status),
+        lead=_lead(words, status),
     )
-    return _environment().get_template("error.html").render(context).encode("utf-8")
+    template = environment(site, lang).get_template("error.html")
+    return template.render(context).encode("utf-8")
 
 
 def not_found(site: SiteSettings, path: str) -> Response:
@@ -176,7 +211,7 @@ def http_error_handler(site: SiteSettings) -> Callable[[Request, Exception], Awa
         if exc.status_code == 404:
             return not_found(site, request.url.path)
         headers = dict(exc.headers or {})
-        if exc.status_code in _TITLES:
+        if exc.status_code in _STATUSES:
             return ErrorResponse(site, exc.status_code, f"{exc.detail}\n", headers=headers)
         return Response(
             f"{exc.detail}\n", status_code=exc.status_code, headers=headers, media_type="text/plain"

@@ -41,7 +41,7 @@ from starlette.responses import PlainTextResponse, Response
 from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, FeedScope
 from feeds.model import Article
-from feeds.publish.phrases import phrase
+from feeds.publish.phrases import Words
 from feeds.searchtext import MAX_QUERY_CHARS, SearchSyntaxError, parse_query
 from feeds.store import Store
 from feeds.store.sources import SourceRecord
@@ -218,7 +218,7 @@ class NewsPages:
         try:
             query = parse_query(q)
         except SearchSyntaxError as problem:
-            return [], phrase(f"search_{problem.reason}", lang)
+            return [], _search_problem(self.site.words(lang), problem.reason)
         return [(a, []) for a in self.store.search(query, scope, now, PAGE + 1, cursor)], None
 
     def _build(
@@ -242,11 +242,16 @@ class NewsPages:
             for story, others in entries
             if (item := _item(story, lang, others, own_label)) is not None
         ]
+        words = self.site.words(lang)
         older = news_path(lang, source_id, q, cursor_of(entries[-1][0])) if more else None
         newest = news_path(lang, source_id, q) if cursor is not None else None
-        sources = [SourceLink(phrase("all_stories", lang), news_path(lang), source_id is None)]
+        sources = [
+            SourceLink(
+                self.site.words(lang).gettext("All stories"), news_path(lang), source_id is None
+            )
+        ]
         sources += [
-            SourceLink(_label(s, lang), news_path(lang, s.id), s.id == source_id)
+            SourceLink(_label(s, words), news_path(lang, s.id), s.id == source_id)
             for s in registered
             if lang in published_in[s.id] and s.enabled and s.health not in _HIDDEN_HEALTH
         ]
@@ -261,8 +266,8 @@ class NewsPages:
             ]
         body = self.pages.render(
             "newsfeed.html",
+            lang,
             discovery=self.pages.links(FeedKey(lang), site.title(lang)),
-            lang=lang,
             items=items,
             q=q,
             problem=problem,
@@ -283,6 +288,15 @@ class NewsPages:
         )
 
 
-def _label(source: SourceRecord, lang: str) -> str:
+def _label(source: SourceRecord, words: Words) -> str:
     """What the filter bar calls a source: its title, never its URL."""
-    return source.title or source.feed_title or f"{phrase('source', lang)} {source.id}"
+    return source.title or source.feed_title or words.gettext("Source %(id)s") % {"id": source.id}
+
+
+def _search_problem(words: Words, reason: str) -> str:
+    """What is wrong with a search (``SearchSyntaxError.reason``), in the page's language."""
+    if reason == "empty":
+        return words.gettext("Type at least one word to look for.")
+    if reason == "prefix":
+        return words.gettext("A word ending in * needs at least two letters before the *.")
+    return words.gettext("This search is too long: use fewer words.")

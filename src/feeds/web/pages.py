@@ -9,7 +9,9 @@ compressed once). ``/`` and ``/{lang}/`` may *suggest* the browser's preferred l
 (Accept-Language); they never pick a feed's language from it, and say ``Vary`` for it.
 
 ``environment`` and ``page_context`` are the templates and the context every page gets,
-the other pages' (articles, the news river, errors) too.
+the other pages' (articles, the news river, errors) too. The templates are loaded once per
+language, with that language's gettext catalog installed (``feeds.i18n``, the Jinja2 i18n
+extension: ``{% trans %}`` and ``_()``), and show times in ``[site] timezone``.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from starlette.requests import Request
 from starlette.responses import Response
 
+from feeds import i18n
 from feeds.config import SiteSettings
 from feeds.feedkeys import FeedKey, Format, Kind
 from feeds.model import Article
 from feeds.publish.opml import render_opml
-from feeds.publish.phrases import format_name, language_name, phrase
+from feeds.publish.phrases import format_name
 from feeds.web.catalog import Catalog, feed_of, opml_groups
 from feeds.web.errors import not_found
 from feeds.web.feeds import FeedEntry, PublicFeeds
@@ -37,7 +41,6 @@ from feeds.web.variant import Variant, VariantResponse, preferred_language
 __all__ = ["FeedLink", "FrontPages", "Pages", "environment", "page_context"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-_A_FORMAT = {Format.RSS: "an RSS", Format.ATOM: "an Atom", Format.JSON: "a JSON Feed"}
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,6 @@ class FeedLink:
     @property
     def format_name(self) -> str:
         return format_name(self.fmt)
-
-    @property
-    def a_format(self) -> str:
-        """For "This is ... feed": "an RSS", "an Atom", "a JSON Feed"."""
-        return _A_FORMAT[self.fmt]
 
     @property
     def media_type(self) -> str:
@@ -83,24 +81,43 @@ class Story:
     section: str | None
 
 
-def environment() -> jinja2.Environment:
-    """The templates of web/templates/, with the phrase table (``feeds.publish.phrases``)."""
+def environment(site: SiteSettings, lang: str) -> jinja2.Environment:
+    """The templates of web/templates/ in ``lang``: its catalog installed for ``_()`` and
+    ``{% trans %}``, ``_in(other, msgid)`` for a passage in another language (the home
+    page's sections), and ``|local_time`` in the site's time zone."""
+    return _environment(lang, site.locale_dirs, site.timezone)
+
+
+@lru_cache(maxsize=64)
+def _environment(lang: str, locale_dirs: tuple[str, ...], timezone: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.globals.update(language_name=language_name, phrase=phrase, utc=_utc)
+    words = i18n.words(lang, locale_dirs)
+    env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
+
+    def in_language(other: str, message: str) -> str:
+        return i18n.words(other, locale_dirs).gettext(message)
+
+    def local_time(value: datetime) -> str:
+        return i18n.local_time(value, lang, timezone)
+
+    env.globals.update(language_name=i18n.language_name, _in=in_language)
+    env.filters["local_time"] = local_time
     return env
 
 
-def page_context(site: SiteSettings, **context: object) -> dict[str, object]:
+def page_context(site: SiteSettings, lang: str, **context: object) -> dict[str, object]:
     """What every page template is given (base.html's needs), plus the page's own
     ``context``."""
     return {
         "site": site,
+        "lang": lang,
         "icon": site.icon,
         "css": "/static/site.css",
         "opml": site.absolute("/feeds.opml"),
@@ -113,12 +130,12 @@ class Pages:
     def __init__(self, site: SiteSettings, catalog: Catalog) -> None:
         self.site = site
         self.catalog = catalog
-        self.env = environment()
 
-    def render(self, template: str, **context: object) -> bytes:
-        """Page ``template`` with the common context and ``context``, as UTF-8 bytes."""
-        page = page_context(self.site, **context)
-        return self.env.get_template(template).render(page).encode("utf-8")
+    def render(self, template: str, lang: str, **context: object) -> bytes:
+        """Page ``template`` in ``lang`` with the common context and ``context``, as
+        UTF-8 bytes."""
+        page = page_context(self.site, lang, **context)
+        return environment(self.site, lang).get_template(template).render(page).encode("utf-8")
 
     def links(self, key: FeedKey, title: str) -> tuple[FeedLink, ...]:
         site = self.site
@@ -131,24 +148,29 @@ class Pages:
         groups = []
         for key, facet in self.catalog.feeds(lang):
             feed = feed_of(self.catalog, key)
-            label, title = feed.label(), feed.title(self.site)
+            label, title = feed.label(self.site.words(lang)), feed.title(self.site)
             count = facet.count if facet else None
             groups.append(FeedGroup(key.kind, label, count, self.links(key, title)))
         return groups
 
     def index(self, suggested: str | None) -> bytes:
+        """The home page, in the reader's language (Accept-Language) or the site's first."""
         site = self.site
         languages = [(lang, self.groups(lang)) for lang in site.languages]
         discovery = [link for _, groups in languages for link in groups[0].links]
         return self.render(
-            "index.html", languages=languages, discovery=discovery, suggested=suggested
+            "index.html",
+            suggested or site.languages[0],
+            languages=languages,
+            discovery=discovery,
+            suggested=suggested,
         )
 
     def language(self, lang: str, articles: Sequence[Article], suggested: str | None) -> bytes:
         groups = self.groups(lang)
         return self.render(
             "language.html",
-            lang=lang,
+            lang,
             stories=_stories(articles, lang),
             groups=groups,
             discovery=list(groups[0].links),
@@ -164,12 +186,12 @@ class Pages:
             for fmt, url in description.format_alternates
         ]
         siblings = [
-            FeedLink(language_name(other), other, entry.key.format, url)
+            FeedLink(i18n.language_name(other), other, entry.key.format, url)
             for other, url in description.language_alternates
         ]
         return self.render(
             "preview.html",
-            lang=lang,
+            lang,
             feed=description,
             this=this,
             formats=others,
@@ -196,10 +218,6 @@ def _stories(articles: Sequence[Article], lang: str) -> list[Story]:
             )
         )
     return stories
-
-
-def _utc(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 _HTML = "text/html; charset=utf-8"

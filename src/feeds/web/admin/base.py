@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from feeds.config import Settings
-from feeds.publish.phrases import language_name
+from feeds.i18n import language_name
 from feeds.store import Store
 from feeds.web.admin.auth import csrf_ok
 
