@@ -55,7 +55,7 @@ def test_the_partner_page_counts_requests_and_429s_per_day(store: Store) -> None
         )
         listing = browser.get("/admin/en/partners").text
         wire_row = listing.split(">wire</a>", 1)[1].split("</tr>", 1)[0]
-        assert re.search(r'data-label="Last request">\d+s ago<', wire_row), wire_row
+        assert re.search(r'data-label="Last request">\d+ s ago<', wire_row), wire_row
         # the other partner's request is its own; a forged token counts for no one
         wait_for(
             lambda: _usage_row(browser.get("/admin/en/partners/portal").text) == (1, 0),

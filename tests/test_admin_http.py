@@ -3,6 +3,7 @@ every form, login attempts limited, actions done and audited."""
 
 from __future__ import annotations
 
+import gettext
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -286,3 +287,42 @@ def test_rotating_shows_the_new_token_once_and_revoking_ends_it(
     assert store.partners.load("wire").revoked  # type: ignore[union-attr]
     actions = [e.action for e in store.operators.recent(10)]
     assert "partner.rotate" in actions and "partner.revoke" in actions
+
+
+class _Catalogue(gettext.NullTranslations):
+    """A stand-in for the l10n catalogues: marks every phrase it translates."""
+
+    def gettext(self, message: str) -> str:
+        return f"«{message}»"
+
+
+def test_the_words_outside_the_templates_go_through_the_catalogue(store: Store) -> None:
+    """Source health, origins, "how long ago" and error pages are translated with the
+    page's language, like the templates' phrases (so the l10n catalogues can hold them)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from feeds.web.admin import admin_app
+    from tests.live import live_server
+    from tests.web_support import settings
+
+    store.operators.add("ada", PASSWORD, datetime.now(UTC))
+    source_id = failing_source(store)
+    console = admin_app(
+        settings(), store, lambda: datetime.now(UTC), translations=lambda lang: _Catalogue()
+    )
+    with live_server(Starlette(routes=[Mount("/admin", console)])) as base:
+        browser = Browser(base)
+        refused = browser.post(f"/admin/hy/sources/{source_id}/pause", {"csrf": "x"})
+        assert refused.status_code == 403
+        assert "«You are not logged in (or your session ended)" in refused.text
+        browser.login()
+        page = browser.get(f"/admin/hy/sources/{source_id}").text
+        assert '<span class="health error">«error»</span>' in page
+        assert "(«command line»)" in page  # where it came from
+        assert re.search(r"«%\(n\)s (s|min) ago»|«in %\(n\)s", page) is None  # filled in
+        missing = browser.get("/admin/hy/sources/99999")
+        assert missing.status_code == 404 and "«There is no source %(id)s.»" not in missing.text
+        assert (
+            "«There is no source 99999.»" in missing.text or "«There is no source" in missing.text
+        )

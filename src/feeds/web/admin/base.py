@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 import jinja2
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -26,8 +25,9 @@ from feeds.config import Settings
 from feeds.i18n import language_name
 from feeds.store import Store
 from feeds.web.admin.auth import csrf_ok
+from feeds.web.admin.words import HEALTH, N_, ORIGINS, PageError, ago, named
 
-__all__ = ["ADMIN_POLICY", "Console", "Operator", "ago"]
+__all__ = ["ADMIN_POLICY", "Console", "Operator"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 ADMIN_POLICY = "; ".join(
@@ -58,23 +58,6 @@ Translations = Callable[[str], gettext.NullTranslations]
 
 def _null_translations(lang: str) -> gettext.NullTranslations:
     return gettext.NullTranslations()
-
-
-def ago(value: datetime | None, now: datetime) -> str:
-    """``5m ago``, ``in 2h``: how far ``value`` is from ``now``."""
-    if value is None:
-        return "—"
-    seconds = int((value - now).total_seconds())
-    later, seconds = seconds > 0, abs(seconds)
-    if seconds < 120:
-        amount = f"{seconds}s"
-    elif seconds < 7200:
-        amount = f"{seconds // 60}m"
-    elif seconds < 172_800:
-        amount = f"{seconds // 3600}h"
-    else:
-        amount = f"{seconds // 86_400}d"
-    return f"in {amount}" if later else f"{amount} ago"
 
 
 @dataclass
@@ -118,6 +101,7 @@ class Console:
         lang = str(request.path_params.get("lang", self.languages[0]))
         operator = request.state.operator if hasattr(request.state, "operator") else None
         now = self.clock()
+        gettext = self.translations(lang).gettext
         page = {
             "lang": lang,
             "languages": self.languages,
@@ -125,7 +109,9 @@ class Console:
             "operator": operator,
             "csrf": operator.csrf if operator else "",
             "now": now,
-            "ago": lambda value: ago(value, now),
+            "ago": lambda value: ago(value, now, gettext),
+            "health_name": lambda value: named(HEALTH, value, gettext),
+            "origin_name": lambda value: named(ORIGINS, value, gettext),
             "url": lambda path="", **query: self.url(lang, path, **query),
             "here": request.url.path,
             "done": request.query_params.get("done", ""),
@@ -144,11 +130,11 @@ class Console:
         token, and (413) when larger than ``MAX_FORM_BYTES``."""
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
-            raise HTTPException(413, "the form is too large")
+            raise PageError(413, N_("The form is too large."))
         form = await request.form(max_part_size=MAX_FORM_BYTES)
         operator: Operator = request.state.operator
         if not csrf_ok(operator.csrf, form.get("csrf")):
-            raise HTTPException(403, "this form is stale or did not come from the console")
+            raise PageError(403, N_("This form is stale or did not come from the console."))
         return form
 
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feeds.web.admin.auth import SESSION_COOKIE
 from feeds.web.admin.base import Console, Operator
+from feeds.web.admin.words import N_, PageError
 from feeds.web.variant import preferred_language
 
 __all__ = ["Guard"]
@@ -53,18 +54,26 @@ class Guard:
                 await self._refuse(request, lang)(scope, receive, send)
                 return
             scope.setdefault("state", {})["operator"] = operator
+        # The router's routes answer their own HTTPExceptions with the handlers in the
+        # scope: the console's are its own error pages, in the page's language.
+        exceptions, statuses = scope.get("starlette.exception_handlers", ({}, {}))
+        scope["starlette.exception_handlers"] = (
+            {**exceptions, HTTPException: self._error_page},
+            statuses,
+        )
         try:
             await self.router(scope, receive, send)
         except HTTPException as exc:
             scope["path_params"] = {"lang": lang}
-            failed = Request(scope, receive)
-            answer = self.console.render(
-                failed,
-                "error.html",
-                status=exc.status_code,
-                message=exc.detail,
-            )
+            answer = self._error_page(Request(scope, receive), exc)
             await answer(scope, receive, send)
+
+    def _error_page(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        lang = str(request.path_params.get("lang", self.console.languages[0]))
+        gettext = self.console.translations(lang).gettext
+        message = exc.translated(gettext) if isinstance(exc, PageError) else exc.detail
+        return self.console.render(request, "error.html", status=exc.status_code, message=message)
 
     async def _operator(self, request: Request) -> Operator | None:
         token = request.cookies.get(SESSION_COOKIE)
@@ -85,7 +94,9 @@ class Guard:
             request,
             "error.html",
             status=403,
-            message="You are not logged in (or your session ended): log in and try again.",
+            message=self.console.translations(lang).gettext(
+                N_("You are not logged in (or your session ended): log in and try again.")
+            ),
         )
 
 

@@ -18,6 +18,7 @@ from feeds.store.activity import PartnerDay
 from feeds.store.partners import PartnerError, PartnerRecord
 from feeds.syndicate.registry import PartnerRegistry
 from feeds.web.admin.base import Console
+from feeds.web.admin.words import N_, PageError
 from feeds.web.partners import partner_feed
 
 __all__ = ["PartnerPages"]
@@ -82,7 +83,7 @@ class PartnerPages:
 
         view, check = await run_in_threadpool(read)
         if view is None:
-            raise HTTPException(404, f"There is no partner {name!r}.")
+            raise PageError(404, N_("There is no partner %(name)r."), name=name)
         return self.console.render(request, "partner.html", partner=view, check=check, token=token)
 
     def _check(self, record: PartnerRecord) -> list[CheckLine]:
@@ -122,7 +123,7 @@ class PartnerPages:
             elif action == "revoke":
                 count = await run_in_threadpool(store.partners.revoke, name, now, hashes)
             else:
-                raise HTTPException(404, f"There is no action {action!r}.")
+                raise PageError(404, N_("There is no action %(action)r."), action=action)
         except PartnerError as exc:
             raise HTTPException(422, str(exc)) from None
         detail = "new token issued" if action == "rotate" else f"{count} token(s) revoked"

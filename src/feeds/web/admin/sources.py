@@ -29,6 +29,7 @@ from feeds.store.console import PAUSED, SourceEdit, SourcePage, SourceSort
 from feeds.store.sources import SourceError, SourceRecord, SourceSpec
 from feeds.web.admin.base import Console, text_field
 from feeds.web.admin.chart import bar_chart
+from feeds.web.admin.words import N_, PageError
 
 if TYPE_CHECKING:
     from feeds.aggregate.discover import CheckedFeed
@@ -98,7 +99,7 @@ class SourcePages:
 
         source, polls, per_day, actions = await run_in_threadpool(read)
         if source is None:
-            raise HTTPException(404, f"There is no source {source_id}.")
+            raise PageError(404, N_("There is no source %(id)s."), id=source_id)
         agg = self.console.settings.aggregator
         return self.console.render(
             request,
@@ -135,7 +136,7 @@ class SourcePages:
                 await run_in_threadpool(console.remove, source_id, now=now, operator=operator)
                 path = "sources"
             else:
-                raise HTTPException(404, f"There is no action {action!r}.")
+                raise PageError(404, N_("There is no action %(action)r."), action=action)
         except SourceError as exc:
             raise HTTPException(422, str(exc)) from None
         log.info("admin: %s: %s source %d", operator, action, source_id)
@@ -296,7 +297,7 @@ def _refuse_known(url: str, known: dict[str, tuple[str, str]]) -> None:
 def _source_id(request: Request) -> int:
     text = str(request.path_params["source_id"])
     if not text.isdigit():
-        raise HTTPException(404, f"There is no source {text!r}.")
+        raise PageError(404, N_("There is no source %(id)r."), id=text)
     return int(text)
 
 
