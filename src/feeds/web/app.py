@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from feeds import i18n
 from feeds.config import Settings, SiteSettings, load_settings
 from feeds.store import Store, StoreUnavailableError, open_store
 from feeds.syndicate.notifier import Notifier
@@ -60,7 +62,13 @@ from feeds.web.admin import admin_app
 from feeds.web.archive import Archives
 from feeds.web.articles import ArticlePages
 from feeds.web.catalog import Catalog
-from feeds.web.errors import http_error_handler, retry_after, server_error, store_unavailable
+from feeds.web.errors import (
+    http_error_handler,
+    not_found,
+    retry_after,
+    server_error,
+    store_unavailable,
+)
 from feeds.web.feeds import FeedRoute, PublicFeeds
 from feeds.web.images import ImageGate, StaticWithImages
 from feeds.web.ingest import Ingest
@@ -132,6 +140,10 @@ def build_app(
     images = ImageGate(site, store, freshness)  # drafts' and embargoed lead images stay 404
 
     basics = SiteBasics(site, store)
+
+    def console_words(lang: str) -> NullTranslations:
+        return i18n.words(lang, site.locale_dirs).translations
+
     routes: list[BaseRoute] = [
         # /{lang}/rss.xml, /{lang}/section/{slug}/atom.xml, /{lang}/aggregated/feed.json ...
         FeedRoute(feeds.feed),
@@ -148,15 +160,18 @@ def build_app(
         Route("/sitemap.xml", sitemaps.index, methods=READ),
         Route("/healthz", basics.health, methods=READ),
         Route("/metrics", MetricsEndpoint(store, settings.metrics_token, clock).metrics),
-        Mount("/admin", admin_app(settings, store, clock)),  # the operator console
+        # The operator console, in the site's languages from the same catalogs.
+        Mount("/admin", admin_app(settings, store, clock, translations=console_words)),
         Mount("/static", StaticWithImages(directory=STATIC, gate=images, site=site), name="static"),
         *_demo_feeds(settings),
         Route("/favicon.ico", basics.favicon, methods=READ),
+        Route("/robots.txt", basics.robots, methods=READ),
         Route("/", front.index, methods=READ),
         Route("/feeds.opml", front.opml, methods=READ),
         Route("/{lang}/", front.language, methods=READ),
         Route("/{lang}/articles/{article_id}", articles.page, methods=READ),
         Route("/{lang}/news", news.page, methods=READ),
+        Route("/{segment}", basics.bare, methods=READ),
     ]
 
     background = list(jobs)
@@ -232,6 +247,34 @@ class SiteBasics:
 
     async def favicon(self, request: Request) -> Response:
         return RedirectResponse(self.site.icon, status_code=301)
+
+    async def robots(self, request: Request) -> Response:
+        """``/robots.txt``: crawl the public site, not the console, partner feeds or the
+        API; the sitemaps say what there is (the index and each language's news)."""
+        site = self.site
+        lines = [
+            "User-agent: *",
+            "Disallow: /admin/",
+            "Disallow: /partners/",
+            "Disallow: /api/",
+            "",
+        ]
+        lines.append(f"Sitemap: {site.absolute('/sitemap.xml')}")
+        lines += [
+            f"Sitemap: {site.absolute(f'/{lang}/sitemap-news.xml')}" for lang in site.languages
+        ]
+        return PlainTextResponse(
+            "\n".join(lines) + "\n",
+            headers={"Cache-Control": f"public, max-age={site.cache_max_age}"},
+        )
+
+    async def bare(self, request: Request) -> Response:
+        """``/hy`` -> ``/hy/`` (307), and ``/admin`` -> ``/admin/``; any other one-segment
+        address is the site's 404 at once, never a redirect to a page that is not there."""
+        segment = request.path_params["segment"]
+        if segment in self.site.languages or segment == "admin":
+            return RedirectResponse(f"/{segment}/", status_code=307)
+        return not_found(self.site, request.url.path)
 
 
 class _App(Starlette):
