@@ -13,6 +13,7 @@ from feeds import config
 from feeds.cli import app
 from feeds.config import ConfigError, load_settings
 from feeds.configtable import SECTIONS, SETTINGS, Kind, Setting
+from feeds.i18n import LOCALE_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "feeds.toml"
@@ -30,6 +31,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "site.logo": ("/static/wide.png", "/static/wide.png"),
     "site.copyright": ("© Daily Example", "© Daily Example"),
     "site.embed_hosts": ("www.youtube-nocookie.com", ("www.youtube-nocookie.com",)),
+    "site.timezone": ("Europe/Moscow", "Europe/Moscow"),
+    "site.locale_dirs": (str(LOCALE_DIR), (str(LOCALE_DIR),)),
     "database_url": ("postgresql://postgres@127.0.0.1/x", "postgresql://postgres@127.0.0.1/x"),
     "ingest_tokens": ("one, two", ("one", "two")),
     "websub_hubs": ("https://hub.example/", ("https://hub.example/",)),
