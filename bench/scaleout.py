@@ -1,4 +1,5 @@
-"""Scale-out benchmark: the same cached feeds served by ``feeds serve --workers 1`` and ``2``.
+"""Scale-out benchmark: the same cached feeds served by ``feeds serve --workers 1`` and ``2``,
+on uvloop's event loop and on asyncio's.
 
 For each worker count, in the same run, against the same SQLite newsroom (bench/serve.py's:
 50 full-text stories, partners with their rate limit lifted):
@@ -11,6 +12,10 @@ For each worker count, in the same run, against the same SQLite newsroom (bench/
    the cached public feed measured just before;
 4. partner p99 (wrk -c4) while public feeds are under 200-connection load (a second wrk
    in parallel).
+
+Each with uvloop's event loop and with asyncio's (``--loop``): uvloop accepts one
+connection per event-loop iteration, so at 500 new connections most wait in the kernel's
+accept queue while the first ones are served, and their first requests time out.
 
 The server is ``feeds serve --workers N --no-aggregate``, as a deployment runs it (access
 log on, to /dev/null; with 2 workers, the Prometheus counters in a
@@ -75,13 +80,16 @@ def sampling_accept_queue(port: int, stop: threading.Event, into: list[int]) -> 
         into.append(accept_queue(port))
 
 
-def measure(work: Path, config: Path, token: str, workers: int, seconds: int) -> dict[str, float]:
+def measure(
+    work: Path, config: Path, token: str, workers: int, loop: str, seconds: int
+) -> dict[str, float]:
+    """One server's figures: ``feeds serve --workers N --loop LOOP``."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDS_", "PROMETHEUS_"))}
-    serve = ["serve", "--workers", str(workers), "--no-aggregate", "--config", str(config)]
+    command = [sys.executable, "-m", "feeds", "serve", "--no-aggregate", "--config", str(config)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "feeds", *serve, "--port", str(port)],
+        [*command, "--workers", str(workers), "--loop", loop, "--port", str(port)],
         env=env,
         cwd=work,
         stdout=subprocess.DEVNULL,
@@ -171,14 +179,17 @@ def main() -> None:
         return
     config, tokens = newsroom(work)
     token = tokens["bench-0"]
-    results = {n: measure(work, config, token, n, args.seconds) for n in (1, 2)}
-    print(f"load average before/after: {os.getloadavg()[0]:.1f}")
-    print("| measure | 1 worker | 2 workers | 2 vs 1 |")
-    print("|---|---|---|---|")
-    for key in results[1]:
-        one, two = results[1][key], results[2][key]
-        ratio = f"{two / one:.2f}" if one else "—"
-        print(f"| {key} | {one:.2f} | {two:.2f} | {ratio} |")
+    load = os.getloadavg()[0]
+    runs = [(n, loop) for loop in ("uvloop", "asyncio") for n in (1, 2)]
+    results = {run: measure(work, config, token, *run, args.seconds) for run in runs}
+    print(f"load average before/after: {load:.1f}/{os.getloadavg()[0]:.1f}")
+    names = " | ".join(f"{n} worker{'s' if n > 1 else ''}, {loop}" for n, loop in runs)
+    print(f"| measure | {names} | 2 vs 1, uvloop | 2 vs 1, asyncio |")
+    print("|---" * (len(runs) + 3) + "|")
+    for key in results[runs[0]]:
+        cells = [results[run][key] for run in runs]
+        ratios = [f"{two / one:.2f}" if one else "—" for one, two in (cells[:2], cells[2:])]
+        print(f"| {key} | {' | '.join(f'{c:.2f}' for c in cells)} | {' | '.join(ratios)} |")
 
 
 if __name__ == "__main__":

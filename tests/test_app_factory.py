@@ -273,7 +273,7 @@ def test_behind_a_proxy_the_client_address_and_scheme_are_the_proxys_headers(
     received over https gets the console's cookies marked Secure. Without it, the same
     headers change nothing."""
     proxied = serve_sqlite(tmp_path, running, "proxied", "--workers", "2", "--proxy-headers")
-    direct = serve_sqlite(tmp_path, running, "direct")
+    direct = serve_sqlite(tmp_path, running, "direct", "--loop", "uvloop")  # either loop
     relayed = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
 
     assert fetch(proxied + "/metrics").status == 200  # the proxy host itself

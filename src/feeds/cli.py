@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import enum
 import ipaddress
 import logging
 import os
@@ -172,6 +173,15 @@ def _warn_about_unservable_partners(settings: Settings, store: Store) -> None:
             )
 
 
+class EventLoop(enum.StrEnum):
+    """``feeds serve --loop``. asyncio's is the default: it accepts every waiting connection
+    at once, where uvloop (uvicorn's own default) takes one per iteration of a busy loop,
+    and at 500 new connections left half of them waiting seconds (bench/scaleout.py)."""
+
+    ASYNCIO = "asyncio"
+    UVLOOP = "uvloop"
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -198,6 +208,13 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    loop: Annotated[
+        EventLoop,
+        typer.Option(
+            help="The event loop. uvloop serves more requests a second, but while busy it "
+            "accepts one new connection per loop iteration (docs/benchmarks.md)."
+        ),
+    ] = EventLoop.ASYNCIO,
     config: ConfigOption = None,
 ) -> None:
     """Serve the feeds, the HTML pages and the APIs over HTTP.
@@ -231,6 +248,7 @@ def serve(
         "port": port,
         "log_level": "info",
         "proxy_headers": proxy_headers,
+        "loop": loop.value,
     }
     if forwarded_allow_ips is not None:
         options["forwarded_allow_ips"] = forwarded_allow_ips
