@@ -213,3 +213,32 @@ def chromium() -> Iterator[object]:
     require_browser()
     with launch() as browser:
         yield browser
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A command run in this process (``CliRunner``) configures logging for the process,
+    as it would in its own: put it back, so the next test sees the logging it started
+    with (no INFO lines on a later command's stderr)."""
+    import logging
+
+    from feeds import logs
+
+    root = logging.getLogger()
+    names = (*logs._HANDED_OVER, *logs._QUIET)
+    before = (root.level, list(root.handlers))
+    loggers = {
+        n: (lg.level, lg.propagate, list(lg.handlers))
+        for n in names
+        if (lg := logging.getLogger(n))
+    }
+    yield
+    root.setLevel(before[0])
+    for handler in root.handlers[:]:
+        if handler not in before[1]:
+            root.removeHandler(handler)
+    for name, (level, propagate, handlers) in loggers.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.handlers[:] = handlers

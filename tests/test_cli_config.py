@@ -297,7 +297,7 @@ def test_serve_takes_an_ipv6_host_in_brackets_as_urls_write_it(tmp_path: Path) -
         assert server.stderr is not None
         for line in server.stderr:
             lines.append(line)
-            if "Uvicorn running" in line or "error" in line.lower():
+            if "Uvicorn running" in line or " ERROR " in line or line.startswith("error"):
                 break
     finally:
         watchdog.cancel()

@@ -156,9 +156,9 @@ def test_serve_names_a_partner_it_cannot_serve_when_it_starts(
         server.wait(timeout=30)
     warning = next(line for line in lines if "old-portal" in line)
     assert warning.rstrip().endswith(
-        "WARNING feeds.partners: partner old-portal is answered 503 until its settings are "
-        "fixed: profile: 'smartnws' is not a profile (one of: generic, summary, msn, "
-        "flipboard, feedly, yandex, smartnews)"
+        f"WARNING feeds.partners[{server.pid}]: partner old-portal is answered 503 until its "
+        "settings are fixed: profile: 'smartnws' is not a profile (one of: generic, summary, "
+        "msn, flipboard, feedly, yandex, smartnews)"
     )
     assert "Uvicorn running" in lines[-1]
 

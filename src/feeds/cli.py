@@ -20,10 +20,14 @@ import typer
 from feeds.cli_common import (
     ConfigOption,
     FeedsGroup,
+    LogFormatOption,
+    LogLevelOption,
     fail,
+    log_options_problem,
     remember_root_config,
     root_config,
     settings_from,
+    start_logging,
     store_from,
 )
 from feeds.cli_operators import register as register_operators
@@ -215,6 +219,8 @@ def serve(
             "accepts one new connection per loop iteration (docs/benchmarks.md)."
         ),
     ] = EventLoop.ASYNCIO,
+    log_format: LogFormatOption = None,
+    log_level: LogLevelOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Serve the feeds, the HTML pages and the APIs over HTTP.
@@ -224,8 +230,10 @@ def serve(
     settings, and ``PROMETHEUS_MULTIPROC_DIR``, unless set, is a folder of this run's own
     (made at start, removed at exit) so that any worker's /metrics counts for all.
     """
-    problem = _listen_problem(host, port) or _serve_problem(
-        workers, proxy_headers, forwarded_allow_ips
+    problem = (
+        _listen_problem(host, port)
+        or _serve_problem(workers, proxy_headers, forwarded_allow_ips)
+        or log_options_problem(log_format, log_level)
     )
     if problem is not None:
         raise fail(problem)
@@ -234,11 +242,8 @@ def serve(
     from feeds.aggregate import embedded
     from feeds.web.app import build_app
 
-    # One line per event for operators: aggregator cycles, cache refreshes, WebSub pings.
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    settings = settings_from(config)
+    # One line per event for operators: requests, aggregator cycles, WebSub pings.
+    settings = start_logging(settings_from(config), log_format, log_level)
     store = store_from(settings)  # migrates, under the store's migration lock
     _warn_about_unservable_partners(settings, store)
     polling = aggregate and settings.aggregator.enabled
@@ -246,7 +251,8 @@ def serve(
     options: dict[str, Any] = {
         "host": host.removeprefix("[").removesuffix("]"),
         "port": port,
-        "log_level": "info",
+        "log_config": None,  # feeds.logs has uvicorn's loggers, in every worker
+        "log_level": None,
         "proxy_headers": proxy_headers,
         "loop": loop.value,
     }
@@ -261,6 +267,8 @@ def serve(
     chosen = config if config is not None else root_config()
     if chosen is not None:  # the workers read the same file (and the same FEEDS_* variables)
         os.environ["FEEDS_CONFIG"] = str(chosen.resolve())
+    os.environ["FEEDS_LOG_FORMAT"] = settings.log.format  # the workers log as this process
+    os.environ["FEEDS_LOG_LEVEL"] = settings.log.level
     with _metrics_folder(), embedded.running(settings, store_url) if polling else nullcontext():
         uvicorn.run("feeds.web.app:create_app", factory=True, workers=workers, **options)
 

@@ -10,13 +10,15 @@ one after wins. Without either, ``$FEEDS_CONFIG``.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from feeds.config import Settings, load_settings
+from feeds import logs
+from feeds.config import LogSettings, Settings, load_settings
 from feeds.errors import FeedsError
 from feeds.store import Store, open_store
 
@@ -24,6 +26,24 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config", "-c", help="TOML config file (default: $FEEDS_CONFIG).", show_default=False
+    ),
+]
+
+
+LogFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        help="Log lines as text or json (default: [log] format, $FEEDS_LOG_FORMAT, text).",
+        show_default=False,
+    ),
+]
+LogLevelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-level",
+        help="debug, info, warning or error (default: [log] level, $FEEDS_LOG_LEVEL, info).",
+        show_default=False,
     ),
 ]
 
@@ -65,3 +85,25 @@ class FeedsGroup(TyperGroup):
             return super().invoke(ctx)
         except FeedsError as exc:
             raise fail(str(exc)) from None
+
+
+def log_options_problem(log_format: str | None, log_level: str | None) -> str | None:
+    """What is wrong with ``--log-format``/``--log-level``, said before anything starts."""
+    if log_format is not None and log_format.lower() not in logs.FORMATS:
+        return f"--log-format {log_format}: must be one of {', '.join(logs.FORMATS)}"
+    if log_level is not None and log_level.lower() not in logs.LEVELS:
+        return f"--log-level {log_level}: must be one of {', '.join(logs.LEVELS)}"
+    return None
+
+
+def start_logging(
+    settings: Settings, log_format: str | None = None, log_level: str | None = None
+) -> Settings:
+    """Log as the options (else the settings) say; the settings returned say it too, so
+    that the processes started from them (the aggregator's child) log alike."""
+    chosen = LogSettings(
+        format=(log_format or settings.log.format).lower(),
+        level=(log_level or settings.log.level).lower(),
+    )
+    logs.configure(chosen.format, chosen.level)
+    return replace(settings, log=chosen)

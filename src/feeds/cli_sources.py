@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,16 @@ from rich.table import Table
 from rich.text import Text
 
 from feeds.aggregate.urls import SourceURLError, by_normal_form, normalize_source_url
-from feeds.cli_common import ConfigOption, fail, settings_from, store_from
+from feeds.cli_common import (
+    ConfigOption,
+    LogFormatOption,
+    LogLevelOption,
+    fail,
+    log_options_problem,
+    settings_from,
+    start_logging,
+    store_from,
+)
 from feeds.config import Settings
 from feeds.model import check_language_tag, is_site_path
 from feeds.store import Store
@@ -385,7 +393,7 @@ def poll(
     failed source on stderr; 0 when every poll succeeded (200 or 304)."""
     from feeds.aggregate.pipeline import Aggregator, CycleSummary, PollReport
 
-    settings = settings_from(config)
+    settings = start_logging(settings_from(config))
     store = store_from(settings)
     try:
         if source:
@@ -460,15 +468,17 @@ def aggregate(
         int | None,
         typer.Option(min=1, help="Parser processes (default: one per CPU)."),
     ] = None,
+    log_format: LogFormatOption = None,
+    log_level: LogLevelOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the polling daemon until SIGTERM or Ctrl-C (several may share one PostgreSQL)."""
     from feeds.aggregate.daemon import run_aggregator
     from feeds.aggregate.pipeline import parse_pool
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
-    settings = settings_from(config)
+    if (problem := log_options_problem(log_format, log_level)) is not None:
+        raise fail(problem)
+    settings = start_logging(settings_from(config), log_format, log_level)
     store = store_from(settings)
 
     async def main() -> None:

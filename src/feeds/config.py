@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feeds import i18n
+from feeds import i18n, logs
 from feeds.configtable import EnvError, env_overlay
 from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
@@ -162,10 +162,6 @@ class PartnerConfig:
     sections: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
-
-
-LOG_FORMATS = ("text", "json")
-LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 @dataclass(frozen=True)
@@ -613,8 +609,8 @@ def _parse(root: _Table, config_path: Path | None) -> Settings:
     demo_dir = demo_t.get("feeds_dir", str, None)
     log_t = root.table("log")
     log_settings = LogSettings(
-        format=_choice(log_t, "format", LOG_FORMATS, LogSettings.format),
-        level=_choice(log_t, "level", LOG_LEVELS, LogSettings.level),
+        format=_choice(log_t, "format", logs.FORMATS, LogSettings.format),
+        level=_choice(log_t, "level", tuple(logs.LEVELS), LogSettings.level),
     )
     websub_t = root.table("websub")
     hubs = tuple(_check_url(websub_t, "hubs", h) for h in websub_t.strings("hubs"))

@@ -10,7 +10,8 @@ gets them first and the aggregator the rest.
 
 The child is spawned (the web process has threads, so no plain fork), opens the same
 database by URL and runs ``daemon.run_aggregator`` until SIGTERM, logging to the same
-stderr. Cancelled (the server stops), ``run`` sends SIGTERM and waits while the polls in
+stderr in the server's format (``settings.log``, which ``feeds serve`` sets from its
+options). Cancelled (the server stops), ``run`` sends SIGTERM and waits while the polls in
 flight are written, as ``feeds aggregate`` does on SIGTERM. A child whose parent died
 (SIGKILL) stops on its own within a second.
 
@@ -29,6 +30,7 @@ import signal
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from feeds import logs
 from feeds.config import Settings
 from feeds.store import Store
 
@@ -63,11 +65,9 @@ def running(settings: Settings, store_url: str) -> Iterator[None]:
 
 
 def _start(settings: Settings, store_url: str) -> multiprocessing.process.BaseProcess:
-    root = logging.getLogger()
-    formats = [h.formatter._fmt for h in root.handlers if h.formatter is not None]
     process = multiprocessing.get_context("spawn").Process(
         target=_child,
-        args=(settings, store_url, root.level, formats[0] if formats else None, os.getpid()),
+        args=(settings, store_url, os.getpid()),
         name="feeds-aggregator",
     )
     process.start()
@@ -102,14 +102,14 @@ def _stop(process: multiprocessing.process.BaseProcess, grace: float) -> None:
         process.join()
 
 
-def _child(settings: Settings, store_url: str, level: int, fmt: str | None, parent: int) -> None:
+def _child(settings: Settings, store_url: str, parent: int) -> None:
     from feeds.aggregate.daemon import run_aggregator
     from feeds.store import open_store
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
     with contextlib.suppress(OSError):
         os.nice(NICE)
-    logging.basicConfig(level=level, format=fmt or logging.BASIC_FORMAT)
+    logs.configure(settings.log.format, settings.log.level)  # as the server was told to
     store = open_store(store_url, migrate=False)
 
     async def main() -> None:

@@ -54,7 +54,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from feeds import i18n
+from feeds import i18n, logs
 from feeds.config import Settings, SiteSettings, load_settings
 from feeds.store import Store, StoreUnavailableError, open_store
 from feeds.syndicate.notifier import Notifier
@@ -77,6 +77,7 @@ from feeds.web.newsfeed import NewsPages
 from feeds.web.pages import FrontPages, Pages
 from feeds.web.partners import PartnerFeeds
 from feeds.web.rendercache import Clock, Freshness, RenderCache, utc_now
+from feeds.web.requestid import RequestId
 from feeds.web.sitemaps import Sitemaps
 
 __all__ = ["BackgroundJob", "SecurityHeaders", "build_app", "create_app", "page_policy"]
@@ -94,6 +95,7 @@ def create_app() -> Starlette:
     """The app configured from the environment (``FEEDS_CONFIG``, ``FEEDS_*``): the factory
     an ASGI server runs in each worker. The store is closed when the server stops."""
     settings = load_settings()
+    logs.configure(settings.log.format, settings.log.level)
     store = open_store(settings.database_url)
     return build_app(settings, store, at_exit=[store.close])
 
@@ -287,7 +289,7 @@ class _App(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = RequestMetrics(super().build_middleware_stack())
-        return SecurityHeaders(inner, embed_hosts=self.embed_hosts)
+        return RequestId(SecurityHeaders(inner, embed_hosts=self.embed_hosts))
 
 
 def _demo_feeds(settings: Settings) -> list[BaseRoute]:
