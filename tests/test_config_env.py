@@ -32,6 +32,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "site.copyright": ("© Daily Example", "© Daily Example"),
     "site.embed_hosts": ("www.youtube-nocookie.com", ("www.youtube-nocookie.com",)),
     "site.timezone": ("Europe/Moscow", "Europe/Moscow"),
+    "site.sections": ('{science = {ru = "Наука"}}', {"science": {"ru": "Наука"}}),
+    "site.tags": ('{sevan = {hy = "Սևան"}}', {"sevan": {"hy": "Սևան"}}),
     "site.locale_dirs": (str(LOCALE_DIR), (str(LOCALE_DIR),)),
     "database_url": ("postgresql://postgres@127.0.0.1/x", "postgresql://postgres@127.0.0.1/x"),
     "ingest_tokens": ("one, two", ("one", "two")),

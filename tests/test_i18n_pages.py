@@ -98,3 +98,25 @@ def test_the_console_speaks_the_sites_languages(store: Store, lang: str) -> None
         assert login.status == 200
         assert i18n.words(lang).gettext("Log in to the console") in login.body.decode()
         assert english_left(login.body, lang) == []
+
+
+def test_sections_and_tags_have_their_names_in_each_language_with_the_slug_unchanged(
+    store: Store,
+) -> None:
+    store.upsert_article(story("sevan", section="Science", tags=("Sevan",)))
+    config = settings(sections={"science": {"hy": "Գիտություն"}}, tags={"sevan": {"ru": "Севан"}})
+    with served(store, config) as base:
+        page = html.fromstring(fetch(base + "/hy/articles/sevan", BROWSER).body)
+        (section,) = page.xpath("//p[@class='section']/a[1]")
+        assert section.text_content() == "Գիտություն"
+        assert section.get("href").endswith("/hy/section/science/rss.xml")
+        feed = etree.fromstring(fetch(base + "/hy/section/science/rss.xml").body)
+        assert feed.findtext("channel/title") == "Կովկաս Լուր: Գիտություն"
+        assert [c.text for c in feed.iter("category")] == ["Գիտություն", "Sevan"]
+        ru = etree.fromstring(fetch(base + "/ru/rss.xml").body)
+        assert [c.text for c in ru.iter("category")] == ["Science", "Севан"]
+        ru_page = html.fromstring(fetch(base + "/ru/articles/sevan", BROWSER).body)
+        assert ru_page.xpath("//p[@class='tags']/a/text()") == ["Севан"]
+        # The language's front page lists the feeds by those names.
+        front = fetch(base + "/hy/", BROWSER).body.decode()
+        assert "Գիտություն" in front

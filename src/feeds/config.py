@@ -26,7 +26,7 @@ from feeds import i18n, logs
 from feeds.configtable import EnvError, env_overlay
 from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
-from feeds.model import check_language_tag
+from feeds.model import check_language_tag, slugify
 from feeds.partner_settings import (
     check_partner_name,
     check_profile,
@@ -83,6 +83,20 @@ class SiteSettings:
     locale_dirs: tuple[str, ...] = ()
     # The time zone of the dates on HTML pages (feeds keep UTC).
     timezone: str = "UTC"
+    # Sections' and tags' names per language, by slug ([site.sections.<slug>], [site.tags.
+    # <slug>]): the newsroom types one name in its stories, readers see theirs.
+    sections: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def facet_names(self, lang: str) -> Mapping[tuple[str, str], str]:
+        """``{("section", slug): name}`` and the tags' in ``lang``, as configured."""
+        found = {
+            ("section", slug): names[lang] for slug, names in self.sections.items() if lang in names
+        }
+        found.update(
+            (("tag", slug), names[lang]) for slug, names in self.tags.items() if lang in names
+        )
+        return found
 
     def words(self, lang: str) -> Words:
         """The interface text of ``lang`` (``feeds.i18n``)."""
@@ -451,7 +465,24 @@ def _parse_site(site_t: _Table, config_path: Path | None = None) -> SiteSettings
         render_cache_bytes=site_t.whole("render_cache_bytes", site_d.render_cache_bytes, minimum=0),
         locale_dirs=_locale_dirs(site_t, config_path),
         timezone=_timezone(site_t, site_d.timezone),
+        sections=_facet_names(site_t, "sections", languages),
+        tags=_facet_names(site_t, "tags", languages),
     )
+
+
+def _facet_names(table: _Table, key: str, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``[site.sections.<slug>]`` (or ``tags``): a table of language = name per slug."""
+    names_t = table.table(key)
+    found = {}
+    for slug in list(names_t.data):
+        names = names_t.string_map(slug)
+        if slugify(slug) != slug:
+            raise names_t.error(slug, f"is not a slug (as in the feed's URL: {slugify(slug)!r})")
+        for lang in names:
+            if lang not in languages:
+                raise names_t.error(slug, f"{lang!r} is not a site language")
+        found[slug] = names
+    return found
 
 
 def _locale_dirs(table: _Table, config_path: Path | None) -> tuple[str, ...]:

@@ -199,6 +199,15 @@ SETTINGS: tuple[Setting, ...] = (
             "shipped en, hy and ru; relative to the config file. A new language is a catalog "
             "here plus its code in `languages` ([localization.md](localization.md))",
             shown="array of directories", attr="site.locale_dirs"),
+    Setting("site", "sections", _M, {},
+            "sections' names per language by slug, e.g. `[site.sections.science]` "
+            '`hy = "Գիտություն"`: shown on pages and in feed titles and categories of that '
+            "language, the slug unchanged; a language without one shows the name the "
+            "stories give",
+            shown="table of slug = table of language = string", attr="site.sections"),
+    Setting("site", "tags", _M, {},
+            "tags' names per language by slug, as `sections` (`[site.tags.sevan]`)",
+            shown="table of slug = table of language = string", attr="site.tags"),
     # [database]
     Setting("database", "url", _S, "sqlite:///var/feeds.db", "a SQLAlchemy database URL",
             attr="database_url"),

@@ -6,7 +6,8 @@ Every URL here is absolute: feeds are read far from the site that wrote them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from feeds.feedkeys import FeedKey, Format
@@ -57,6 +58,8 @@ class FeedDescription:
     embed_hosts: tuple[str, ...] = ()
     # The interface text of the feed's language (a byline's "and"), from the caller.
     words: Words = ENGLISH
+    # Sections' and tags' names in the feed's language, by (kind, slug), for categories.
+    facet_names: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         fallback = self.updated_fallback

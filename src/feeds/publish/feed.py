@@ -27,7 +27,7 @@ site paths; ``describe`` makes them absolute, because feeds are read far from th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -70,6 +70,10 @@ class Site(Protocol):
     def title(self, lang: str) -> str: ...
     def description(self, lang: str) -> str: ...
     def absolute(self, path: str) -> str: ...
+    def facet_names(self, lang: str) -> Mapping[tuple[str, str], str]:
+        """Sections' and tags' names in ``lang`` by ``(kind, slug)``, as configured."""
+        ...
+
     def words(self, lang: str) -> Words:
         """The interface text of ``lang`` (``feeds.i18n``), given, never read here."""
         ...
@@ -85,16 +89,17 @@ class Feed:
     def lang(self) -> str:
         return self.key.lang
 
-    def label(self, words: Words) -> str:
-        """What narrows the feed, as readers know it ("Politics"); "" when nothing does."""
+    def label(self, site: Site) -> str:
+        """What narrows the feed, as readers of its language know it ("Politics"); ""
+        when nothing does."""
         return ""
 
     def title(self, site: Site) -> str:
-        label = self.label(site.words(self.lang))
+        label = self.label(site)
         return site.title(self.lang) + (f": {label}" if label else "")
 
     def description(self, site: Site) -> str:
-        label = self.label(site.words(self.lang))
+        label = self.label(site)
         return site.description(self.lang) + (f" ({label})" if label else "")
 
     def link(self) -> str:
@@ -158,6 +163,7 @@ class Feed:
             updated_fallback=self.updated_fallback(),
             embed_hosts=site.embed_hosts,
             words=site.words(self.lang),
+            facet_names=site.facet_names(self.lang),
         )
 
 
@@ -204,7 +210,10 @@ class FacetFeed(PublicFeed):
 
     name: str | None = None
 
-    def label(self, words: Words) -> str:
+    def label(self, site: Site) -> str:
+        named = site.facet_names(self.lang).get((self.key.kind.value, self.key.slug or ""))
+        if named:
+            return named
         return self.name if self.name is not None else (self.key.slug or "")
 
 
@@ -212,8 +221,8 @@ class FacetFeed(PublicFeed):
 class AggregatedFeed(PublicFeed):
     """Other outlets' stories; it mirrors the news page, where they are shown."""
 
-    def label(self, words: Words) -> str:
-        return words.gettext("From other sources")
+    def label(self, site: Site) -> str:
+        return site.words(self.lang).gettext("From other sources")
 
     def link(self) -> str:
         return f"/{self.lang}/news"
@@ -233,15 +242,15 @@ class ArchiveFeed(Feed):
     newer: Month | None = None
     closed: bool = True
 
-    def label(self, words: Words) -> str:
+    def label(self, site: Site) -> str:
         year, month = self.month
         return f"{year:04d}-{month:02d}"
 
     def title(self, site: Site) -> str:
-        return f"{site.title(self.lang)} ({self.label(site.words(self.lang))})"
+        return f"{site.title(self.lang)} ({self.label(site)})"
 
     def description(self, site: Site) -> str:
-        return f"{site.description(self.lang)} ({self.label(site.words(self.lang))})"
+        return f"{site.description(self.lang)} ({self.label(site)})"
 
     def feed_path(self, fmt: Format) -> str:
         return archive_path(self.lang, self.month, fmt)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 from feeds.model import Article, Translation
 
-__all__ = ["Item", "entry_id", "order_items", "rfc822", "rfc3339"]
+__all__ = ["FacetNames", "Item", "entry_id", "order_items", "rfc822", "rfc3339"]
+
+# A section's or tag's name in one language, by (kind, slug): ("section", "science").
+FacetNames = Mapping[tuple[str, str], str]
 
 # Fixed forever: changing it would change every item id and make every reader show
 # every story as new again.
@@ -87,14 +90,22 @@ class Item(NamedTuple):
         return self.article.updated
 
 
-def _categories(article: Article) -> tuple[str, ...]:
-    """Section first, then tags, each once."""
-    names = [article.section] if article.section else []
-    names.extend(article.tags)
-    return tuple(dict.fromkeys(names))
+def _categories(article: Article, names: FacetNames) -> tuple[str, ...]:
+    """Section first, then tags, each once, by their names in the feed's language
+    (``names``: ``(kind, slug) -> name``) where the site gives one."""
+    found = []
+    if article.section:
+        found.append(names.get(("section", article.section_slug or ""), article.section))
+    found.extend(
+        names.get(("tag", slug), tag)
+        for tag, slug in zip(article.tags, article.tag_slugs, strict=True)
+    )
+    return tuple(dict.fromkeys(found))
 
 
-def order_items(articles: Iterable[Article], lang: str) -> Sequence[Item]:
+def order_items(
+    articles: Iterable[Article], lang: str, names: FacetNames | None = None
+) -> Sequence[Item]:
     """The articles that have a ``lang`` version, newest first, ties broken by id.
 
     The caller already orders them; sorting again costs O(n log n) and makes the bytes
@@ -105,7 +116,12 @@ def order_items(articles: Iterable[Article], lang: str) -> Sequence[Item]:
         translation = article.translation(lang)
         if translation is not None:
             chosen.append(
-                Item(article, translation, entry_id(article.id, lang), _categories(article))
+                Item(
+                    article,
+                    translation,
+                    entry_id(article.id, lang),
+                    _categories(article, names or {}),
+                )
             )
     chosen.sort(key=lambda item: item.article.id)
     chosen.sort(key=lambda item: item.article.published, reverse=True)

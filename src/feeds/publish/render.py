@@ -42,7 +42,7 @@ def render(
     change included.
     """
     ctx = RenderContext(description, fmt)
-    items = _safe(order_items(articles, ctx.lang), description.embed_hosts)
+    items = _safe(order_items(articles, ctx.lang, description.facet_names), description.embed_hosts)
     updated = max((item.updated for item in items), default=description.updated_fallback)
     updated = updated.astimezone(UTC)
     if fmt is Format.JSON:

@@ -101,6 +101,8 @@ def build_view(site: SiteSettings, pages: Pages, article: Article, lang: str) ->
         raise ValueError(f"article {article.id} has no {lang!r} translation")
     own = article.source is None
     served = lang in site.languages  # only configured languages have feeds to link to
+    names = site.facet_names(lang)  # sections' and tags' names in this language
+    section_name = names.get(("section", article.section_slug or ""), article.section or "")
     section: Link | None = None
     section_feeds: tuple[FeedLink, ...] = ()
     tags: tuple[Link, ...] = ()
@@ -116,10 +118,10 @@ def build_view(site: SiteSettings, pages: Pages, article: Article, lang: str) ->
             if key is not None:
                 title = public_feed(key, facet_name=article.section).title(site)
                 section_feeds = pages.links(key, title)
-                section = Link(article.section, section_feeds[0].url)
+                section = Link(section_name, section_feeds[0].url)
                 discovery += section_feeds
         tags = tuple(
-            Link(tag, _feed_url(site, key))
+            Link(names.get(("tag", slug), tag), _feed_url(site, key))
             for tag, slug in zip(article.tags, article.tag_slugs, strict=True)
             if (key := _feed_key(lang, Kind.TAG, slug)) is not None
         )
@@ -129,7 +131,7 @@ def build_view(site: SiteSettings, pages: Pages, article: Article, lang: str) ->
             for key in [_feed_key(lang, Kind.AUTHOR, a.slug)]
         )
     elif article.section:
-        section = Link(article.section, "")
+        section = Link(section_name, "")
     return ArticleView(
         lang=lang,
         title=translation.title,

@@ -148,7 +148,7 @@ class Pages:
         groups = []
         for key, facet in self.catalog.feeds(lang):
             feed = feed_of(self.catalog, key)
-            label, title = feed.label(self.site.words(lang)), feed.title(self.site)
+            label, title = feed.label(self.site), feed.title(self.site)
             count = facet.count if facet else None
             groups.append(FeedGroup(key.kind, label, count, self.links(key, title)))
         return groups
@@ -171,7 +171,7 @@ class Pages:
         return self.render(
             "language.html",
             lang,
-            stories=_stories(articles, lang),
+            stories=_stories(self.site, articles, lang),
             groups=groups,
             discovery=list(groups[0].links),
             suggested=suggested if suggested != lang else None,
@@ -197,11 +197,12 @@ class Pages:
             formats=others,
             siblings=siblings,
             discovery=[this, *others],
-            stories=_stories(entry.articles, lang),
+            stories=_stories(self.site, entry.articles, lang),
         )
 
 
-def _stories(articles: Sequence[Article], lang: str) -> list[Story]:
+def _stories(site: SiteSettings, articles: Sequence[Article], lang: str) -> list[Story]:
+    names = site.facet_names(lang)
     stories = []
     for article in articles:
         translation = article.translation(lang)
@@ -214,7 +215,9 @@ def _stories(articles: Sequence[Article], lang: str) -> list[Story]:
                 summary=translation.summary,
                 published=article.published,
                 byline=", ".join(a.name for a in article.authors),
-                section=article.section,
+                section=names.get(("section", article.section_slug or ""), article.section)
+                if article.section
+                else None,
             )
         )
     return stories
