@@ -342,7 +342,7 @@ def web_of(store: Store) -> Web:
         settings,
         store,
         catalog,
-        PublicFeeds(settings, store, cache, catalog, preview=pages.preview),
+        PublicFeeds(site, store, cache, catalog, preview=pages.preview),
         NewsPages(site, store, cache, pages),
         Archives(site, store, cache),
         Sitemaps(site, store, cache),
@@ -398,7 +398,7 @@ def kinds(web: Web) -> dict[str, tuple[Callable[[], object], Callable[[], object
             lambda: store.visible_articles(
                 FeedScope("en").restricted_to(frozenset(PARTNER.sections), frozenset()), NOW, 150
             ),
-            lambda: partner_feed(web.settings, store, PARTNER, "en", None, Format.RSS, NOW),
+            lambda: partner_feed(web.settings.site, store, PARTNER, "en", None, Format.RSS, NOW),
         ),
         "WebSub change detection (a story rewritten)": (
             lambda: store.next_publication(NOW),
@@ -486,6 +486,9 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--plans", action="store_true", help="query plans at the largest size")
+    parser.add_argument(
+        "--only", default="", help="comma-separated words: only the responses named by one"
+    )
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args()
@@ -511,7 +514,10 @@ def main() -> None:
             web.catalog.archive_months("en")
             figures[count] = {}
             print("| response | query (ms) | cold render (ms) |\n|---|---|---|")
+            wanted = [w for w in args.only.split(",") if w]
             for name, (query, render) in kinds(web).items():
+                if wanted and not any(w in name for w in wanted):
+                    continue
                 q, r = median_ms(query, args.runs), median_ms(render, args.runs)
                 figures[count][name] = (q, r)
                 print(f"| {name} | {q:.2f} | {r:.2f} |", flush=True)
@@ -524,6 +530,8 @@ def main() -> None:
             print(f"\n{backend}: at {large:,} ÷ at {small:,} (target ≤ 1.5)")
             print("| response | query | cold render |\n|---|---|---|")
             for name, (q, r) in figures[large].items():
+                if name not in figures[small]:
+                    continue
                 q0, r0 = figures[small][name]
                 print(f"| {name} | {q / q0:.2f} | {r / r0:.2f} |")
 
