@@ -215,8 +215,8 @@ def serve(
     loop: Annotated[
         EventLoop,
         typer.Option(
-            help="The event loop. uvloop serves more requests a second, but while busy it "
-            "accepts one new connection per loop iteration (docs/benchmarks.md)."
+            help="The event loop. uvloop may serve more requests a second, but while busy "
+            "it accepts one new connection per loop iteration (docs/benchmarks.md)."
         ),
     ] = EventLoop.ASYNCIO,
     log_format: LogFormatOption = None,
