@@ -31,6 +31,7 @@ def site(store: Store) -> Iterator[str]:
 
 PAGES = [
     "/{lang}/",
+    "/{lang}/feeds",
     "/{lang}/news",
     "/{lang}/news?q=zzzz",
     "/{lang}/articles/sevan",

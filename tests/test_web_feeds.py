@@ -11,6 +11,7 @@ import pytest
 from lxml import etree, html
 
 from feeds.store import Store
+from feeds.web.pages import TOP_TAGS
 from tests.conftest import SCHEMAS
 from tests.web_support import TITLES, fetch, served, story
 
@@ -152,9 +153,35 @@ def test_front_page_lists_every_feed_with_autodiscovery(newsroom: str) -> None:
         )
     hrefs = set(page.xpath("//a/@href"))
     assert "https://news.example/en/section/politics/rss.xml" in hrefs
-    assert "https://news.example/en/author/anna-petrosyan/atom.xml" in hrefs
     assert "https://news.example/hy/tag/" + quote("գյումրի") + "/feed.json" in hrefs
     assert "https://news.example/en/aggregated/rss.xml" in hrefs
+    # Authors (and tags past the most used) are on each language's directory page.
+    assert "https://news.example/en/author/anna-petrosyan/atom.xml" not in hrefs
+    assert {"/en/feeds", "/hy/feeds", "/ru/feeds"} <= hrefs
+    directory = html.fromstring(fetch(newsroom + "/en/feeds").body)
+    listed = set(directory.xpath("//a/@href"))
+    assert "https://news.example/en/author/anna-petrosyan/atom.xml" in listed
+    assert "https://news.example/en/section/politics/rss.xml" in listed
+    assert fetch(newsroom + "/xx/feeds").status == 404
+
+
+def test_the_home_page_stays_small_as_tags_grow(store: Store) -> None:
+    """The most used tags only, per language; every one is on the directory page."""
+    for i in range(TOP_TAGS + 15):
+        # Tag "t0" is on one story, "t1" on two, ...: the most used are the last ones.
+        tags = tuple(f"t{j}" for j in range(i, TOP_TAGS + 15))
+        store.upsert_article(story(f"s{i}", langs=("en",), tags=tags, hours_ago=i + 1))
+    with served(store) as base:
+        home = html.fromstring(fetch(base + "/").body)
+        shown = {
+            href.split("/tag/")[1].split("/")[0]
+            for href in home.xpath("//section[@id='en']//a/@href")
+            if "/tag/" in href
+        }
+        assert shown == {f"t{j}" for j in range(15, TOP_TAGS + 15)}
+        directory = html.fromstring(fetch(base + "/en/feeds").body)
+        listed = {h for h in directory.xpath("//a/@href") if "/tag/" in h and h.endswith("rss.xml")}
+        assert len(listed) == TOP_TAGS + 15
 
 
 def test_front_page_suggests_the_browser_language_without_choosing_feeds(newsroom: str) -> None:

@@ -171,6 +171,7 @@ def build_app(
         Route("/", front.index, methods=READ),
         Route("/feeds.opml", front.opml, methods=READ),
         Route("/{lang}/", front.language, methods=READ),
+        Route("/{lang}/feeds", front.directory, methods=READ),
         Route("/{lang}/articles/{article_id}", articles.page, methods=READ),
         Route("/{lang}/news", news.page, methods=READ),
         Route("/{segment}", basics.bare, methods=READ),

@@ -41,6 +41,9 @@ from feeds.web.variant import Variant, VariantResponse, preferred_language
 __all__ = ["FeedLink", "FrontPages", "Pages", "environment", "page_context"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Tags the home page and a language's front page show, the most used first; every feed is
+# on the language's directory page (/{lang}/feeds), so these pages stay small.
+TOP_TAGS = 10
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,24 @@ class Pages:
             groups.append(FeedGroup(key.kind, label, count, self.links(key, title)))
         return groups
 
+    def top(self, lang: str) -> list[FeedGroup]:
+        """What a front page lists of ``lang``'s feeds: the main and aggregated feeds,
+        the sections, and the ``TOP_TAGS`` most used tags (authors and the other tags are
+        on the directory page)."""
+        groups = self.groups(lang)
+        tags = [g for g in groups if g.kind is Kind.TAG]
+        top = {id(g) for g in sorted(tags, key=lambda g: -(g.count or 0))[:TOP_TAGS]}
+        return [g for g in groups if g.kind not in (Kind.TAG, Kind.AUTHOR) or id(g) in top]
+
+    def directory(self, lang: str) -> bytes:
+        """``/{lang}/feeds``: every feed of ``lang`` in every format."""
+        groups = self.groups(lang)
+        return self.render("directory.html", lang, groups=groups, discovery=list(groups[0].links))
+
     def index(self, suggested: str | None) -> bytes:
         """The home page, in the reader's language (Accept-Language) or the site's first."""
         site = self.site
-        languages = [(lang, self.groups(lang)) for lang in site.languages]
+        languages = [(lang, self.top(lang)) for lang in site.languages]
         discovery = [link for _, groups in languages for link in groups[0].links]
         return self.render(
             "index.html",
@@ -167,7 +184,7 @@ class Pages:
         )
 
     def language(self, lang: str, articles: Sequence[Article], suggested: str | None) -> bytes:
-        groups = self.groups(lang)
+        groups = self.top(lang)
         return self.render(
             "language.html",
             lang,
@@ -257,6 +274,14 @@ class FrontPages:
             _HTML,
             _BY_LANGUAGE,
             lambda: self.pages.language(lang, articles, suggested),
+        )
+
+    async def directory(self, request: Request) -> Response | VariantResponse:
+        lang = request.path_params["lang"]
+        if lang not in self.site.languages:
+            return not_found(self.site, request.url.path)
+        return await self._page(
+            ("directory", lang), _HTML, "Accept-Encoding", lambda: self.pages.directory(lang)
         )
 
     async def opml(self, request: Request) -> Response | VariantResponse:
