@@ -314,3 +314,27 @@ def test_proxy_options_are_checked_before_anything_starts(tmp_path: Path) -> Non
         )
         assert (done.returncode, done.stderr.strip()) == (2, message)
     assert not (tmp_path / "never.db").exists()
+
+
+def test_feeds_serve_keeps_a_metrics_folder_the_operator_chose(
+    tmp_path: Path, running: list[subprocess.Popen[bytes]]
+) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR set, ``feeds serve --workers 2`` counts there and
+    leaves the folder as it found it: the operator's to clear before the next start."""
+    chosen = tmp_path / "metrics"
+    chosen.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDS_", "PROMETHEUS_"))}
+    env.update(FEEDS_DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.db'}", TMPDIR=str(tmp_path))
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(chosen)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    args = [sys.executable, "-m", "feeds", "serve", "--workers", "2", "--no-aggregate"]
+    server = launch([*args, "--port", str(port)], env, log, running)
+    wait_for(lambda: answering(base, server, log), "feeds serve answering", timeout=120)
+    assert fetch(base + "/en/rss.xml").status == 200
+    assert feed_requests(base) >= 1
+    server.terminate()
+    assert server.wait(60) == 0
+    assert list(chosen.glob("*.db"))  # the workers' counters, still there
+    assert not list(tmp_path.glob("feeds-metrics-*"))  # and no folder of its own
