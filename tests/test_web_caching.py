@@ -176,7 +176,7 @@ def test_a_scheduled_story_appears_at_its_time_without_a_write(store: Store) -> 
     release = clock.now + timedelta(hours=2)
     store.upsert_article(story("sevan"))
     store.upsert_article(
-        story("embargo", status="scheduled", title="Embargoed until now", published=release)
+        story("embargo", status="scheduled", title="Embargoed until now", when=release)
     )
     with served(store, clock=clock, revision_interval=0) as base:
         assert "Embargoed until now (embargo)" not in titles(fetch(base + FEED).body)

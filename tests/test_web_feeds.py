@@ -29,7 +29,7 @@ def newsroom(store: Store) -> Iterator[str]:
                 title="Parliament passes the budget",
                 section="Politics",
                 tags=("Budget", "Parliament"),
-                author="Anna Petrosyan",
+                authors=("Anna Petrosyan",),
                 hours_ago=2,
                 langs=("en", "ru"),
             ),

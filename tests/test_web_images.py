@@ -57,9 +57,7 @@ def assert_missing(answer: Answer, base: str, path: str, method: str = "GET") ->
 def test_an_embargoed_storys_image_is_404_until_its_time_then_served(store: Store) -> None:
     clock = MovingClock()
     opens = clock.now + timedelta(hours=2)
-    store.upsert_article(
-        with_image(story("festival", status="scheduled", published=opens), EMBARGOED)
-    )
+    store.upsert_article(with_image(story("festival", status="scheduled", when=opens), EMBARGOED))
     path = f"/static/images/{EMBARGOED}"
     with served(store, clock=clock, revision_interval=0) as base:
         assert_missing(fetch(base + path), base, path)
@@ -71,7 +69,7 @@ def test_an_embargoed_storys_image_is_404_until_its_time_then_served(store: Stor
 
 
 def test_an_embargoed_image_is_served_once_its_story_is_published_early(store: Store) -> None:
-    embargoed = story("festival", status="scheduled", published=datetime(2099, 6, 1, tzinfo=UTC))
+    embargoed = story("festival", status="scheduled", when=datetime(2099, 6, 1, tzinfo=UTC))
     store.upsert_article(with_image(embargoed, EMBARGOED))
     path = f"/static/images/{EMBARGOED}"
     with served(store, revision_interval=0) as base:

@@ -59,8 +59,8 @@ def opml2_problems(root: etree._Element) -> list[str]:
 def newsroom(store: Store) -> Iterator[str]:
     store.upsert_articles(
         [
-            story("sevan", section="Science", tags=("Sevan",), author="Lilit Sargsyan"),
-            story("budget", section="Politics", tags=("Budget",), author="Anna Petrosyan"),
+            story("sevan", section="Science", tags=("Sevan",), authors=("Lilit Sargsyan",)),
+            story("budget", section="Politics", tags=("Budget",), authors=("Anna Petrosyan",)),
         ]
     )
     with served(store) as base:

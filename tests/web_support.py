@@ -10,18 +10,21 @@ import http.client
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from feeds.config import PartnerConfig, Settings, SiteSettings
-from feeds.model import Article, article_from_dict
 from feeds.store import Store
 from feeds.web.app import build_app
+from tests import stories
 from tests.live import live_server
+from tests.stories import NEWSROOM, NOW, TITLES
+
+__all__ = ["BASE", "NOW", "TITLES", "Answer", "MovingClock", "fetch", "served", "settings", "story"]
 
 BASE = "https://news.example"
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def settings(
@@ -43,45 +46,16 @@ def settings(
     return Settings(site=SiteSettings(**values), ingest_tokens=ingest_tokens, partners=partners)
 
 
-TITLES = {
-    "en": "Lake Sevan rises to a ten-year high",
-    "hy": "Սևանա լճի մակարդակը տասը տարվա ամենաբարձրն է",
-    "ru": "Уровень Севана достиг десятилетнего максимума",
-}
-
-
-def story(
-    article_id: str,
-    *,
-    langs: tuple[str, ...] = ("en", "hy", "ru"),
-    title: str | None = None,
-    hours_ago: float = 1,
-    status: str = "published",
-    section: str | None = "Science",
-    tags: tuple[str, ...] = ("Sevan",),
-    author: str = "Lilit Sargsyan",
-    published: datetime | None = None,
-) -> Article:
-    when = published or NOW - timedelta(hours=hours_ago)
-    return article_from_dict(
-        {
-            "id": article_id,
-            "status": status,
-            "published": when.isoformat(),
-            "section": section,
-            "tags": list(tags),
-            "authors": [{"name": author}],
-            "translations": {
-                lang: {
-                    "title": f"{title or TITLES[lang]} ({article_id})",
-                    "url": f"{BASE}/{lang}/news/{article_id}",
-                    "summary": f"Summary of {article_id} in {lang}.",
-                    "body_html": f"<p>Body of <em>{article_id}</em> in {lang}.</p>",
-                }
-                for lang in langs
-            },
-        }
-    )
+# The web tests' stories: the one builder (``tests.stories``), worded as the newsroom, in
+# its science section, without a lead image unless a test adds one.
+story = partial(
+    stories.story,
+    wording=NEWSROOM,
+    section="Science",
+    tags=("Sevan",),
+    authors=("Lilit Sargsyan",),
+    image_width=None,
+)
 
 
 class MovingClock:
