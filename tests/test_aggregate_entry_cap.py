@@ -16,8 +16,9 @@ import pytest
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
-from feeds.store.sources import SourceRecord, SourceSpec, add_source, find_source
+from feeds.store.sources import SourceRecord, SourceSpec, add_source
 from tests.feedserver import FeedServer, Route, loopback_settings
+from tests.polling import source
 
 NEWEST = datetime(2026, 11, 14, 8, 0, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -48,13 +49,6 @@ def poll_all(store: Store, **aggregator: object) -> CycleSummary:
 def add(store: Store, url: str) -> SourceRecord:
     with store._db.transaction() as conn:
         return add_source(conn, SourceSpec(url=url, lang="en"))
-
-
-def source(store: Store, id_: int) -> SourceRecord:
-    with store._db.reading() as conn:
-        found = find_source(conn, id_)
-    assert found is not None
-    return found
 
 
 def stored_titles(store: Store) -> set[str]:

@@ -12,19 +12,17 @@ import asyncio
 import codecs
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from multidict import CIMultiDict
-from sqlalchemy import update
 
 from feeds.aggregate.challenge import challenge_vendor
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.model import Article
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
-from feeds.store.sources import SourceRecord, SourceSpec, add_source, find_source, sources
 from tests.feedserver import FeedServer, Route, loopback_settings
+from tests.polling import add, make_due, source
 
 RU = "Новости: Госдума приняла закон о языке"
 RU_2 = "Правительство объявило о новых мерах поддержки"
@@ -45,29 +43,12 @@ def store(sqlite_url: str) -> Iterator[Store]:
     opened.close()
 
 
-def add(store: Store, url: str) -> SourceRecord:
-    with store._db.transaction() as conn:
-        return add_source(conn, SourceSpec(url=url))
-
-
 def cycle(store: Store) -> CycleSummary:
     async def go() -> CycleSummary:
         async with Aggregator(loopback_settings(), store) as agg:
             return await agg.run_cycle()
 
     return asyncio.run(go())
-
-
-def make_due(store: Store) -> None:
-    with store._db.transaction() as conn:
-        conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
-
-
-def source(store: Store, id_: int) -> SourceRecord:
-    with store._db.reading() as conn:
-        found = find_source(conn, id_)
-    assert found is not None
-    return found
 
 
 def titles(store: Store) -> set[str]:

@@ -15,23 +15,18 @@ import pytest
 from sqlalchemy import column, create_engine, func, insert, select, table, update
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
-from feeds.model import Article
 from feeds.store import Store, open_store
-from feeds.store.articles import list_articles
 from feeds.store.migrate import upgrade
 from feeds.store.schema import article_languages
 from feeds.store.sources import (
-    SourceRecord,
-    SourceSpec,
     SourceUpdate,
-    add_source,
     claim_due,
-    find_source,
     save_poll,
     save_states,
     sources,
 )
 from tests.feedserver import FeedServer, Route, loopback_settings
+from tests.polling import add, make_due, source, stored
 from tests.web_support import fetch, served
 from tests.web_support import settings as web_settings
 
@@ -42,34 +37,12 @@ def server() -> Iterator[FeedServer]:
         yield s
 
 
-def add(store: Store, url: str, **kw: object) -> SourceRecord:
-    with store._db.transaction() as conn:
-        return add_source(conn, SourceSpec(url=url, **kw))  # type: ignore[arg-type]
-
-
 def cycle(store: Store, **aggregator: object) -> CycleSummary:
     async def go() -> CycleSummary:
         async with Aggregator(loopback_settings(total_timeout=10.0, **aggregator), store) as agg:
             return await agg.run_cycle()
 
     return asyncio.run(go())
-
-
-def make_due(store: Store) -> None:
-    with store._db.transaction() as conn:
-        conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
-
-
-def stored(store: Store) -> list[Article]:
-    with store._db.reading() as conn:
-        return list_articles(conn)
-
-
-def source(store: Store, ref: str | int) -> SourceRecord:
-    with store._db.reading() as conn:
-        found = find_source(conn, ref)
-    assert found is not None
-    return found
 
 
 def when(hours_ago: float = 1) -> str:

@@ -19,8 +19,8 @@ from feeds.aggregate.daemon import run
 from feeds.aggregate.pipeline import Aggregator, CycleSummary, parse_pool
 from feeds.store import Store, open_store
 from feeds.store.articles import list_articles
-from feeds.store.sources import SourceRecord, SourceSpec, add_source, find_source
 from tests.feedserver import FeedServer, Route, loopback_settings
+from tests.polling import add, source
 from tests.processes import leftover_workers, new_marker, wait_until_none_marked
 from tests.test_aggregate_daemon import start_daemon, stop, write_config
 from tests.test_aggregate_pipeline import rss
@@ -63,18 +63,6 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
     opened = open_store(sqlite_url)
     yield opened
     opened.close()
-
-
-def add(store: Store, url: str) -> SourceRecord:
-    with store._db.transaction() as conn:
-        return add_source(conn, SourceSpec(url=url))
-
-
-def source(store: Store, ref: str | int) -> SourceRecord:
-    with store._db.reading() as conn:
-        found = find_source(conn, ref)
-    assert found is not None
-    return found
 
 
 def stored_ids(store: Store) -> set[str]:

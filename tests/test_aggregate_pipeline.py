@@ -10,24 +10,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from feeds.aggregate.pipeline import Aggregator, CycleSummary
 from feeds.config import Settings, SourceConfig
 from feeds.feedkeys import FeedScope
-from feeds.model import Article, article_from_dict
+from feeds.model import article_from_dict
 from feeds.store import Store, open_store
-from feeds.store.articles import list_articles
 from feeds.store.schema import articles
 from feeds.store.sources import (
-    SourceRecord,
-    SourceSpec,
-    add_source,
-    find_source,
     list_sources,
     sources,
 )
 from tests.feedserver import FeedServer, Route, loopback_settings
+from tests.polling import add, make_due, source, stored
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "sources"
 
@@ -57,34 +53,12 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
     opened.close()
 
 
-def add(store: Store, url: str, **kw: object) -> SourceRecord:
-    with store._db.transaction() as conn:
-        return add_source(conn, SourceSpec(url=url, **kw))  # type: ignore[arg-type]
-
-
-def make_due(store: Store) -> None:
-    with store._db.transaction() as conn:
-        conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
-
-
 def cycle(store: Store, cfg: Settings | None = None, **kw: object) -> CycleSummary:
     async def go() -> CycleSummary:
         async with Aggregator(cfg or loopback_settings(), store) as agg:
             return await agg.run_cycle(**kw)  # type: ignore[arg-type]
 
     return asyncio.run(go())
-
-
-def stored(store: Store) -> list[Article]:
-    with store._db.reading() as conn:
-        return list_articles(conn)
-
-
-def source(store: Store, ref: str | int) -> SourceRecord:
-    with store._db.reading() as conn:
-        found = find_source(conn, ref)
-    assert found is not None
-    return found
 
 
 def test_example_sources_become_attributed_articles_in_their_languages(

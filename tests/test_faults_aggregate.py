@@ -18,12 +18,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 
 from feeds.aggregate.daemon import Daemon
 from feeds.aggregate.pipeline import Aggregator
@@ -32,6 +32,7 @@ from feeds.store.sources import sources
 from tests.faultproxy import FaultProxy, fault_proxy
 from tests.feedserver import FeedServer, loopback_settings
 from tests.live import free_port
+from tests.polling import make_due
 from tests.test_aggregate_daemon import (
     REPO,
     farm,
@@ -83,11 +84,6 @@ def cut_for(proxy: FaultProxy, seconds: float) -> None:
     proxy.cut()
     time.sleep(seconds)  # the outage itself: what the test is about, not a wait for it
     proxy.restore()
-
-
-def make_due(store: Store) -> None:
-    with store._db.transaction() as conn:
-        conn.execute(update(sources).values(next_poll=datetime.now(UTC) - timedelta(seconds=1)))
 
 
 @pytest.mark.postgres
