@@ -8,10 +8,11 @@ from typing import Any
 from lxml import etree
 
 from feeds.model import Article
+from feeds.partner_schema import EXTENSION_NAMES, PROFILE_SPECS
 from feeds.publish import FeedDescription, FeedKey, Format
 from feeds.publish.partner_extensions import SNF_NS, WEBFEEDS_NS, YANDEX_NS
 from feeds.publish.partners import PartnerFeed, build_partner_feed
-from feeds.publish.profiles import get_profile
+from feeds.publish.profiles import EXTENSIONS, PROFILES, get_profile
 from tests.stories import story
 
 MEDIA = "http://search.yahoo.com/mrss/"
@@ -170,3 +171,15 @@ def test_extensions_option_adds_webfeeds_to_a_generic_feed_and_reports_unknown_n
     assert channel is not None
     assert channel.findtext(f"{{{WEBFEEDS_NS}}}logo") == "https://news.example/static/logo.png"
     assert feed.notes == ("unknown extension 'nosuch' ignored",)
+
+
+def test_every_profile_and_extension_the_settings_accept_is_one_publish_renders() -> None:
+    """A partner stored with a profile or ``extensions`` the settings check accepted
+    (``feeds.partner_schema``) gets that profile's feed with those extensions' elements."""
+    assert list(PROFILES) == list(PROFILE_SPECS)
+    assert set(EXTENSIONS) == set(EXTENSION_NAMES)
+    for name in EXTENSION_NAMES:
+        assert [ext.name for ext in EXTENSIONS[name]({})] == [name]
+    for spec in PROFILE_SPECS.values():
+        made = [ext.name for ext in get_profile(spec.name).make_extensions({})]
+        assert made == list(spec.extensions), spec.name

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import typer
 
 from feeds.cli_common import ConfigOption, fail, settings_from, store_from
+from feeds.partner_schema import PROFILE_SPECS, ProfileSpec
 from feeds.partner_settings import check_profile, option_from_text, option_problem, scope_problem
-from feeds.publish.profiles import PROFILES, Profile, get_profile
+from feeds.publish.profiles import get_profile
 from feeds.store.partners import PartnerRecord, hash_token, new_token
 from feeds.syndicate.registry import PartnerRegistry, sign_path
 from feeds.web.partners import partner_feed
@@ -28,7 +29,7 @@ Many = Annotated[list[str] | None, typer.Option(show_default=False)]
 
 
 def _options(
-    profile: Profile, pairs: list[str], kept: Mapping[str, Any] | None = None
+    profile: ProfileSpec, pairs: list[str], kept: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """``--option KEY=VALUE`` pairs, typed and checked against ``profile``'s options
     (together with the ``kept`` options the partner already has)."""
@@ -50,7 +51,7 @@ def _options(
 @partners_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="Partner name (lowercase, appears in its URLs).")],
-    profile: Annotated[str, typer.Option(help="One of: " + ", ".join(PROFILES))] = "generic",
+    profile: Annotated[str, typer.Option(help="One of: " + ", ".join(PROFILE_SPECS))] = "generic",
     language: Many = None,
     section: Many = None,
     tag: Many = None,

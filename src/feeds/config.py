@@ -27,6 +27,7 @@ from feeds.configtable import EnvError, env_overlay
 from feeds.errors import FeedsError
 from feeds.hostnames import parse_allow_entry
 from feeds.model import check_language_tag, slugify
+from feeds.partner_schema import option_specs
 from feeds.partner_settings import (
     check_partner_name,
     check_profile,
@@ -36,8 +37,6 @@ from feeds.partner_settings import (
     suggest,
     unknown_option,
 )
-from feeds.publish.partner_options import option_specs
-from feeds.publish.phrases import Words
 from feeds.store.engine import is_database_url
 
 __all__ = [
@@ -98,8 +97,10 @@ class SiteSettings:
         )
         return found
 
-    def words(self, lang: str) -> Words:
-        """The interface text of ``lang`` (``feeds.i18n``)."""
+    def words(self, lang: str) -> i18n.Words:
+        """The interface text of ``lang`` (``feeds.i18n``; publish takes it as its
+        ``phrases.Words``, which config does not import: the aggregator reads the
+        settings and never loads the renderer)."""
         return i18n.words(lang, self.locale_dirs)
 
     def title(self, lang: str) -> str:

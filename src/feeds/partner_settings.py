@@ -5,8 +5,9 @@ add``, ``feeds.store.partners.add_partner``) to refuse a mistake with one line, 
 the partner registry to recognise a row stored before these checks, so that partner is
 answered with a clear 503 (and reported by ``feeds partners check``) instead of a 500.
 
-Profiles and their options come from ``feeds.publish.profiles`` and
-``feeds.publish.partner_options``; nothing here lists them again.
+Profiles and their options come from ``feeds.partner_schema`` (data, below
+``feeds.publish``, so the store and the config loader never load the renderer); nothing
+here lists them again.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from feeds.model import check_language_tag, slugify
-from feeds.publish.partner_options import ALL_OPTIONS, OptionSpec, option_specs
-from feeds.publish.profiles import PROFILES, Profile
+from feeds.partner_schema import ALL_OPTIONS, PROFILE_SPECS, OptionSpec, ProfileSpec, option_specs
 
 __all__ = [
     "check_partner_name",
@@ -50,12 +50,12 @@ def check_partner_name(name: str) -> str | None:
     )
 
 
-def check_profile(name: Any) -> Profile | str:
+def check_profile(name: Any) -> ProfileSpec | str:
     """The profile called ``name``, or why there is none."""
-    profile = PROFILES.get(name) if isinstance(name, str) else None
+    profile = PROFILE_SPECS.get(name) if isinstance(name, str) else None
     if profile is not None:
         return profile
-    return f"{name!r} is not a profile (one of: {', '.join(PROFILES)})"
+    return f"{name!r} is not a profile (one of: {', '.join(PROFILE_SPECS)})"
 
 
 def check_token_hash(value: Any) -> str | None:
@@ -78,12 +78,12 @@ def scope_problem(kind: str, value: Any) -> str | None:
     return None
 
 
-def _specs(profile: Profile, options: Mapping[str, Any]) -> dict[str, OptionSpec]:
+def _specs(profile: ProfileSpec, options: Mapping[str, Any]) -> dict[str, OptionSpec]:
     return option_specs(profile, options.get("extensions", ()))
 
 
 def option_problem(
-    profile: Profile, key: str, value: Any, options: Mapping[str, Any]
+    profile: ProfileSpec, key: str, value: Any, options: Mapping[str, Any]
 ) -> str | None:
     """Why option ``key`` = ``value`` does not suit ``profile`` (``options``: all of the
     partner's options, for the extensions they add), or None when it does."""
@@ -95,7 +95,7 @@ def option_problem(
     return None
 
 
-def unknown_option(profile: Profile, key: str, options: Mapping[str, Any]) -> str:
+def unknown_option(profile: ProfileSpec, key: str, options: Mapping[str, Any]) -> str:
     allowed = _specs(profile, options)
     if key in ALL_OPTIONS:
         return (
@@ -105,7 +105,7 @@ def unknown_option(profile: Profile, key: str, options: Mapping[str, Any]) -> st
     return "unknown option" + (suggest(key, allowed) or f" (one of: {', '.join(allowed)})")
 
 
-def option_from_text(profile: Profile, key: str, raw: str, options: Mapping[str, Any]) -> Any:
+def option_from_text(profile: ProfileSpec, key: str, raw: str, options: Mapping[str, Any]) -> Any:
     """The value of ``--option KEY=RAW``, typed as the option wants (raw text when it has
     no type; ``option_problem`` then says what is wrong)."""
     spec = _specs(profile, options).get(key)

@@ -1,9 +1,10 @@
 """Partner profiles: what each kind of consumer needs from a feed, and what it refuses.
 
 A profile is a declaration: which formats, full text or summary, how many items, how
-many bytes at most, the per-story rules a story must pass to be included, and the
-feedgen ``Extension`` objects that add the consumer's own elements. A story that breaks
-a rule is left out of that partner's feed (never the whole feed) and
+many bytes at most (its ``ProfileSpec``, data in ``feeds.partner_schema``), the per-story
+rules a story must pass to be included, and the feedgen ``Extension`` objects that add
+the consumer's own elements. A story that breaks a rule is left out of that partner's
+feed (never the whole feed) and
 ``feeds partners check NAME`` lists it with the rule.
 
 The rules restate the consumers' published requirements as we read them; each rule's
@@ -13,11 +14,11 @@ text says what the consumer wants, so an editor can fix the story.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
-from feeds.feedkeys import Format
 from feeds.model import Article, Translation
+from feeds.partner_schema import PROFILE_SPECS, ProfileSpec
 from feeds.publish.extension import Extension
 from feeds.publish.partner_extensions import (
     DctermsModifiedExtension,
@@ -50,16 +51,15 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class Profile:
-    name: str
-    summary: str
-    formats: tuple[Format, ...] = (Format.RSS, Format.ATOM, Format.JSON)
-    full_text: bool = True
-    max_items: int = 50
-    min_items: int = 0
-    max_bytes: int | None = None
+class Profile(ProfileSpec):
+    """A profile as a feed is rendered with it: its data (``ProfileSpec``, in
+    ``feeds.partner_schema``, which every writer of partner settings checks against) and
+    the rules a story must pass; ``make_extensions`` makes the extensions it names."""
+
     rules: tuple[Rule, ...] = ()
-    extensions: ExtensionFactory = field(default=lambda options: ())
+
+    def make_extensions(self, options: Mapping[str, Any]) -> Sequence[Extension]:
+        return tuple(ext for name in self.extensions for ext in EXTENSIONS[name](options))
 
 
 def _title_length(low: int, high: int) -> Rule:
@@ -97,56 +97,8 @@ def _full_text(article: Article, t: Translation) -> str | None:
     return None if t.body_html.strip() else "needs the full text (body_html is empty)"
 
 
-PROFILES: Mapping[str, Profile] = {
-    p.name: p
-    for p in (
-        Profile("generic", "full text in RSS, Atom and JSON Feed"),
-        Profile(
-            "summary",
-            "summaries only (no full text) in RSS, Atom and JSON Feed",
-            full_text=False,
-        ),
-        Profile(
-            "msn",
-            "MSN Partner Hub style: Media RSS image with credit and caption (>= 720 px), "
-            "titles of 20-150 characters, one language, durable ids, updated dates",
-            formats=(Format.RSS, Format.ATOM),
-            rules=(_title_length(20, 150), _image_width(720), _image_credit_and_caption),
-            extensions=lambda options: (DctermsModifiedExtension(),),
-        ),
-        Profile(
-            "flipboard",
-            "Flipboard style: full text, an image >= 400 px wide per item, >= 30 items",
-            formats=(Format.RSS, Format.ATOM),
-            min_items=30,
-            rules=(_full_text, _image_width(400)),
-        ),
-        Profile(
-            "feedly",
-            "Feedly webfeeds: icon, logo, accentColor and cover",
-            formats=(Format.RSS, Format.ATOM),
-            extensions=lambda options: (WebfeedsExtension(options),),
-        ),
-        Profile(
-            "yandex",
-            "Yandex: yandex:full-text and yandex:genre in RSS",
-            formats=(Format.RSS,),
-            rules=(_full_text,),
-            extensions=lambda options: (YandexExtension(options),),
-        ),
-        Profile(
-            "smartnews",
-            "SmartNews: snf: namespace with snf:logo, UTF-8, at most 1 MB",
-            formats=(Format.RSS,),
-            max_bytes=1_000_000,
-            extensions=lambda options: (SmartNewsExtension(options),),
-        ),
-    )
-}
-
-
-# Extensions a partner may add to any profile with the ``extensions`` option, e.g.
-# ``extensions = ["webfeeds"]`` for a generic full-text feed that Feedly also styles.
+# Extensions a partner may add to any profile with the ``extensions`` option, by the
+# names of ``feeds.partner_schema.EXTENSION_NAMES``.
 EXTENSIONS: Mapping[str, ExtensionFactory] = {
     "dcterms": lambda options: (DctermsModifiedExtension(),),
     "webfeeds": lambda options: (WebfeedsExtension(options),),
@@ -154,13 +106,28 @@ EXTENSIONS: Mapping[str, ExtensionFactory] = {
     "smartnews": lambda options: (SmartNewsExtension(options),),
 }
 
+# The per-story rules of each profile (a consumer's published requirements).
+_RULES: Mapping[str, tuple[Rule, ...]] = {
+    "msn": (_title_length(20, 150), _image_width(720), _image_credit_and_caption),
+    "flipboard": (_full_text, _image_width(400)),
+    "yandex": (_full_text,),
+}
+
+
+def _profile(spec: ProfileSpec) -> Profile:
+    data = {f.name: getattr(spec, f.name) for f in fields(spec)}
+    return Profile(**data, rules=_RULES.get(spec.name, ()))
+
+
+PROFILES: Mapping[str, Profile] = {name: _profile(spec) for name, spec in PROFILE_SPECS.items()}
+
 
 def extensions_for(
     profile: Profile, options: Mapping[str, Any]
 ) -> tuple[list[Extension], list[str]]:
     """The profile's extensions plus those named in ``options["extensions"]``, each once;
     and the names that are not known (reported, not fatal)."""
-    chosen = list(profile.extensions(options))
+    chosen = list(profile.make_extensions(options))
     unknown: list[str] = []
     extra = options.get("extensions", [])
     for name in extra if isinstance(extra, list) else []:
