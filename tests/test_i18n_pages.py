@@ -22,7 +22,7 @@ PUBLISHED = datetime(2026, 10, 9, 7, 0, tzinfo=UTC)
 
 @pytest.fixture
 def site(store: Store) -> Iterator[str]:
-    store.upsert_article(story("sevan", published=PUBLISHED))
+    store.upsert_article(story("sevan", when=PUBLISHED))
     store.upsert_article(story("budget", title="Parliament passes the budget", hours_ago=1))
     store.upsert_article(story("en-only", langs=("en",), hours_ago=3))
     with served(store, settings(timezone="Asia/Yerevan")) as base:
