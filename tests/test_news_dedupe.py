@@ -178,3 +178,25 @@ def test_similarity_follows_word_endings_not_word_lists() -> None:
     a = story_key("В Тбилиси открылась выставка армянских художников")
     assert similarity(a, story_key("В Тбилиси открыли выставку армянских художников")) >= 0.5
     assert similarity(a, story_key("В Ереване открылась выставка грузинских фотографов")) < 0.5
+
+
+def test_a_story_sixty_outlets_report_is_one_entry_and_its_neighbours_stay_apart(
+    store: Store,
+) -> None:
+    """Sixty reports of one story, written one at a time and in one batch, crowd every band
+    of its headline (each story is compared with a band's newest reports only): all sixty
+    are still one entry, and stories that merely share its words are entries of their own."""
+    wordings = [TITLE, TITLE.replace("meet", "met"), TITLE + " today", "Today: " + TITLE]
+    reports = [report(f"r{n}", wordings[n % 4], n + 1, n / 10) for n in range(60)]
+    store.upsert_articles(reports[:30])
+    for one in reports[30:45]:
+        store.upsert_article(one)
+    store.upsert_articles(reports[45:])
+    apart = [
+        report("x1", "Regional ministers meet in Yerevan on school meals", 100, 7),
+        report("x2", "Farmers in Tbilisi report a record transit of apricots", 101, 7),
+    ]
+    store.upsert_articles(apart)
+    entries = store.stories(FeedScope("en", own=True, aggregated=True), LATER, limit=100)
+    grouped = sorted(sorted(s.id for s in (lead, *others)) for lead, others in entries)
+    assert grouped == sorted([["x1"], ["x2"], sorted(r.id for r in reports)])

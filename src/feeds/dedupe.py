@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 
 from rensa import RMinHash
@@ -35,6 +36,7 @@ __all__ = [
     "THRESHOLD",
     "WINDOW",
     "bands",
+    "jaccard",
     "shingles",
     "similarity",
     "story_key",
@@ -73,7 +75,11 @@ def shingles(key: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of two keys' shingles, 0 to 1."""
-    first, second = shingles(a), shingles(b)
+    return jaccard(shingles(a), shingles(b))
+
+
+def jaccard(first: AbstractSet[str], second: AbstractSet[str]) -> float:
+    """Jaccard similarity of two shingle sets (``shingles``), 0 to 1."""
     return len(first & second) / len(first | second)
 
 

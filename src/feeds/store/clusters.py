@@ -10,21 +10,43 @@ per cluster (its first visible report) and lists the rest as "also reported by".
 
 A rewritten story keeps its cluster while its key is unchanged. Clusters never merge
 afterwards: a report that matches two clusters joins the closer one.
+
+The work per story is bounded: a band value shared by many stories in the window (a
+common headline shape, "live updates", "weather forecast", or a farm of feeds whose
+headlines come from thirty words) offers only its ``_BAND_LIMIT`` newest stories as
+candidates, so that a story is compared with at most ``BANDS × 2 × _BAND_LIMIT`` others
+however many similar headlines the window holds. Unbounded, the comparisons grew with the
+square of the window's stories: a cold cycle of 300 new sources on one loopback farm had
+written 200 of them after 150 s (docs/benchmarks.md). A true duplicate shares about four
+of its sixteen bands with its original, so it is found through another band unless every
+band it shares is a crowded one.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Join, and_, bindparam, delete, exists, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    Join,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from feeds.articlerows import ArticleRow
-from feeds.dedupe import THRESHOLD, WINDOW, bands, similarity
+from feeds.dedupe import THRESHOLD, WINDOW, bands, jaccard, shingles
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, article_from_dict
 from feeds.store.schema import articles, story_bands, story_keys
@@ -43,9 +65,31 @@ _DROP = {
     table: delete(table).where(table.c.article_id == bindparam("a"), table.c.lang == bindparam("l"))
     for table in (story_keys, story_bands)
 }
-_CANDIDATES = (
+# Stored candidates per band value at most (the newest in the window), and as many more
+# from the batch being written.
+_BAND_LIMIT = 16
+_RANKED = (
     select(
         story_bands.c.band,
+        story_bands.c.article_id,
+        story_bands.c.lang,
+        func.row_number()
+        .over(
+            partition_by=story_bands.c.band,
+            order_by=(articles.c.published.desc(), articles.c.id.desc()),
+        )
+        .label("rank"),
+    )
+    .select_from(story_bands.join(articles, articles.c.id == story_bands.c.article_id))
+    .where(
+        story_bands.c.band.in_(bindparam("bands", expanding=True)),
+        articles.c.published.between(bindparam("earliest"), bindparam("latest")),
+    )
+    .subquery("ranked")
+)
+_CANDIDATES = (
+    select(
+        _RANKED.c.band,
         story_keys.c.article_id,
         story_keys.c.lang,
         story_keys.c.key,
@@ -55,18 +99,15 @@ _CANDIDATES = (
         articles.c.source_id,
     )
     .select_from(
-        story_bands.join(
+        _RANKED.join(
             story_keys,
             and_(
-                story_keys.c.article_id == story_bands.c.article_id,
-                story_keys.c.lang == story_bands.c.lang,
+                story_keys.c.article_id == _RANKED.c.article_id,
+                story_keys.c.lang == _RANKED.c.lang,
             ),
-        ).join(articles, articles.c.id == story_bands.c.article_id)
+        ).join(articles, articles.c.id == _RANKED.c.article_id)
     )
-    .where(
-        story_bands.c.band.in_(bindparam("bands", expanding=True)),
-        articles.c.published.between(bindparam("earliest"), bindparam("latest")),
-    )
+    .where(_RANKED.c.rank <= bindparam("limit"))
 )
 
 
@@ -115,19 +156,23 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
     # Only stories within WINDOW of the batch can match: the rest are not even read.
     span = (todo[0][0].published - WINDOW, todo[-1][0].published + WINDOW)
     by_band = _candidates(conn, sorted({b for values in banded.values() for b in values}), span)
+    # The batch's own reports, the newest _BAND_LIMIT per band (todo is oldest first).
+    written: dict[int, deque[_Report]] = {}
+    pieces = _Shingles()
     new_keys, new_bands = [], []
     for row, lang, key in todo:
         report = _Report(
             row.id, lang, key, row.id, row.published, _outlet(row.id, row.aggregated, row.source_id)
         )
         mine = banded[(row.id, lang)]
-        best = _best_match(report, (c for b in mine for c in by_band.get(b, ())))
+        near = (c for b in mine for c in (*by_band.get(b, ()), *written.get(b, ())))
+        best = _best_match(report, near, pieces)
         if best is not None:
             report = _Report(row.id, lang, key, best.cluster, row.published, report.outlet)
         new_keys.append({"article_id": row.id, "lang": lang, "key": key, "cluster": report.cluster})
         for band in dict.fromkeys(mine):
             new_bands.append({"article_id": row.id, "lang": lang, "band": band})
-            by_band.setdefault(band, []).append(report)
+            written.setdefault(band, deque(maxlen=_BAND_LIMIT)).append(report)
     conn.execute(insert(story_keys), new_keys)
     if new_bands:
         conn.execute(insert(story_bands), new_bands)
@@ -138,7 +183,12 @@ def _candidates(
 ) -> dict[int, list[_Report]]:
     found: dict[int, list[_Report]] = {}
     for start in range(0, len(values), _CHUNK):
-        chunk = {"bands": values[start : start + _CHUNK], "earliest": span[0], "latest": span[1]}
+        chunk = {
+            "bands": values[start : start + _CHUNK],
+            "earliest": span[0],
+            "latest": span[1],
+            "limit": _BAND_LIMIT,
+        }
         for r in conn.execute(_CANDIDATES, chunk):
             found.setdefault(r.band, []).append(
                 _Report(
@@ -153,8 +203,19 @@ def _candidates(
     return found
 
 
-def _best_match(report: _Report, candidates: Iterable[_Report]) -> _Report | None:
+class _Shingles(dict[str, frozenset[str]]):
+    """Each key's shingles, made once per batch however many stories it is compared with."""
+
+    def __missing__(self, key: str) -> frozenset[str]:
+        value = self[key] = frozenset(shingles(key))
+        return value
+
+
+def _best_match(
+    report: _Report, candidates: Iterable[_Report], pieces: _Shingles
+) -> _Report | None:
     """The most similar candidate that is the same story from another outlet, if any."""
+    mine = pieces[report.key]
     best: tuple[float, datetime, _Report] | None = None
     seen: set[str] = set()
     for other in candidates:
@@ -165,7 +226,7 @@ def _best_match(report: _Report, candidates: Iterable[_Report]) -> _Report | Non
             continue
         if abs(other.published - report.published) > WINDOW:
             continue
-        score = similarity(report.key, other.key)
+        score = jaccard(mine, pieces[other.key])
         if score < THRESHOLD:
             continue
         if best is None or (score, -other.published.timestamp()) > (
