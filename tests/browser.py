@@ -95,14 +95,18 @@ def launch() -> Iterator[Any]:
 
 
 @contextmanager
-def open_page(browser: Any, url: str, width: Width = DESKTOP) -> Iterator[Any]:
-    """``url`` navigated to at ``width``; the page's own Content-Security-Policy (no
-    script at all) is bypassed so axe can be injected, nothing else is changed."""
+def open_page(
+    browser: Any, url: str, width: Width = DESKTOP, locale: str | None = None
+) -> Iterator[Any]:
+    """``url`` navigated to at ``width`` (by a browser set to ``locale``, which it sends
+    as Accept-Language); the page's own Content-Security-Policy (no script at all) is
+    bypassed so axe can be injected, nothing else is changed."""
     context = browser.new_context(
         viewport={"width": width.width, "height": width.height},
         is_mobile=width.mobile,
         has_touch=width.mobile,
         bypass_csp=True,
+        **({"locale": locale} if locale else {}),
     )
     try:
         page = context.new_page()
