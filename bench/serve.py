@@ -81,7 +81,7 @@ async def uncached(request):  # the partner route before the cache: a render per
     if record is None:
         return Response(status_code=401)
     feed = await run_in_threadpool(
-        partner_feed, settings, store, record, "en", None, Format.RSS, datetime.now(UTC)
+        partner_feed, settings.site, store, record, "en", None, Format.RSS, datetime.now(UTC)
     )
     etag = '"' + hashlib.sha256(feed.body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=300", "Vary": "Authorization"}
