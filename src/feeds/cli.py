@@ -104,6 +104,21 @@ def db_upgrade(config: ConfigOption = None) -> None:
     typer.echo(f"database is up to date ({store.backend})")
 
 
+@db_app.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="The copy to write (must not exist).")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy the SQLite database while it serves (SQLite's online backup); PostgreSQL: pg_dump."""
+    settings = settings_from(config)
+    store = store_from(settings, migrate=False)
+    try:
+        done = store.backup(target)
+    finally:
+        store.close()
+    typer.echo(f"backed up to {done.path} ({done.pages} pages, {done.bytes} bytes)")
+
+
 @config_app.command("docs")
 def config_docs(
     document: Annotated[

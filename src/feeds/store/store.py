@@ -7,6 +7,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -18,6 +19,7 @@ from feeds.searchtext import Query
 from feeds.store import archive, clusters, images, search, tombstones
 from feeds.store import articles as queries
 from feeds.store.activity import Activity, changed_fields, record_ingest
+from feeds.store.backup import Backup, backup_sqlite
 from feeds.store.console import Console
 from feeds.store.engine import Database, StoreError, create_store_engine
 from feeds.store.gauges import Gauges, read_gauges
@@ -115,6 +117,11 @@ class Store:
 
     def close(self) -> None:
         self._db.engine.dispose()
+
+    def backup(self, target: Path) -> Backup:
+        """A consistent copy of this SQLite store at ``target`` while it serves
+        (``store.backup``); PostgreSQL is refused with a word on ``pg_dump``."""
+        return backup_sqlite(self._db.engine.url, target)
 
     # --- writes -------------------------------------------------------------------------
 
