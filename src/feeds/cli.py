@@ -37,7 +37,7 @@ from feeds.config import Settings
 from feeds.configtable import SECTIONS, check_document, render_section, update_document
 from feeds.hostnames import check_hostname
 from feeds.importing import expand_paths, read_file
-from feeds.store import Store
+from feeds.store import Store, downgrade_database
 from feeds.syndicate.registry import PartnerRegistry
 from feeds.version import installed_version
 
@@ -102,6 +102,20 @@ def db_upgrade(config: ConfigOption = None) -> None:
     store = store_from(settings, migrate=True)
     store.close()
     typer.echo(f"database is up to date ({store.backend})")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="The schema revision to go back to, e.g. 0007.")],
+    config: ConfigOption = None,
+) -> None:
+    """Take the schema back to REVISION, before installing the older feeds that expects it.
+
+    Run with the version that migrated (it has the way back); stop every feeds process first.
+    """
+    settings = settings_from(config)
+    before, after = downgrade_database(settings.database_url, revision)
+    typer.echo(f"database schema {before} -> {after}")
 
 
 @db_app.command("backup")

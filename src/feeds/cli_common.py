@@ -69,7 +69,13 @@ def root_config() -> Path | None:
 
 
 def settings_from(config: Path | None) -> Settings:
-    return load_settings(config if config is not None else _root_config.get())
+    """The settings, and logging in their format: a short command (``import``,
+    ``partners add``…) logs warnings and errors only, unless the level is ``debug``;
+    ``serve``, ``aggregate`` and ``poll`` log at the level set (``start_logging``)."""
+    settings = load_settings(config if config is not None else _root_config.get())
+    level = settings.log.level
+    logs.configure(settings.log.format, level if level in ("debug", "error") else "warning")
+    return settings
 
 
 def store_from(settings: Settings, *, migrate: bool = True) -> Store:

@@ -3,7 +3,7 @@
 from feeds.store.articles import Facet
 from feeds.store.errors import StorageFullError, StoreError, StoreUnavailableError
 from feeds.store.outage import Incident, Outage
-from feeds.store.store import Revision, Store, open_store
+from feeds.store.store import Revision, Store, downgrade_database, open_store
 
 __all__ = [
     "Facet",
@@ -14,5 +14,6 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailableError",
+    "downgrade_database",
     "open_store",
 ]

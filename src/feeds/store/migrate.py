@@ -37,6 +37,11 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def revisions() -> list[str]:
+    """Every schema revision, newest first."""
+    return [script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()]
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -60,6 +65,23 @@ def upgrade(engine: Engine, target: str = "head") -> bool:
         return False
     log.info("database migrated from %s to %s", before or "an empty schema", after)
     return True
+
+
+def downgrade(engine: Engine, target: str) -> tuple[str | None, str | None]:
+    """Take the database back to revision ``target`` (an upgrade's undo, for rolling back
+    to an older version of feeds), under the same lock as ``upgrade``; the revisions
+    before and after."""
+    config = _config()
+    with engine.connect().execution_options(sqlite_immediate=True) as conn:
+        _lock(conn)
+        before = MigrationContext.configure(conn).get_current_revision()
+        config.attributes["connection"] = conn
+        command.downgrade(config, target)
+        after = MigrationContext.configure(conn).get_current_revision()
+        conn.commit()
+    if before != after:
+        log.warning("database taken back from %s to %s", before, after or "an empty schema")
+    return before, after
 
 
 def _lock(conn: Connection) -> None:

@@ -24,7 +24,7 @@ from feeds.store.console import Console
 from feeds.store.engine import Database, StoreError, create_store_engine
 from feeds.store.gauges import Gauges, read_gauges
 from feeds.store.limits import Limits
-from feeds.store.migrate import current_revision, head_revision, upgrade
+from feeds.store.migrate import current_revision, downgrade, head_revision, revisions, upgrade
 from feeds.store.operators import Operators
 from feeds.store.outage import Outage
 from feeds.store.partners import Partners
@@ -320,3 +320,19 @@ def open_store(
         where = engine.url.render_as_string(hide_password=True)
         raise StoreError(f"cannot use database {where}: {reason}") from None
     return Store(engine, clock=clock)
+
+
+def downgrade_database(url: str, revision: str) -> tuple[str | None, str | None]:
+    """Take the database at ``url`` back to schema ``revision`` (``feeds db downgrade``),
+    with the migrations of the version installed now; the revisions before and after."""
+    engine = create_store_engine(url)
+    try:
+        known = revisions()
+        if revision not in known:
+            raise StoreError(f"no schema revision {revision!r} (one of: {', '.join(known)})")
+        return downgrade(engine, revision)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"cannot downgrade: {reason}") from None
+    finally:
+        engine.dispose()
