@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from feeds.errors import FeedsError
+
 __all__ = ["HEALTH", "ORIGINS", "PageError", "ago", "named"]
 
 Gettext = Callable[[str], str]
@@ -71,7 +73,7 @@ def ago(value: datetime | None, now: datetime, _: Gettext = _same) -> str:
     return text % {"n": n}
 
 
-class PageError(HTTPException):
+class PageError(HTTPException, FeedsError):
     """An error page of the console whose message is translated when it is shown:
     ``message`` is the phrase (marked ``N_`` where it is raised), ``values`` fill it."""
 
