@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from feeds.errors import FeedsError
+
 __all__ = [
     "SECTIONS",
     "SETTINGS",
@@ -49,7 +51,7 @@ class Kind(Enum):
     MAP = "table of language = string"
 
 
-class EnvError(ValueError):
+class EnvError(FeedsError, ValueError):
     """A variable's text is not a value of its setting's kind; the message names it."""
 
 
