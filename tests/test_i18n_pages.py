@@ -5,12 +5,14 @@ language: no English interface text on hy and ru pages (decided from the catalog
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from lxml import etree, html
 
 from feeds import i18n
+from feeds.model import Image, article_from_dict, article_to_dict
 from feeds.store import Store
 from tests.l10n_support import english_left
 from tests.web_support import fetch, served, settings, story
@@ -121,3 +123,26 @@ def test_sections_and_tags_have_their_names_in_each_language_with_the_slug_uncha
         # The language's front page lists the feeds by those names.
         front = fetch(base + "/hy/", BROWSER).body.decode()
         assert "Գիտություն" in front
+
+
+def test_the_lead_images_caption_is_in_the_pages_language(store: Store) -> None:
+    article = story("sevan", langs=("en", "hy"))
+    image = Image("https://img.example/sevan.jpg", 1200, 800, "image/jpeg", "The shore", "AP")
+    hy = replace(article.translation("hy"), image_caption="Ափը")  # type: ignore[type-var]
+    en = article.translation("en")
+    store.upsert_article(replace(article, image=image, translations=(en, hy)))
+    with served(store) as base:
+        page = html.fromstring(fetch(base + "/hy/articles/sevan", BROWSER).body)
+        assert page.xpath("//figure[@class='lead']/img/@alt") == ["Ափը"]
+        assert page.xpath("//figcaption/text()")[0].strip() == "Ափը"
+        english = html.fromstring(fetch(base + "/en/articles/sevan", BROWSER).body)
+        assert english.xpath("//figure[@class='lead']/img/@alt") == ["The shore"]
+        media = "{http://search.yahoo.com/mrss/}description"
+        hy_feed = etree.fromstring(fetch(base + "/hy/rss.xml").body)
+        assert [d.text for d in hy_feed.iter(media)] == ["Ափը"]
+        en_feed = etree.fromstring(fetch(base + "/en/rss.xml").body)
+        assert [d.text for d in en_feed.iter(media)] == ["The shore"]
+    # The document keeps it: what the store and feeds import read back.
+    assert article_from_dict(article_to_dict(store.get_article("sevan"))) == store.get_article(
+        "sevan"
+    )

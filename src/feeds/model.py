@@ -177,13 +177,15 @@ class Image:
 
 @dataclass(frozen=True)
 class Translation:
-    """The story in one language. ``body_html`` is the full text, already safe HTML."""
+    """The story in one language. ``body_html`` is the full text, already safe HTML;
+    ``image_caption`` the lead image's caption in this language (else the image's own)."""
 
     lang: str
     title: str
     url: str
     summary: str = ""
     body_html: str = ""
+    image_caption: str | None = None
 
 
 @dataclass(frozen=True)
@@ -403,6 +405,7 @@ def _validate(article: Article) -> list[FieldError]:
         need_url(f"{where}.url", t.url, site_path=own)
         need_text(f"{where}.summary", t.summary, required=False)
         need_text(f"{where}.body_html", t.body_html, required=False)
+        need_text(f"{where}.image_caption", t.image_caption, required=False)
     if article.section is not None:
         need_name("section", article.section)
     need_count("tags", article.tags, MAX_TAGS)
@@ -482,12 +485,15 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "tags": list(article.tags),
         "authors": [_drop_none(vars(a)) for a in article.authors],
         "translations": {
-            t.lang: {
-                "title": t.title,
-                "url": t.url,
-                "summary": t.summary,
-                "body_html": t.body_html,
-            }
+            t.lang: _drop_none(
+                {
+                    "title": t.title,
+                    "url": t.url,
+                    "summary": t.summary,
+                    "body_html": t.body_html,
+                    "image_caption": t.image_caption,
+                }
+            )
             for t in article.translations
         },
     }
@@ -730,10 +736,16 @@ class _Reader:
                 url = own_page_path(str(lang), self.article_id)
             summary = self.text(item, "summary", f"{where}.summary", required=False) or ""
             body = self.text(item, "body_html", f"{where}.body_html", required=False) or ""
+            caption = self.text(item, "image_caption", f"{where}.image_caption", required=False)
             if title is not None and url is not None:
                 out.append(
                     Translation(
-                        lang=str(lang), title=title, url=url, summary=summary, body_html=body
+                        lang=str(lang),
+                        title=title,
+                        url=url,
+                        summary=summary,
+                        body_html=body,
+                        image_caption=caption,
                     )
                 )
         return tuple(out)

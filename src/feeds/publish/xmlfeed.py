@@ -267,7 +267,7 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         if image is not None:
             # After feedgen's <description>: feedparser reads media:description as a
             # description too, and keeps the first one as the summary.
-            entry.append(_media(image))
+            entry.append(_media(image, item.translation.image_caption or image.caption))
         source = article.source
         if source is not None:
             # RSS 2.0 <source>: the channel the item came from, its title as text.
@@ -349,8 +349,9 @@ def _person(element: etree._Element, author: Author) -> None:
         etree.SubElement(element, "uri").text = author.url
 
 
-def _media(image: Image) -> etree._Element:
-    """Media RSS ``media:content`` for the lead image, with its caption and credit."""
+def _media(image: Image, caption: str | None) -> etree._Element:
+    """Media RSS ``media:content`` for the lead image, with its caption (in the item's
+    language when the story gives one) and credit."""
     attrs = {
         "url": image.url,
         "type": image.mime_type,
@@ -359,9 +360,9 @@ def _media(image: Image) -> etree._Element:
         "height": str(image.height),
     }
     content = etree.Element(_MEDIA_CONTENT, attrs, nsmap=_MEDIA_NSMAP)
-    if image.caption:
+    if caption:
         # Plain text is the default type (Media RSS 1.5.1, media:description).
-        etree.SubElement(content, _MEDIA_DESCRIPTION).text = image.caption
+        etree.SubElement(content, _MEDIA_DESCRIPTION).text = caption
     if image.credit:
         etree.SubElement(content, _MEDIA_CREDIT).text = image.credit
     return content

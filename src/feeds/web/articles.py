@@ -86,6 +86,7 @@ class ArticleView:
     tags: tuple[Link, ...]
     bylines: tuple[Link, ...]
     image: Image | None
+    caption: str  # the lead image's, in this language when the story gives one
     source: SourceRef | None
     discovery: tuple[FeedLink, ...]
 
@@ -150,6 +151,9 @@ def build_view(site: SiteSettings, pages: Pages, article: Article, lang: str) ->
         tags=tags,
         bylines=bylines,
         image=article.image,
+        caption=translation.image_caption
+        or (article.image.caption if article.image else None)
+        or "",
         source=article.source,
         discovery=discovery,
     )
