@@ -201,3 +201,45 @@ def test_feeds_serve_logs_only_json_lines_with_each_requests_id(
     answered = {e["pid"] for e in access.values()}
     assert server.pid not in polled and not polled & answered
     assert len({e["pid"] for e in entries}) >= 2 + (workers > 1)
+
+
+class _Lines(logging.Handler):
+    """Formats each record as it is written (the request id is read then), and keeps it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logs.JsonFormatter())
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+def test_a_failed_requests_error_lines_and_its_500_carry_its_id() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.routing import Route as StarletteRoute
+
+    from feeds.web.requestid import RequestId
+    from tests.live import live_server
+
+    async def boom(request: Request) -> None:
+        logging.getLogger("feeds.web").warning("about to fail")
+        raise RuntimeError("boom")
+
+    lines = _Lines()
+    watched = [logging.getLogger(name) for name in ("uvicorn.error", "feeds.web")]
+    with live_server(RequestId(Starlette(routes=[StarletteRoute("/boom", boom)]))) as base:
+        for logger in watched:  # once uvicorn has configured its loggers
+            logger.addHandler(lines)
+        try:
+            answer = fetch(base + "/boom", headers={"X-Request-ID": "cms-put-17"})
+        finally:
+            for logger in watched:
+                logger.removeHandler(lines)
+    assert (answer.status, answer.headers["X-Request-ID"]) == (500, "cms-put-17")
+    by_logger = {line["logger"]: line for line in lines.lines}
+    assert by_logger["feeds.web"]["request_id"] == "cms-put-17"
+    failure = by_logger["uvicorn.error"]
+    assert failure["request_id"] == "cms-put-17"
+    assert "RuntimeError: boom" in failure["exception"]
