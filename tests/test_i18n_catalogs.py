@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from babel.messages.pofile import read_po
 from lxml import etree
 
 from feeds import i18n
+from feeds.model import Author
 from feeds.store import Store
 from tests.web_support import fetch, served, settings, story
 
@@ -115,7 +117,8 @@ def test_a_new_language_is_a_catalog_and_configuration_without_code(
         titles={"en": "Caucasus Wire", "ka": "კავკასიის ამბები"},
         locale_dirs=(str(tmp_path),),
     )
-    store.upsert_article(story("ka-story", langs=("ka",), title="ამბავი"))
+    article = story("ka-story", langs=("ka",), title="ამბავი")
+    store.upsert_article(replace(article, authors=(Author("ნინო"), Author("გიორგი"))))
     with served(store, config) as base:
         aggregated = fetch(base + "/ka/aggregated/rss.xml")
         assert aggregated.status == 200
@@ -123,6 +126,10 @@ def test_a_new_language_is_a_catalog_and_configuration_without_code(
         assert channel is not None
         assert channel.findtext("title") == "კავკასიის ამბები: სხვა წყაროებიდან"
         assert channel.findtext("language") == "ka"
+        # Its own feed: a byline joined with the catalog's "and".
+        own = etree.fromstring(fetch(base + "/ka/rss.xml").body)
+        creators = [c.text for c in own.iter("{http://purl.org/dc/elements/1.1/}creator")]
+        assert creators == ["ნინო და გიორგი"]
         # The home page names the language in itself, from Babel's locale data.
         home = fetch(base + "/", {"Accept-Language": "ka"})
         assert "ქართული" in home.body.decode()

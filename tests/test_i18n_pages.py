@@ -73,6 +73,12 @@ def test_the_home_page_and_errors_follow_the_browsers_language(site: str, lang: 
     story_page = fetch(site + f"/{lang}/articles/en-only", BROWSER)
     assert story_page.status == 404
     assert english_left(story_page.body, lang) == []
+    # A method a page does not take is said in the path's language too.
+    refused = fetch(site + f"/{lang}/rss.xml", BROWSER, method="POST")
+    assert refused.status == 405
+    assert html.fromstring(refused.body).findtext(".//h1") == i18n.words(lang).gettext(
+        "Method not allowed"
+    )
     # Feed readers keep plain text.
     reader = fetch(site + f"/{lang}/nothing-here", {"Accept": "*/*"})
     assert reader.status == 404
