@@ -1,8 +1,8 @@
 """``/{lang}/news``: the newsroom's own stories and the aggregated ones, on one page.
 
 A reader's "river of news": own and external stories merged newest first, ``PAGE`` at a
-time, each with its lead image as a thumbnail (sized, lazy-loaded), its time (in the site's time zone) and
-summary. Own stories link to their page on this server (``/{lang}/articles/{id}``);
+time, each with its lead image as a thumbnail (sized, lazy-loaded), its time (in the
+site's time zone) and summary. Own stories link to their page on this server (``/{lang}/articles/{id}``);
 external ones to the original, credited "via" their source. The same story from several
 outlets is one entry, its first visible report, with the others "also reported by"
 (``Store.stories``, clusters found when stories are written: ``docs/news.md``).
