@@ -2,9 +2,10 @@
 
 A reader's "river of news": own and external stories merged newest first, ``PAGE`` at a
 time, each with its lead image as a thumbnail (sized, lazy-loaded), its time (in the
-site's time zone) and summary. Own stories link to their page on this server (``/{lang}/articles/{id}``);
-external ones to the original, credited "via" their source. The same story from several
-outlets is one entry, its first visible report, with the others "also reported by"
+site's time zone) and summary. Own stories link to their page on this server
+(``/{lang}/articles/{id}``); external ones to the original, credited "via" their source.
+The same story from several outlets is one entry, its first visible report, with the
+others "also reported by"
 (``Store.stories``, clusters found when stories are written: ``docs/news.md``).
 
 - ``?source=<id>`` narrows the page to one source's stories (own stories drop out); there
