@@ -20,9 +20,12 @@ import feedparser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from feeds.store import open_store
+from feeds.store import Store, open_store
 from feeds.store.migrate import current_revision, head_revision
+from feeds.store.sources import SourceSpec, add_source
+from tests.feedserver import FeedServer, Route
 from tests.live import free_port
+from tests.test_scaleout import SOURCES, polls, rss, write_config
 from tests.waiting import wait_for
 from tests.web_support import fetch
 
@@ -205,9 +208,6 @@ def test_feeds_serve_with_two_workers_runs_one_aggregator_and_counts_for_all(
     """``feeds serve --workers 2``: both workers serve; the aggregator runs once, beside
     them, and polls each due source once; /metrics counts its polls through a metrics
     folder the server made for this run and removes when it stops."""
-    from tests.feedserver import FeedServer, Route
-    from tests.test_scaleout import SOURCES, polls, rss, write_config
-
     store = open_store(postgres_url)
     config = write_config(tmp_path, postgres_url)
     temp = tmp_path / "tmp"
@@ -218,12 +218,7 @@ def test_feeds_serve_with_two_workers_runs_one_aggregator_and_counts_for_all(
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     with FeedServer().running() as farm:
-        from feeds.store.sources import SourceSpec, add_source
-
-        with store._db.transaction() as conn:
-            for n in range(SOURCES):
-                farm.routes[f"/outlet/{n}"] = Route(body=rss(n))
-                add_source(conn, SourceSpec(url=farm.url(f"/outlet/{n}"), lang="en"))
+        outlets(store, farm)
         args = [sys.executable, "-m", "feeds", "serve", "--workers", "2", "--port", str(port)]
         server = launch([*args, "--config", str(config)], env, log, running)
         wait_for(lambda: answering(base, server, log), "feeds serve answering", timeout=120)
@@ -248,6 +243,14 @@ def test_feeds_serve_with_two_workers_runs_one_aggregator_and_counts_for_all(
     started = [line for line in log.read_text().splitlines() if "aggregator process" in line]
     assert len(started) == 1, started
     assert not folders[0].exists()
+
+
+def outlets(store: Store, farm: FeedServer) -> None:
+    """``SOURCES`` outside feeds on ``farm``, each a source of ``store``, due at once."""
+    with store._db.transaction() as conn:
+        for n in range(SOURCES):
+            farm.routes[f"/outlet/{n}"] = Route(body=rss(n))
+            add_source(conn, SourceSpec(url=farm.url(f"/outlet/{n}"), lang="en"))
 
 
 def serve_sqlite(
@@ -338,3 +341,36 @@ def test_feeds_serve_keeps_a_metrics_folder_the_operator_chose(
     assert server.wait(60) == 0
     assert list(chosen.glob("*.db"))  # the workers' counters, still there
     assert not list(tmp_path.glob("feeds-metrics-*"))  # and no folder of its own
+
+
+def test_feeds_serve_with_one_worker_counts_its_aggregators_polls_in_metrics(
+    tmp_path: Path, running: list[subprocess.Popen[bytes]]
+) -> None:
+    """The aggregator of ``feeds serve`` runs in a process of its own: /metrics counts its
+    polls as well as the web process's requests, each family once."""
+    database = f"sqlite:///{tmp_path / 'feeds.db'}"
+    store = open_store(database)
+    config = write_config(tmp_path, database)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDS_", "PROMETHEUS_"))}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with FeedServer().running() as farm:
+        outlets(store, farm)
+        args = [sys.executable, "-m", "feeds", "serve", "--port", str(port)]
+        server = launch([*args, "--config", str(config)], env, log, running)
+        wait_for(lambda: answering(base, server, log), "feeds serve answering", timeout=120)
+        wait_for(lambda: polls(store) == SOURCES, "every source polled", timeout=120)
+        for _ in range(3):
+            assert fetch(base + "/en/rss.xml").status == 200
+
+        def polls_counted() -> float:
+            counted = samples(base).items()
+            return sum(v for (name, _), v in counted if name == "feeds_polls_total")
+
+        wait_for(lambda: polls_counted() == SOURCES, "the polls in /metrics", timeout=30)
+        assert feed_requests(base) == 3
+        exposition = fetch(base + "/metrics").body.decode()
+        types = [line.split()[2] for line in exposition.splitlines() if line.startswith("# TYPE")]
+        assert len(types) == len(set(types)), sorted(types)
+    store.close()

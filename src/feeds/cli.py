@@ -289,7 +289,10 @@ def serve(
         options["forwarded_allow_ips"] = forwarded_allow_ips
     if workers == 1:
         jobs = [embedded.job(settings, store)] if polling else []
-        uvicorn.run(build_app(settings, store, jobs=jobs), **options)
+        # The aggregator's process counts its polls in the folder; /metrics adds this
+        # process's own counts (feeds.web.metrics).
+        with _metrics_folder() if polling else nullcontext():
+            uvicorn.run(build_app(settings, store, jobs=jobs), **options)
         return
     store_url = store.url
     store.close()

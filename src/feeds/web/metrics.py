@@ -9,7 +9,9 @@ store when Prometheus scrapes (``Store.gauges``); while the database is unavaila
 are left out and ``feeds_store_unavailable`` is 1, the counters still served.
 
 Multiprocess mode (prometheus-client's): with ``PROMETHEUS_MULTIPROC_DIR`` set for every
-feeds process on the host, any web worker's ``/metrics`` sums all of them. Answered to
+feeds process on the host, any web worker's ``/metrics`` sums all of them (``feeds serve``
+makes one for its run; with one worker the folder holds only its aggregator's counts, and
+the web process adds its own from memory, ``Summed``). Answered to
 loopback clients, or to anyone sending ``Authorization: Bearer`` with ``[metrics] token``
 (``FEEDS_METRICS_TOKEN``); others get a 403.
 """
@@ -187,9 +189,45 @@ class MetricsEndpoint:
 
     def _exposition(self) -> bytes:
         self.outage.account()  # an open incident's seconds, up to this scrape
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            counters = CollectorRegistry()
-            MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
-        else:
-            counters = REGISTRY
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(REGISTRY) + generate_latest(self.gauges)
+        files = CollectorRegistry()
+        MultiProcessCollector(files)  # type: ignore[no-untyped-call]
+        counters = CollectorRegistry(auto_describe=False)
+        # This process's own counts are in its memory when the folder was set after it
+        # started counting (one `feeds serve` worker beside its aggregator process).
+        counters.register(Summed(files) if _COUNTS_IN_FILES else Summed(files, REGISTRY))
         return generate_latest(counters) + generate_latest(self.gauges)
+
+
+# Whether this process's counters are written to PROMETHEUS_MULTIPROC_DIR: prometheus-client
+# decides once, when it is first imported, which happened before this module.
+_COUNTS_IN_FILES = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+class Summed(Collector):
+    """The families of several registries as one: samples with the same name and labels
+    add up, so a family appears once in the exposition however many registries have it."""
+
+    def __init__(self, *registries: CollectorRegistry) -> None:
+        self.registries = registries
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        values: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = {}
+        for registry in self.registries:
+            for family in registry.collect():
+                merged = families.get(family.name)
+                if merged is None:
+                    merged = Metric(family.name, family.documentation, family.type, family.unit)
+                    families[family.name] = merged
+                for sample in family.samples:
+                    key = (family.name, sample.name, tuple(sorted(sample.labels.items())))
+                    at = values.get(key)
+                    if at is None:
+                        values[key] = len(merged.samples)
+                        merged.samples.append(sample)
+                    elif not sample.name.endswith("_created"):
+                        old = merged.samples[at]
+                        merged.samples[at] = old._replace(value=old.value + sample.value)
+        yield from families.values()
