@@ -115,7 +115,11 @@ def test_two_daemons_on_postgresql_poll_each_of_500_sources_exactly_once(
 ) -> None:
     store = open_store(postgres_url)
     register(store, farm, 500, delay=0.02)
-    config = write_config(tmp_path, postgres_url)
+    # Leases as long as the default's order of magnitude: this test is about two daemons
+    # sharing claims, not about expiry. With 5 s leases a loaded machine (load 15 on two
+    # cores in CI) let a claimed batch expire before its daemon fetched it, and the other
+    # daemon rightly polled it again.
+    config = write_config(tmp_path, postgres_url, lease_seconds=120)
     daemons = [start_daemon(config, tmp_path / f"daemon{i}.log") for i in range(2)]
     try:
         wait_for(lambda: polled(store) == 500, "500 sources polled", timeout=300)
