@@ -4,9 +4,12 @@ every file there."""
 
 from __future__ import annotations
 
+import http.client
+import os
 import re
 import shlex
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +20,9 @@ from typer.testing import CliRunner
 from feeds.cli import app
 from feeds.config import load_settings
 from feeds.configtable import SETTINGS
+from tests.live import free_port
+from tests.waiting import wait_for
+from tests.web_support import Answer
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "examples" / "deploy"
@@ -89,3 +95,126 @@ def test_docs_deploy_md_names_every_file_of_the_example() -> None:
     for path in sorted(DEPLOY.iterdir()):
         assert f"examples/deploy/{path.name}" in guide, path.name
     assert "(docs/deploy.md)" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+)
+
+
+def nginx_site(tmp_path: Path, upstream_port: int = 8000, https_port: int = 443) -> Path:
+    """The example site with its paths moved under ``tmp_path`` (a self-signed certificate
+    for the ACME one) and, when asked, other ports; wrapped in a main config."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=news.example", "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    site = (DEPLOY / "feeds-nginx.conf").read_text(encoding="utf-8")
+    for old, new in (
+        ("/etc/letsencrypt/live/news.example/fullchain.pem", str(cert)),
+        ("/etc/letsencrypt/live/news.example/privkey.pem", str(key)),
+        ("/var/cache/nginx/feeds", str(tmp_path / "cache")),
+        ("/var/log/nginx/feeds.access.log", str(tmp_path / "access.log")),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+        ("listen [::]:443 ssl http2;", ""),
+        ("listen 80;", "listen 127.0.0.1:1;"),
+        ("listen [::]:80;", ""),
+    ):
+        assert old in site, old
+        site = site.replace(old, new)
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\ndaemon off;\n"
+        "events {}\n"
+        f"http {{\n  access_log off;\n  include {tmp_path}/site.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    return main
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_nginx_accepts_the_example_site(tmp_path: Path) -> None:
+    main = nginx_site(tmp_path)
+    assert NGINX is not None
+    done = subprocess.run(
+        [NGINX, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(main)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "[warn]" not in done.stderr and "[emerg]" not in done.stderr, done.stderr
+
+
+def fetch_tls(port: int, path: str, headers: dict[str, str] | None = None) -> Answer:
+    """One HTTPS request to 127.0.0.1:``port`` as news.example (self-signed: not verified)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    try:
+        conn.request("GET", path, headers={"Host": "news.example", **(headers or {})})
+        response = conn.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow  # nginx and feeds serve, real processes
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_the_example_nginx_caches_public_feeds_and_revalidates_them_by_etag(
+    tmp_path: Path,
+) -> None:
+    from tests.test_backup import environment, feeds, serving
+
+    env = environment(tmp_path / "feeds.db")
+    env["FEEDS_SITE_CACHE_MAX_AGE"] = "1"  # so that the test sees a revalidation soon
+    assert feeds(env, "import", str(REPO / "examples" / "articles")).returncode == 0
+    log = tmp_path / "serve.log"
+    with serving(env, log) as base:
+        https = free_port()
+        main = nginx_site(tmp_path, upstream_port=int(base.rsplit(":", 1)[1]), https_port=https)
+        if os.geteuid() == 0:  # workers as nobody could not write the cache under tmp_path
+            main.write_text("user root;\n" + main.read_text(encoding="utf-8"), encoding="utf-8")
+        assert NGINX is not None
+        proxy = subprocess.Popen(
+            [NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(main)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+
+            def answering() -> bool:
+                assert proxy.poll() is None, (tmp_path / "error.log").read_text()
+                try:
+                    return fetch_tls(https, "/healthz").status == 200
+                except OSError:
+                    return False
+
+            wait_for(answering, "nginx answering", timeout=30)
+            first = fetch_tls(https, "/en/rss.xml")
+            second = fetch_tls(https, "/en/rss.xml")
+            assert (first.status, first.header("X-Cache")) == (200, "MISS")
+            assert (second.status, second.header("X-Cache")) == (200, "HIT")
+            assert second.body == first.body and second.header("ETag") == first.header("ETag")
+            # nginx's own request id reached feeds, which sent it back
+            assert re.fullmatch(r"[0-9a-f]{32}", first.header("X-Request-ID") or "")
+            # a request with credentials never comes from, or goes into, the shared cache
+            bearer = fetch_tls(https, "/en/rss.xml", {"Authorization": "Bearer x"})
+            assert bearer.header("X-Cache") == "BYPASS"
+
+            def revalidated() -> bool:  # once max-age has passed, nginx asks feeds by ETag
+                fetch_tls(https, "/en/rss.xml")
+                return '"GET /en/rss.xml HTTP/1.1" 304' in log.read_text()
+
+            wait_for(revalidated, "nginx revalidating the feed with If-None-Match", timeout=30)
+            again = fetch_tls(https, "/en/rss.xml")
+            assert again.status == 200 and again.body == first.body
+        finally:
+            proxy.terminate()
+            proxy.wait(30)
