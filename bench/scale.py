@@ -419,16 +419,6 @@ def kinds(web: Web) -> dict[str, tuple[Callable[[], object], Callable[[], object
     }
 
 
-def median_ms(run: Callable[[], object], runs: int) -> float:
-    run()  # warm: the first run pays for compiling statements and filling caches
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 @contextmanager
 def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     """The SQL statements run on ``engine`` meanwhile, with their parameters."""
@@ -480,6 +470,39 @@ def plans(url: str, web: Web) -> list[str]:
     return out
 
 
+def timed_ms(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return (time.perf_counter() - started) * 1000
+
+
+def interleaved(
+    webs: dict[int, Web], wanted: list[str], runs: int
+) -> dict[int, dict[str, tuple[float, float]]]:
+    """Per size, per response: median (query, cold render) in ms. The sizes take turns run
+    by run, so a change of load on the shared machine reaches every size alike."""
+    by_size = {count: kinds(web) for count, web in webs.items()}
+    names = [n for n in next(iter(by_size.values())) if not wanted or any(w in n for w in wanted)]
+    figures: dict[int, dict[str, tuple[float, float]]] = {count: {} for count in webs}
+    for name in names:
+        samples: dict[int, tuple[list[float], list[float]]] = {c: ([], []) for c in webs}
+        for count in webs:  # warm: compiled statements, caches, the pages read
+            query, render = by_size[count][name]
+            query()
+            render()
+        for _ in range(runs):
+            for count in webs:
+                query, render = by_size[count][name]
+                samples[count][0].append(timed_ms(query))
+                samples[count][1].append(timed_ms(render))
+        cells = []
+        for count, (queries, renders) in samples.items():
+            figures[count][name] = (statistics.median(queries), statistics.median(renders))
+            cells.append(f"{figures[count][name][0]:.2f} | {figures[count][name][1]:.2f}")
+        print(f"| {name} | {' | '.join(cells)} |", flush=True)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -493,16 +516,18 @@ def main() -> None:
     parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    wanted = [w for w in args.only.split(",") if w]
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for backend in args.stores.split(","):
-        figures: dict[int, dict[str, tuple[float, float]]] = {}
+        webs: dict[int, Web] = {}
+        urls: dict[int, str] = {}
         for count in sizes:
             url, took = prepare(backend, count, args.regenerate)
             store = open_store(url)
             size = bytes_on_disk(store, backend, count)
             made = f", generated in {took:.0f} s" if took is not None else ""
             print(
-                f"\n{backend}, {count:,} stories: {size / 1e6:,.0f} MB on disk, "
+                f"{backend}, {count:,} stories: {size / 1e6:,.0f} MB on disk, "
                 f"{size / count:,.0f} bytes per story{made}"
             )
             if args.generate_only:
@@ -512,28 +537,25 @@ def main() -> None:
             web = web_of(store)
             web.catalog.feeds("en")  # the catalog of feeds, read once per write
             web.catalog.archive_months("en")
-            figures[count] = {}
-            print("| response | query (ms) | cold render (ms) |\n|---|---|---|")
-            wanted = [w for w in args.only.split(",") if w]
-            for name, (query, render) in kinds(web).items():
-                if wanted and not any(w in name for w in wanted):
-                    continue
-                q, r = median_ms(query, args.runs), median_ms(render, args.runs)
-                figures[count][name] = (q, r)
-                print(f"| {name} | {q:.2f} | {r:.2f} |", flush=True)
-            print(f"(load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
-            if args.plans and count == sizes[-1]:
-                print("\n" + "\n".join(plans(url, web)))
-            store.close()
+            webs[count], urls[count] = web, url
+        if not webs:
+            continue
+        heads = " | ".join(f"{c:,}: query | {c:,}: cold render" for c in webs)
+        print(f"\n{backend}, ms (median of {args.runs})\n| response | {heads} |")
+        print("|---|" + "---|" * (2 * len(webs)))
+        figures = interleaved(webs, wanted, args.runs)
+        print(f"(load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
         if len(figures) > 1:
             small, large = min(figures), max(figures)
             print(f"\n{backend}: at {large:,} ÷ at {small:,} (target ≤ 1.5)")
             print("| response | query | cold render |\n|---|---|---|")
             for name, (q, r) in figures[large].items():
-                if name not in figures[small]:
-                    continue
                 q0, r0 = figures[small][name]
                 print(f"| {name} | {q / q0:.2f} | {r / r0:.2f} |")
+        if args.plans:
+            print("\n" + "\n".join(plans(urls[sizes[-1]], webs[sizes[-1]])))
+        for web in webs.values():
+            web.store.close()
 
 
 if __name__ == "__main__":
