@@ -218,3 +218,22 @@ def test_the_example_nginx_caches_public_feeds_and_revalidates_them_by_etag(
         finally:
             proxy.terminate()
             proxy.wait(30)
+
+
+@pytest.mark.skipif(
+    shutil.which("caddy") is None, reason="caddy is not installed (apt-get install caddy)"
+)
+def test_caddy_accepts_the_example_caddyfile(tmp_path: Path) -> None:
+    text = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    assert "/var/log/caddy/feeds.access.log" in text
+    (tmp_path / "Caddyfile").write_text(
+        text.replace("/var/log/caddy/feeds.access.log", str(tmp_path / "access.log")),
+        encoding="utf-8",
+    )
+    home = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    done = subprocess.run(
+        ["caddy", "validate", "--config", str(tmp_path / "Caddyfile"), "--adapter", "caddyfile"],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **home},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Valid configuration" in done.stdout + done.stderr, done.stderr
