@@ -412,6 +412,14 @@ def kinds(web: Web) -> dict[str, tuple[Callable[[], object], Callable[[], object
             lambda: store.facets("en", NOW),
             lambda: store.facets("en", NOW),
         ),
+        "catalog: one tag feed's facet (its first request after a write)": (
+            lambda: store.facet("en", "tag", tag, NOW),
+            lambda: store.facet("en", "tag", tag, NOW),
+        ),
+        "catalog: one section feed's facet (its first request after a write)": (
+            lambda: store.facet("en", "section", section, NOW),
+            lambda: store.facet("en", "section", section, NOW),
+        ),
         "catalog: archive months of en (once per write)": (
             lambda: store.archive_months("en", NOW),
             lambda: store.archive_months("en", NOW),

@@ -170,6 +170,23 @@ def test_a_window_keeps_exactly_the_stories_published_within_it(
     assert any(a.published < since for a in articles)
 
 
+@pytest.mark.parametrize("at", [NOW, NOW + timedelta(hours=1)], ids=["now", "after"])
+def test_one_facet_read_alone_is_the_same_as_in_the_language_s_list(
+    stored: tuple[Store, list[Article]], at: datetime
+) -> None:
+    """A feed's existence check reads its own facet (``Store.facet``): the same slug, name
+    and count as the language's list of facets, and nothing for a slug no story has."""
+    store, _ = stored
+    seen = 0
+    for lang in LANGS:
+        for kind, listed in store.facets(lang, at).items():
+            for facet in listed:
+                assert store.facet(lang, kind, facet.slug, at) == facet, (lang, kind)
+                seen += 1
+            assert store.facet(lang, kind, "no-such-facet", at) is None
+    assert seen > 0
+
+
 def test_the_generated_stories_exercise_every_rule(stored: tuple[Store, list[Article]]) -> None:
     """Not a vacuous agreement: each feed holds some stories and leaves some out."""
     _, articles = stored

@@ -182,6 +182,40 @@ def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]
     return result
 
 
+# Rows a facet's derived table may hold: a LIMIT keeps SQLite from folding it into the join
+# (it then starts from ``articles`` and reads every own story, see ``facet``).
+_EVERY_ROW = 1_000_000_000
+
+
+def facet(conn: Connection, lang: str, kind: str, slug: str, now: datetime) -> Facet | None:
+    """The one facet of ``facets`` named ``kind`` and ``slug``, read from its own rows
+    (``ix_articles_section``, or the tag's or author's index): a feed's existence check
+    and name cost the facet's stories, not the language's. None when it has no visible
+    own story in ``lang``."""
+    a = articles.c
+    own = visible_in(FeedScope(lang), now)
+    if kind == "section":
+        count = conn.execute(select(func.count()).where(own, a.section_slug == slug)).scalar_one()
+        return Facet(slug=slug, label=slug, count=count) if count else None
+    table, label = (
+        (article_tags, article_tags.c.label)
+        if kind == "tag"
+        else (article_authors, article_authors.c.name)
+    )
+    rows = (
+        select(table.c.article_id, label.label("label"))
+        .where(table.c.slug == slug)
+        .limit(_EVERY_ROW)
+        .subquery("facet_rows")
+    )
+    name, count = conn.execute(
+        select(func.min(rows.c.label), func.count())
+        .select_from(rows.join(articles, articles.c.id == rows.c.article_id))
+        .where(own)
+    ).one()
+    return Facet(slug=slug, label=name, count=count) if count else None
+
+
 def source_languages(conn: Connection, now: datetime) -> dict[int, dict[str, int]]:
     """For each source with visible aggregated stories: how many there are per language."""
     a = articles.c

@@ -253,6 +253,11 @@ class Store:
         with self._db.reading() as conn:
             return queries.facets(conn, lang, now)
 
+    def facet(self, lang: str, kind: str, slug: str, now: datetime) -> queries.Facet | None:
+        """One section (``kind`` "section"), tag or author of ``facets``, from its own rows."""
+        with self._db.reading() as conn:
+            return queries.facet(conn, lang, kind, slug, now)
+
     def all_articles(self, limit: int = 1000) -> list[Article]:
         """Every stored article (any status), newest first: for operators, never for feeds."""
         with self._db.reading() as conn:

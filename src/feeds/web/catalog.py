@@ -3,8 +3,11 @@ and the months that have an archive.
 
 Feeds for a configured language always exist (the main and the aggregated feed, even when
 empty); a section, tag or author feed exists while at least one visible story of its own
-language has it. The facets are read once per generation (see ``Freshness``), so a made-up
-slug is a 404 without a query per request.
+language has it. A feed's own facet is read once per generation (see ``Freshness``) from
+that facet's rows, so the first request after a write costs the facet's stories, not the
+language's; every facet of a language (with their counts, for the pages that list them)
+is read once per generation too. A made-up slug is one empty index range per generation
+(remembered up to ``MAX_REMEMBERED`` slugs, then read again each time).
 
 What a feed is called and links to is declared in ``feeds.publish.feed``; ``describe``,
 ``feed_of`` and ``opml_groups`` only add what needs the store (which sibling feeds exist,
@@ -34,6 +37,9 @@ __all__ = ["Catalog", "describe", "feed_of", "opml_groups"]
 
 Facets = dict[str, list[Facet]]
 T = TypeVar("T")
+# Facets remembered one by one per generation (made-up slugs included); beyond that many a
+# facet is read again on each request, so a crawler of made-up URLs cannot grow the cache.
+MAX_REMEMBERED = 10_000
 
 
 class Catalog:
@@ -50,6 +56,8 @@ class Catalog:
         self._lock = threading.Lock()
         self._generation = -1
         self._cache: dict[tuple[str, str], Any] = {}
+        # One facet per feed (``facet``): (lang, kind, slug) -> (facet or None,).
+        self._one: dict[tuple[str, str, str], tuple[Facet | None]] = {}
 
     def _cached(self, what: str, lang: str, compute: Callable[[datetime], T]) -> T:
         """``compute(now)``, once per generation and language."""
@@ -57,7 +65,7 @@ class Catalog:
         key = (what, lang)
         with self._lock:
             if generation != self._generation:
-                self._cache = {}
+                self._cache, self._one = {}, {}
                 self._generation = generation
             cached = self._cache.get(key)
         if cached is not None:
@@ -78,13 +86,28 @@ class Catalog:
         return self._cached("archive", lang, lambda now: self.store.archive_months(lang, now))
 
     def facet(self, key: FeedKey) -> Facet | None:
-        """The section, tag or author a feed narrows to, if it has visible stories."""
-        if key.lang not in self.languages:
+        """The section, tag or author a feed narrows to, if it has visible stories: from
+        the language's facets when they were read in this generation, else from its own."""
+        if key.lang not in self.languages or key.slug is None:
             return None
-        for facet in self.facets(key.lang).get(key.kind.value, []):
-            if facet.slug == key.slug:
-                return facet
-        return None
+        kind, slug = key.kind.value, key.slug
+        generation = self.freshness.generation
+        with self._lock:
+            current = generation == self._generation
+            every = self._cache.get(("facets", key.lang)) if current else None
+            known = self._one.get((key.lang, kind, slug)) if current else None
+        if every is not None:
+            return next((f for f in every.get(kind, []) if f.slug == slug), None)
+        if known is not None:
+            return known[0]
+        found = self.store.facet(key.lang, kind, slug, self.clock())
+        with self._lock:
+            if generation != self._generation:
+                self._cache, self._one = {}, {}
+                self._generation = generation
+            if len(self._one) < MAX_REMEMBERED:
+                self._one[(key.lang, kind, slug)] = (found,)
+        return found
 
     def exists(self, key: FeedKey) -> bool:
         if key.lang not in self.languages:
