@@ -7,7 +7,9 @@ language), each ``--repeat`` times. The baseline, measured in the same run on th
 server, is ``/healthz`` (one store read): the ratio is what the page costs beyond a
 request that reads the store at all. Target: at most 100 ms per page.
 
-Usage: ``.venv/bin/python bench/admin.py [--sources 10000] [--repeat 20]``.
+Usage: ``.venv/bin/python bench/admin.py [--sources 10000] [--repeat 20]``; on PostgreSQL,
+``--database-url postgresql+psycopg://postgres@127.0.0.1/feeds_bench_admin`` names an empty
+database made for it (``createdb -h 127.0.0.1 -U postgres feeds_bench_admin``).
 """
 
 from __future__ import annotations
@@ -77,9 +79,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sources", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--database-url", help="an empty database (default: a SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = open_store(f"sqlite:///{folder}/bench.db")
+        store = open_store(args.database_url or f"sqlite:///{folder}/bench.db")
         fill(store, args.sources)
         store.operators.add("bench", PASSWORD, datetime.now(UTC))
         with (
@@ -110,7 +113,9 @@ def main() -> None:
             results = {name: timed(client, path, args.repeat) for name, path in paths.items()}
         store.close()
     base_ms = results["healthz (baseline)"]
-    print(f"{args.sources} sources, median of {args.repeat}, load {os.getloadavg()[0]:.1f}")
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    load = os.getloadavg()[0]
+    print(f"{args.sources} sources on {backend}, median of {args.repeat}, load {load:.1f}")
     print("| request | ms | × healthz |\n|---|---|---|")
     for name, ms in results.items():
         print(f"| {name} | {ms:.1f} | {ms / base_ms:.1f} |")
