@@ -73,6 +73,8 @@ def test_the_home_page_and_errors_follow_the_browsers_language(site: str, lang: 
     story_page = fetch(site + f"/{lang}/articles/en-only", BROWSER)
     assert story_page.status == 404
     assert english_left(story_page.body, lang) == []
+    # The language named as it is written inside a sentence: "(русский)", "(հայերեն)".
+    assert f"({i18n.language_name(lang, in_text=True)})" in story_page.body.decode()
     # A method a page does not take is said in the path's language too.
     refused = fetch(site + f"/{lang}/rss.xml", BROWSER, method="POST")
     assert refused.status == 405

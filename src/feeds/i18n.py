@@ -136,15 +136,18 @@ def _locale(lang: str) -> Locale:
 
 
 @cache
-def language_name(code: str) -> str:
+def language_name(code: str, *, in_text: bool = False) -> str:
     """``code`` named in itself, capitalised as a menu item: "Հայերեն", "Русский",
-    "ქართული"; the code itself for a language CLDR does not know."""
+    "ქართული"; as CLDR writes it inside a sentence with ``in_text`` ("русский"); the
+    code itself for a language CLDR does not know."""
     try:
         name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return code
     if not name:
         return code
+    if in_text:
+        return str(name)
     if "\u10a0" <= name[0] <= "\u10ff":  # Georgian has no capitals in running text
         return name
     return name[:1].upper() + name[1:]

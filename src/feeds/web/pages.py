@@ -110,7 +110,12 @@ def _environment(lang: str, locale_dirs: tuple[str, ...], timezone: str) -> jinj
     def local_time(value: datetime) -> str:
         return i18n.local_time(value, lang, timezone)
 
-    env.globals.update(language_name=i18n.language_name, _in=in_language)
+    def language_in_text(code: str) -> str:
+        return i18n.language_name(code, in_text=True)
+
+    env.globals.update(
+        language_name=i18n.language_name, language_in_text=language_in_text, _in=in_language
+    )
     env.filters["local_time"] = local_time
     return env
 
