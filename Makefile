@@ -47,6 +47,8 @@ bench: install
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/news.py
 	$(BIN)/python bench/scaleout.py
+	$(BIN)/python bench/render.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) var artifacts tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache
