@@ -220,7 +220,7 @@ def test_a_failed_requests_error_lines_and_its_500_carry_its_id() -> None:
     from starlette.requests import Request
     from starlette.routing import Route as StarletteRoute
 
-    from feeds.web.requestid import RequestId
+    from feeds.web.edge import Edge
     from tests.live import live_server
 
     async def boom(request: Request) -> None:
@@ -229,7 +229,7 @@ def test_a_failed_requests_error_lines_and_its_500_carry_its_id() -> None:
 
     lines = _Lines()
     watched = [logging.getLogger(name) for name in ("uvicorn.error", "feeds.web")]
-    with live_server(RequestId(Starlette(routes=[StarletteRoute("/boom", boom)]))) as base:
+    with live_server(Edge(Starlette(routes=[StarletteRoute("/boom", boom)]))) as base:
         for logger in watched:  # once uvicorn has configured its loggers
             logger.addHandler(lines)
         try:

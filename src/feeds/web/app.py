@@ -18,21 +18,8 @@ workers starting together migrate once). A factory-built app runs no aggregator:
 to an empty folder before the server starts, so that any worker's ``/metrics`` counts
 for all of them (``feeds serve --workers N`` does this itself).
 
-Security headers go on every response in one place, ``SecurityHeaders``:
-
-- ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy`` on every response: feeds,
-  JSON, images, errors, redirects and 304s alike, so no browser guesses that a feed or
-  an image is HTML.
-- A ``Content-Security-Policy`` on every response. HTML pages get ``page_policy``: no
-  script at all (the pages have none), styles and images from the site's own files (and
-  images from anywhere over http(s), as stories link them), frames only from
-  ``[site] embed_hosts``, never framed by another site. Everything else (feeds, JSON,
-  images, an SVG a story uploaded) gets ``default-src 'none'``: opened on its own in a
-  browser it can load and run nothing.
-
-A response that already names a header keeps its own value. A 304 carries no policy:
-it would replace the stored response's (RFC 9111 §4.3.4), and without a Content-Type
-there is no telling which one that is.
+Around it all, ``feeds.web.edge.Edge`` (request ids, security headers, request metrics,
+in one pass) sits outside Starlette's own error middleware, the 500 page included.
 """
 
 from __future__ import annotations
@@ -40,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
@@ -52,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from feeds import i18n, logs
 from feeds.config import Settings, SiteSettings, load_settings
@@ -62,6 +49,7 @@ from feeds.web.admin import admin_app
 from feeds.web.archive import Archives
 from feeds.web.articles import ArticlePages
 from feeds.web.catalog import Catalog
+from feeds.web.edge import Edge
 from feeds.web.errors import (
     http_error_handler,
     not_found,
@@ -72,15 +60,14 @@ from feeds.web.errors import (
 from feeds.web.feeds import FeedRoute, PublicFeeds
 from feeds.web.images import ImageGate, StaticWithImages
 from feeds.web.ingest import Ingest
-from feeds.web.metrics import MetricsEndpoint, RequestMetrics
+from feeds.web.metrics import MetricsEndpoint
 from feeds.web.newsfeed import NewsPages
 from feeds.web.pages import FrontPages, Pages
 from feeds.web.partners import PartnerFeeds
 from feeds.web.rendercache import Clock, Freshness, RenderCache, utc_now
-from feeds.web.requestid import RequestId
 from feeds.web.sitemaps import Sitemaps
 
-__all__ = ["BackgroundJob", "SecurityHeaders", "build_app", "create_app", "page_policy"]
+__all__ = ["BackgroundJob", "build_app", "create_app"]
 
 log = logging.getLogger("feeds.web")
 
@@ -281,16 +268,15 @@ class SiteBasics:
 
 
 class _App(Starlette):
-    """Starlette with ``SecurityHeaders`` outside everything, the 500 page included
-    (Starlette's own error middleware sits outside any middleware it is given)."""
+    """Starlette with ``Edge`` outside everything, the 500 page included (Starlette's own
+    error middleware sits outside any middleware it is given)."""
 
     def __init__(self, *, embed_hosts: tuple[str, ...], **options: Any) -> None:
         self.embed_hosts = embed_hosts
         super().__init__(**options)
 
     def build_middleware_stack(self) -> ASGIApp:
-        inner = RequestMetrics(super().build_middleware_stack())
-        return RequestId(SecurityHeaders(inner, embed_hosts=self.embed_hosts))
+        return Edge(super().build_middleware_stack(), embed_hosts=self.embed_hosts)
 
 
 def _demo_feeds(settings: Settings) -> list[BaseRoute]:
@@ -328,67 +314,3 @@ def _lifespan(
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background job %s stopped: %r", task.get_name(), task.exception())
-
-
-_ALWAYS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-)
-_NOT_A_PAGE = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
-
-def page_policy(embed_hosts: Iterable[str]) -> str:
-    """The Content-Security-Policy of the site's HTML pages."""
-    frames = " ".join(f"https://{host}" for host in embed_hosts) or "'none'"
-    return "; ".join(
-        (
-            "default-src 'none'",
-            "script-src 'none'",
-            "style-src 'self'",
-            "img-src 'self' https: http:",
-            f"frame-src {frames}",
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-            "form-action 'none'",
-        )
-    )
-
-
-class SecurityHeaders:
-    """ASGI middleware adding the headers above to every HTTP response."""
-
-    def __init__(self, app: ASGIApp, *, embed_hosts: Iterable[str] = ()) -> None:
-        self.app = app
-        self.page = page_policy(embed_hosts).encode("latin-1")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = self._secured(message["status"], message.get("headers", ()))
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _secured(
-        self, status: int, headers: Iterable[tuple[bytes, bytes]]
-    ) -> list[tuple[bytes, bytes]]:
-        out = list(headers)
-        present = set()
-        content_type: bytes | None = None
-        for name, value in out:
-            name = name.lower()
-            present.add(name)
-            if name == b"content-type":
-                content_type = value
-        for name, value in _ALWAYS:
-            if name not in present:
-                out.append((name, value))
-        if b"content-security-policy" in present or (status == 304 and content_type is None):
-            return out
-        html = content_type is not None and content_type[:9].lower() == b"text/html"
-        out.append((b"content-security-policy", self.page if html else _NOT_A_PAGE))
-        return out
