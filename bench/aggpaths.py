@@ -338,9 +338,12 @@ def wrk(url: str, seconds: float) -> dict[str, float]:
     }
 
 
-def phase_serve(port: int, feeds: int, seconds: float) -> dict[str, Any]:
+def phase_serve(port: int, feeds: int, seconds: float, web_only: bool = False) -> dict[str, Any]:
     """``feeds serve``'s built-in aggregator: its CPU per feed (a server nobody reads from),
-    then, on a second server, the cached public feed idle and during the first cycle."""
+    then, on a second server, the cached public feed idle and during the first cycle
+    (only that with ``web_only``)."""
+    if web_only:
+        return {"web": _serve_web(port, feeds, seconds)}
     web_port = _free_port()
     config, url = newsroom(port, feeds, due=False, web_port=web_port)
     proc, _ = _serve(config, web_port)
@@ -358,9 +361,15 @@ def phase_serve(port: int, feeds: int, seconds: float) -> dict[str, Any]:
         _stop(proc)
         tree.stop()
     result = _result(feeds, wall, cpu, polled(url)[1], rss)
+    result["web"] = _serve_web(port, feeds, seconds)
+    return result
+
+
+def _serve_web(port: int, feeds: int, seconds: float) -> dict[str, Any] | str:
+    """wrk on the cached ``/en/rss.xml`` of a second server: idle, during its first cycle
+    over ``feeds`` new sources, idle again."""
     if shutil.which("wrk") is None:
-        result["web"] = "wrk is not installed (apt-get install wrk): skipped"
-        return result
+        return "wrk is not installed (apt-get install wrk): skipped"
     web_port = _free_port()
     config, url = newsroom(port, feeds, due=False, web_port=web_port)
     proc, _ = _serve(config, web_port)
@@ -377,7 +386,7 @@ def phase_serve(port: int, feeds: int, seconds: float) -> dict[str, Any]:
         after = wrk(feed, seconds)
     finally:
         _stop(proc)
-    result["web"] = {
+    return {
         "feed": "/en/rss.xml",
         "idle": idle,
         "during_cycle": during,
@@ -385,5 +394,6 @@ def phase_serve(port: int, feeds: int, seconds: float) -> dict[str, Any]:
         "sources_fetched_by_end_of_wrk": fetched_by_then,
         "p99_ratio": during["p99_ms"] / idle["p99_ms"],
         "rps_ratio": during["rps"] / idle["rps"],
+        "p99_ratio_after": during["p99_ms"] / after["p99_ms"],
+        "rps_ratio_after": during["rps"] / after["rps"],
     }
-    return result

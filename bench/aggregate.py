@@ -406,6 +406,9 @@ def main() -> None:
     )
     parser.add_argument("--wrk-seconds", type=float, default=8.0)
     parser.add_argument(
+        "--web-only", action="store_true", help="--phase serve: only wrk, idle vs cycle"
+    )
+    parser.add_argument(
         "--postgres",
         help="also run the cycles at 150 ms on this PostgreSQL database (in a new schema)",
     )
@@ -435,7 +438,9 @@ def main() -> None:
         elif args.phase == "daemon":
             result = aggpaths.phase_daemon(args.port, args.feeds)
         else:
-            result = aggpaths.phase_serve(args.port, args.feeds, args.wrk_seconds)
+            result = aggpaths.phase_serve(
+                args.port, args.feeds, args.wrk_seconds, web_only=args.web_only
+            )
         print(json.dumps(result))
         return
     if args.phase == "rss10k":
