@@ -90,3 +90,25 @@ def test_metrics_are_refused_to_others_unless_they_send_the_token(store: Store) 
     allowed = asyncio.run(scrape({"Authorization": "Bearer scrape-secret"}))
     assert allowed.status_code == 200
     assert re.search(r"^feeds_websub_outbox_depth ", allowed.text, re.M)
+
+
+def test_made_up_methods_share_one_series_so_a_client_cannot_grow_the_scrape(
+    store: Store,
+) -> None:
+    store.upsert_articles([story("sevan")])
+    with served(store, settings()) as base, httpx.Client(base_url=base) as client:
+        # Methods the HTTP parser knows (WebDAV and others), none of them ours.
+        for method in ("PROPFIND", "MKCOL", "LOCK", "TRACE", "SEARCH"):
+            client.request(method, "/en/rss.xml")
+        assert client.request("HEAD", "/en/rss.xml").status_code == 200
+        text = client.get("/metrics").text
+    methods = {
+        labels[1]
+        for (name, labels_items), _ in samples(text).items()
+        if name == "feeds_http_requests_total"
+        for labels in labels_items
+        if labels[0] == "method"
+    }
+    assert "other" in methods
+    assert "HEAD" in methods
+    assert methods <= {"GET", "HEAD", "other"}

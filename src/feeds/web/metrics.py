@@ -95,6 +95,8 @@ class RequestMetrics:
     """
 
     MAX_CHILDREN = 1024
+    # A client may send any token as its method; each would be a series of its own.
+    METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
     def __init__(self) -> None:
         # (id of the route, method, status) -> (the route, its counter, its histogram)
@@ -103,6 +105,8 @@ class RequestMetrics:
     def record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
         method = scope.get("method", "")
+        if method not in self.METHODS:
+            method = "other"
         key = (id(route), method, status)
         child = self._children.get(key)
         if child is None or child[0] is not route:  # ``is``: an id is only unique while alive
