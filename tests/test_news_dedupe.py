@@ -159,6 +159,17 @@ def test_a_rewritten_story_keeps_or_leaves_its_cluster(store: Store) -> None:
     assert [lead.id for lead, _ in store.stories(scope, LATER)] == ["b", "a"]
 
 
+def test_a_story_moved_in_time_is_found_at_its_new_time(store: Store) -> None:
+    """A rewrite that moves a story ten days on, headline unchanged, is matched by a
+    report of those days (the candidates are looked up by the time the story has now)."""
+    store.upsert_article(report("a", TITLE, 1, 0))
+    store.upsert_article(report("a", TITLE, 1, 24 * 10))
+    store.upsert_article(report("b", TITLE, 2, 24 * 10 + 1))
+    scope = FeedScope("en", own=True, aggregated=True)
+    entries = store.stories(scope, LATER + timedelta(days=10))
+    assert [(lead.id, [o.id for o in others]) for lead, others in entries] == [("a", ["b"])]
+
+
 @pytest.mark.parametrize(
     ("title", "outlet", "key"),
     [

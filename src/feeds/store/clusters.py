@@ -29,8 +29,10 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Join,
     and_,
@@ -41,9 +43,12 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
+    update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy.sql.selectable import ScalarSelect, Select, Subquery
 
 from feeds.articlerows import ArticleRow
 from feeds.dedupe import THRESHOLD, WINDOW, bands, jaccard, shingles
@@ -68,28 +73,58 @@ _DROP = {
 # Stored candidates per band value at most (the newest in the window), and as many more
 # from the batch being written.
 _BAND_LIMIT = 16
-_RANKED = (
-    select(
-        story_bands.c.band,
-        story_bands.c.article_id,
-        story_bands.c.lang,
-        func.row_number()
-        .over(
-            partition_by=story_bands.c.band,
-            order_by=(articles.c.published.desc(), articles.c.id.desc()),
+_IN_WINDOW = story_bands.c.published.between(bindparam("earliest"), bindparam("latest"))
+_NEWEST_FIRST = (story_bands.c.published.desc(), story_bands.c.article_id.desc())
+
+
+def _ranked_by_window() -> Subquery:
+    """SQLite: every band row of the wanted values in the window (a range of
+    ``ix_story_bands_band`` per value), ranked newest first per value."""
+    ranked = (
+        select(
+            story_bands.c.band,
+            story_bands.c.article_id,
+            story_bands.c.lang,
+            func.row_number()
+            .over(partition_by=story_bands.c.band, order_by=_NEWEST_FIRST)
+            .label("rank"),
         )
-        .label("rank"),
+        .where(story_bands.c.band.in_(bindparam("bands", expanding=True)), _IN_WINDOW)
+        .subquery("ranked")
     )
-    .select_from(story_bands.join(articles, articles.c.id == story_bands.c.article_id))
-    .where(
-        story_bands.c.band.in_(bindparam("bands", expanding=True)),
-        articles.c.published.between(bindparam("earliest"), bindparam("latest")),
+    return (
+        select(ranked.c.band, ranked.c.article_id, ranked.c.lang)
+        .where(ranked.c.rank <= bindparam("limit"))
+        .subquery("newest")
     )
-    .subquery("ranked")
-)
-_CANDIDATES = (
-    select(
-        _RANKED.c.band,
+
+
+def _ranked_by_lateral() -> Subquery:
+    """PostgreSQL: per wanted value, its newest ``limit`` rows in the window, an index
+    scan that stops there (``LATERAL ... LIMIT``) whatever the planner's statistics say;
+    the window above it read every row in the window and sorted them."""
+    wanted = (
+        func.unnest(bindparam("bands", type_=ARRAY(BigInteger)))
+        .table_valued("band")
+        .render_derived("wanted")
+    )
+    newest = (
+        select(story_bands.c.article_id, story_bands.c.lang)
+        .where(story_bands.c.band == wanted.c.band, _IN_WINDOW)
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("limit"))
+        .lateral("newest")
+    )
+    return (
+        select(wanted.c.band, newest.c.article_id, newest.c.lang)
+        .select_from(wanted.join(newest, true()))
+        .subquery("candidates")
+    )
+
+
+def _candidates_of(newest: Subquery) -> Select[Any]:
+    return select(
+        newest.c.band,
         story_keys.c.article_id,
         story_keys.c.lang,
         story_keys.c.key,
@@ -97,17 +132,28 @@ _CANDIDATES = (
         articles.c.published,
         articles.c.aggregated,
         articles.c.source_id,
-    )
-    .select_from(
-        _RANKED.join(
+    ).select_from(
+        newest.join(
             story_keys,
             and_(
-                story_keys.c.article_id == _RANKED.c.article_id,
-                story_keys.c.lang == _RANKED.c.lang,
+                story_keys.c.article_id == newest.c.article_id,
+                story_keys.c.lang == newest.c.lang,
             ),
-        ).join(articles, articles.c.id == _RANKED.c.article_id)
+        ).join(articles, articles.c.id == newest.c.article_id)
     )
-    .where(_RANKED.c.rank <= bindparam("limit"))
+
+
+_CANDIDATES = {
+    "sqlite": _candidates_of(_ranked_by_window()),
+    "postgresql": _candidates_of(_ranked_by_lateral()),
+}
+_REDATE = (
+    update(story_bands)
+    .where(
+        story_bands.c.article_id == bindparam("a"),
+        story_bands.c.published.is_distinct_from(bindparam("p")),
+    )
+    .values(published=bindparam("p"))
 )
 
 
@@ -138,17 +184,26 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
             stored[(found.article_id, found.lang)] = found.key
     todo: list[tuple[ArticleRow, str, str]] = []
     dropped: list[dict[str, str]] = []
+    redated: list[dict[str, object]] = []
     for row in rows:
         wanted = dict(row.story_keys)
+        kept = False
         for (article_id, lang), key in stored.items():
-            if article_id == row.id and wanted.get(lang) != key:
-                dropped.append({"a": article_id, "l": lang})
+            if article_id == row.id:
+                if wanted.get(lang) != key:
+                    dropped.append({"a": article_id, "l": lang})
+                else:
+                    kept = True
+        if kept:  # its bands carry its publication time, which may have moved
+            redated.append({"a": row.id, "p": row.published})
         todo += [
             (row, lang, key) for lang, key in row.story_keys if stored.get((row.id, lang)) != key
         ]
     if dropped:
         for table in (story_keys, story_bands):
             conn.execute(_DROP[table], dropped)
+    if redated:
+        conn.execute(_REDATE, redated)
     if not todo:
         return
     todo.sort(key=lambda item: (item[0].published, item[0].id))
@@ -171,7 +226,9 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
             report = _Report(row.id, lang, key, best.cluster, row.published, report.outlet)
         new_keys.append({"article_id": row.id, "lang": lang, "key": key, "cluster": report.cluster})
         for band in dict.fromkeys(mine):
-            new_bands.append({"article_id": row.id, "lang": lang, "band": band})
+            new_bands.append(
+                {"article_id": row.id, "lang": lang, "band": band, "published": row.published}
+            )
             written.setdefault(band, deque(maxlen=_BAND_LIMIT)).append(report)
     conn.execute(insert(story_keys), new_keys)
     if new_bands:
@@ -189,7 +246,7 @@ def _candidates(
             "latest": span[1],
             "limit": _BAND_LIMIT,
         }
-        for r in conn.execute(_CANDIDATES, chunk):
+        for r in conn.execute(_CANDIDATES[conn.dialect.name], chunk):
             found.setdefault(r.band, []).append(
                 _Report(
                     r.article_id,

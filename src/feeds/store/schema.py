@@ -146,7 +146,10 @@ story_bands = Table(
     ),
     Column("lang", String(35), primary_key=True),
     Column("band", BigInteger, primary_key=True),
-    Index("ix_story_bands_band", "band"),
+    # The story's publication time, copied by the write path: a band's candidates are
+    # an index range read of its newest stories in the window (migration 0009).
+    Column("published", UTCDateTime, nullable=True),
+    Index("ix_story_bands_band", "band", "published", "article_id"),
 )
 
 
