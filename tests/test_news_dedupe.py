@@ -12,11 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, insert
 
 from feeds.dedupe import similarity, story_key
 from feeds.feedkeys import FeedScope
-from feeds.model import Article, SourceRef, Status, Translation
-from feeds.store import Store
+from feeds.model import Article, SourceRef, Status, Translation, article_to_dict
+from feeds.store import Store, open_store
+from feeds.store.migrate import downgrade, upgrade
+from feeds.store.schema import article_languages, articles
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "duplicates.json"
 ITEMS: list[dict[str, str]] = json.loads(SAMPLE.read_text(encoding="utf-8"))["items"]
@@ -168,6 +171,49 @@ def test_a_story_moved_in_time_is_found_at_its_new_time(store: Store) -> None:
     scope = FeedScope("en", own=True, aggregated=True)
     entries = store.stories(scope, LATER + timedelta(days=10))
     assert [(lead.id, [o.id for o in others]) for lead, others in entries] == [("a", ["b"])]
+
+
+@pytest.mark.parametrize("url_fixture", ["sqlite_url", "postgres_url"])
+def test_stories_banded_before_migration_0009_are_still_matched(
+    url_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """Bands stored without the story's time (before migration 0009) get it from the
+    story when the database is migrated: a later report still joins their cluster."""
+    url = request.getfixturevalue(url_fixture)
+    first = open_store(url)
+    first.upsert_article(report("a", TITLE, 1, 0))
+    first.close()
+    engine = create_engine(url)
+    downgrade(engine, "0008")
+    engine.dispose()
+    again = open_store(url)
+    try:
+        again.upsert_article(report("b", TITLE, 2, 1))
+        entries = again.stories(FeedScope("en", own=True, aggregated=True), LATER)
+        assert [(lead.id, [o.id for o in others]) for lead, others in entries] == [("a", ["b"])]
+    finally:
+        again.close()
+
+
+def test_stories_stored_before_clustering_existed_are_clustered(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    upgrade(engine, "0005")
+    # Two reports of one story, written with the 0005 schema's tables only.
+    with engine.begin() as conn:
+        for made in (report("a", TITLE, 1, 0), report("b", TITLE, 2, 1)):
+            row = {"id": made.id, "status": "published", "published": made.published}
+            row |= {"updated": made.updated, "section_slug": None, "aggregated": True}
+            row |= {"source_id": made.source.source_id if made.source else None, "revision": 1}
+            row |= {"created_at": made.published, "retracted_at": None}
+            conn.execute(insert(articles), {**row, "document": json.dumps(article_to_dict(made))})
+            conn.execute(insert(article_languages), {"article_id": made.id, "lang": "en"})
+    engine.dispose()
+    migrated = open_store(sqlite_url)
+    try:
+        entries = migrated.stories(FeedScope("en", own=True, aggregated=True), LATER)
+        assert [(lead.id, [o.id for o in others]) for lead, others in entries] == [("a", ["b"])]
+    finally:
+        migrated.close()
 
 
 @pytest.mark.parametrize(

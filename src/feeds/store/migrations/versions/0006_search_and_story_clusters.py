@@ -4,8 +4,9 @@
 on SQLite (an external-content table kept in step by triggers) and a generated
 ``tsvector`` with a GIN index on PostgreSQL. ``story_keys`` and ``story_bands`` hold the
 headline keys, clusters and MinHash LSH bands of ``feeds.store.clusters``. Stories stored
-before this migration are indexed and clustered here, oldest first, by the same code the
-write path runs.
+before this migration are indexed here, oldest first, by the same code the write path
+runs; they are clustered by migration 0009, once ``story_bands`` has the columns that code
+writes.
 
 Revision ID: 0006
 Revises: 0005
@@ -13,14 +14,11 @@ Revises: 0005
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from alembic import op
 
-from feeds.articlerows import article_row
-from feeds.model import article_from_dict
-from feeds.store import clusters, search
+from feeds.store import search
+from feeds.store.backfill import stored_rows
 
 revision = "0006"
 down_revision = "0005"
@@ -108,21 +106,8 @@ def upgrade() -> None:
 
 
 def _index_stored_stories(conn: sa.Connection) -> None:
-    stored = sa.table("articles", sa.column("id"), sa.column("published"), sa.column("document"))
-    last: tuple[object, str] | None = None
-    while True:
-        stmt = sa.select(stored.c.published, stored.c.id, stored.c.document)
-        if last is not None:
-            stmt = stmt.where(
-                sa.tuple_(stored.c.published, stored.c.id) > sa.tuple_(*map(sa.literal, last))
-            )
-        found = conn.execute(stmt.order_by(stored.c.published, stored.c.id).limit(_BATCH)).all()
-        if not found:
-            return
-        rows = [article_row(article_from_dict(json.loads(r.document))) for r in found]
+    for rows in stored_rows(conn):
         search.replace_terms(conn, rows, [])
-        clusters.assign(conn, rows)
-        last = (found[-1].published, found[-1].id)
 
 
 def downgrade() -> None:
