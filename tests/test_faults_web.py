@@ -108,13 +108,14 @@ def test_postgresql_cut_off_is_a_503_with_retry_after_then_heals(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs of this test's own, unmounted afterwards."""
+    """A 32 MB tmpfs of this test's own, unmounted afterwards: room for the migrated store
+    and what a test writes into it once the filler is gone."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command: cannot make a small filesystem to fill")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
         check=False,
