@@ -107,16 +107,14 @@ class JsonFormatter(logging.Formatter):
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is when a record comes, not when it was made."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
     def stream(self, _value: TextIO) -> None:
-        pass
+        """StreamHandler.__init__ and setStream assign a stream; it is not kept, since the
+        handler always writes to the current ``sys.stderr``."""
 
 
 def configure(log_format: str = "text", level: str = "info") -> None:
