@@ -170,6 +170,42 @@ def test_a_window_keeps_exactly_the_stories_published_within_it(
     assert any(a.published < since for a in articles)
 
 
+def test_headlines_are_the_window_s_stories_as_their_documents_say(
+    stored: tuple[Store, list[Article]],
+) -> None:
+    """The news sitemap's narrow read (``Store.headlines``: title and URL picked out of the
+    stored JSON by the database) names the same stories, titles and URLs as decoding each
+    story, site paths made absolute alike, for a language tag that is not a bare key too."""
+    store, articles = stored
+    local = Article(
+        id="local-zh",
+        status=Status.PUBLISHED,
+        published=NOW - timedelta(minutes=5),
+        updated=NOW - timedelta(minutes=1),
+        translations=(
+            Translation("zh-TW", "台北捷運", "/zh-TW/articles/local-zh"),
+            Translation("en", "Taipei metro", "/en/articles/local-zh"),
+        ),
+    )
+    store.upsert_article(local)
+    site = store.for_site("https://news.example")
+    since = NOW - timedelta(hours=1)
+    for lang in (*LANGS, "zh-TW"):
+        scope = FeedScope(lang)
+        expected = []
+        for a in site.visible_articles(scope, NOW, limit=len(articles) + 1, since=since):
+            t = a.translation(lang)
+            assert t is not None
+            expected.append((a.id, a.published, a.updated, t.title, t.url))
+        found = site.headlines(lang, NOW, since, len(articles) + 1)
+        assert [(h.id, h.published, h.updated, h.title, h.url) for h in found] == expected, lang
+        assert found, lang
+    (zh,) = site.headlines("zh-TW", NOW, since, 10)
+    assert zh.url == "https://news.example/zh-TW/articles/local-zh"
+    assert zh.title == "台北捷運"
+    assert len(site.headlines("en", NOW, since, 2)) == 2
+
+
 @pytest.mark.parametrize("at", [NOW, NOW + timedelta(hours=1)], ids=["now", "after"])
 def test_one_facet_read_alone_is_the_same_as_in_the_language_s_list(
     stored: tuple[Store, list[Article]], at: datetime

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
-from feeds.model import Article
 from feeds.publish.items import rfc3339
 
 __all__ = [
@@ -25,6 +24,7 @@ __all__ = [
     "NEWS_NS",
     "NEWS_WINDOW",
     "SITEMAP_NS",
+    "NewsStory",
     "SitemapRef",
     "news_language",
     "render_news_sitemap",
@@ -43,6 +43,19 @@ _NEWS_NSMAP: Any = {None: SITEMAP_NS, "news": NEWS_NS}
 _INDEX_NSMAP: Any = {None: SITEMAP_NS}
 
 
+class NewsStory(Protocol):
+    """What a News sitemap says of a story in its language (the store's ``Headline``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def published(self) -> datetime: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+
+
 def news_language(lang: str) -> str:
     """Google wants an ISO 639 code: the primary subtag, except Chinese (zh-cn / zh-tw)."""
     parts = lang.lower().split("-")
@@ -52,43 +65,42 @@ def news_language(lang: str) -> str:
 
 
 def render_news_sitemap(
-    articles: Sequence[Article],
+    stories: Sequence[NewsStory],
     lang: str,
     publication: str,
     now: datetime,
     *,
     front_page: str,
 ) -> bytes:
-    """The News sitemap of ``lang``: its stories of the last two days, newest first.
+    """The News sitemap of ``lang``: its stories of the last two days, newest first
+    (``stories``: their headlines in ``lang``).
 
-    With no story in those two days it lists ``front_page`` (the language's front page)
-    as a plain sitemap URL, without ``news:`` data. An empty ``urlset`` is not a sitemap:
-    sitemaps.org's schema requires at least one ``url`` in it, and Search Console rejects
-    one without ("Missing XML tag: url", Automattic/jetpack#9753). Of the ways out, this
-    keeps the URL the newsroom submitted answering 200 with a valid file, as the
-    WordPress "XML Sitemap & Google News" plugin does; Yoast's 404 shows up as a fetch
-    error in Search Console, and padding with older stories would hand Google News
-    ``news:`` entries outside its two-day window. Google adds extension tags per ``url``
-    ("How to combine sitemap extensions"), so a ``url`` without ``news:news`` is an
-    ordinary sitemap entry that Google News leaves alone.
+        With no story in those two days it lists ``front_page`` (the language's front page)
+        as a plain sitemap URL, without ``news:`` data. An empty ``urlset`` is not a sitemap:
+        sitemaps.org's schema requires at least one ``url`` in it, and Search Console rejects
+        one without ("Missing XML tag: url", Automattic/jetpack#9753). Of the ways out, this
+        keeps the URL the newsroom submitted answering 200 with a valid file, as the
+        WordPress "XML Sitemap & Google News" plugin does; Yoast's 404 shows up as a fetch
+        error in Search Console, and padding with older stories would hand Google News
+        ``news:`` entries outside its two-day window. Google adds extension tags per ``url``
+        ("How to combine sitemap extensions"), so a ``url`` without ``news:news`` is an
+        ordinary sitemap entry that Google News leaves alone.
     """
     since = now - NEWS_WINDOW
-    recent = [a for a in articles if since <= a.published <= now and a.translation(lang)]
-    recent.sort(key=lambda a: (a.published, a.id), reverse=True)
+    recent = [s for s in stories if since <= s.published <= now]
+    recent.sort(key=lambda s: (s.published, s.id), reverse=True)
     root = etree.Element(_S + "urlset", nsmap=_NEWS_NSMAP)
     if not recent:
         etree.SubElement(etree.SubElement(root, _S + "url"), _S + "loc").text = front_page
-    for article in recent[:MAX_NEWS_URLS]:
-        t = article.translation(lang)
-        assert t is not None
+    for story in recent[:MAX_NEWS_URLS]:
         url = etree.SubElement(root, _S + "url")
-        etree.SubElement(url, _S + "loc").text = t.url
+        etree.SubElement(url, _S + "loc").text = story.url
         news = etree.SubElement(url, _N + "news")
         pub = etree.SubElement(news, _N + "publication")
         etree.SubElement(pub, _N + "name").text = publication
         etree.SubElement(pub, _N + "language").text = news_language(lang)
-        etree.SubElement(news, _N + "publication_date").text = rfc3339(article.published)
-        etree.SubElement(news, _N + "title").text = t.title
+        etree.SubElement(news, _N + "publication_date").text = rfc3339(story.published)
+        etree.SubElement(news, _N + "title").text = story.title
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

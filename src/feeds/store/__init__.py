@@ -2,11 +2,13 @@
 
 from feeds.store.articles import Facet
 from feeds.store.errors import StorageFullError, StoreError, StoreUnavailableError
+from feeds.store.headlines import Headline
 from feeds.store.outage import Incident, Outage
 from feeds.store.store import Revision, Store, downgrade_database, open_store
 
 __all__ = [
     "Facet",
+    "Headline",
     "Incident",
     "Outage",
     "Revision",

@@ -14,9 +14,9 @@ from sqlalchemy.exc import OperationalError
 
 from feeds.articlerows import article_row
 from feeds.feedkeys import FeedScope
-from feeds.model import Article, Status
+from feeds.model import Article, Status, is_site_path
 from feeds.searchtext import Query
-from feeds.store import archive, clusters, images, search, tombstones
+from feeds.store import archive, clusters, headlines, images, search, tombstones
 from feeds.store import articles as queries
 from feeds.store.activity import Activity, changed_fields, record_ingest
 from feeds.store.backup import Backup, backup_sqlite
@@ -194,6 +194,21 @@ class Store:
         with self._db.reading() as conn:
             found = queries.list_visible(conn, scope, now, limit, since)
         return [self.on_site(a) for a in found]
+
+    def headlines(
+        self, lang: str, now: datetime, since: datetime, limit: int
+    ) -> list[headlines.Headline]:
+        """Title, URL and dates in ``lang`` of the stories of ``lang`` visible at ``now``
+        and published at or after ``since``, newest first (the news sitemap's read: no
+        document is decoded)."""
+        with self._db.reading() as conn:
+            found = headlines.recent_headlines(conn, lang, now, since, limit)
+        root = self.site_url.rstrip("/") if self.site_url is not None else None
+        if root is None:
+            return found
+        return [
+            dataclasses.replace(h, url=root + h.url) if is_site_path(h.url) else h for h in found
+        ]
 
     def search(
         self,

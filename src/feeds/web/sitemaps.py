@@ -16,8 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from feeds.config import SiteSettings
-from feeds.feedkeys import FeedScope
-from feeds.model import Article
 from feeds.publish.description import EPOCH
 from feeds.publish.sitemap import (
     MAX_NEWS_URLS,
@@ -26,7 +24,7 @@ from feeds.publish.sitemap import (
     render_news_sitemap,
     render_sitemap_index,
 )
-from feeds.store import Store
+from feeds.store import Headline, Store
 from feeds.web.errors import not_found
 from feeds.web.rendercache import RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
@@ -74,11 +72,10 @@ class Sitemaps:
     def _expired(self, sitemap: _Sitemap) -> bool:
         return sitemap.expires is not None and sitemap.expires <= self.cache.clock()
 
-    def _recent(self, lang: str, now: datetime) -> list[Article]:
-        # The window in the query: a sitemap reads its two days, not the newest thousand.
-        return self.store.visible_articles(
-            FeedScope(lang), now, MAX_NEWS_URLS, since=now - NEWS_WINDOW
-        )
+    def _recent(self, lang: str, now: datetime) -> list[Headline]:
+        # The window in the query: a sitemap reads its two days, not the newest thousand,
+        # and of each story its headline only, not its document.
+        return self.store.headlines(lang, now, now - NEWS_WINDOW, MAX_NEWS_URLS)
 
     def _news(self, lang: str, previous: _Sitemap | None) -> _Sitemap:
         now = self.cache.clock()
@@ -117,6 +114,6 @@ class Sitemaps:
         return _Sitemap(variant, min(expires, default=None))
 
 
-def _expires(stories: list[Article]) -> datetime | None:
+def _expires(stories: list[Headline]) -> datetime | None:
     oldest = min((a.published for a in stories), default=None)
     return None if oldest is None else oldest + NEWS_WINDOW
