@@ -1,9 +1,11 @@
 """Store-size benchmark: every public kind of response at 10,000, 100,000 and 1,000,000 stories.
 
-For each size and store (SQLite files under ``/tmp/feeds-scale``; PostgreSQL databases
-``feeds_scale_<n>`` on the server of ``$FEEDS_BENCH_POSTGRES_URL``, default the test
-server, created when missing), a newsroom's store is generated once and reused by later
-runs (a table ``bench_scale`` records that a store is complete; ``--regenerate`` drops it):
+For each size and store (SQLite files under ``/tmp/feeds-scale`` or
+``$FEEDS_BENCH_SQLITE_DIR``; PostgreSQL databases ``feeds_scale_<n>``, or
+``$FEEDS_BENCH_POSTGRES_PREFIX<n>``, on the server of ``$FEEDS_BENCH_POSTGRES_URL``,
+default the test server, created when missing; opening a store migrates it), a newsroom's
+store is generated once and reused by later runs (a table ``bench_scale`` records that a
+store is complete; ``--regenerate`` drops it):
 
 - 40% the newsroom's own stories (one to three of English, Armenian and Russian; one of
   300 sections, one to three of 400 tags, one or two of 300 authors), 60% aggregated from
@@ -51,7 +53,7 @@ from feeds.config import Settings, SiteSettings
 from feeds.feedkeys import FeedKey, FeedScope, Format, Kind
 from feeds.model import Article, Author, Image, SourceRef, Status, Translation
 from feeds.searchtext import parse_query
-from feeds.store import Store, open_store
+from feeds.store import Store, counts, open_store
 from feeds.store.partners import PartnerRecord
 from feeds.store.schema import (
     article_authors,
@@ -74,10 +76,12 @@ from feeds.web.sitemaps import Sitemaps
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SPAN = timedelta(days=730)
 LANGS = ("en", "hy", "ru")
-SQLITE_DIR = Path("/tmp/feeds-scale")
+SQLITE_DIR = Path(os.environ.get("FEEDS_BENCH_SQLITE_DIR", "/tmp/feeds-scale"))
 POSTGRES = os.environ.get(
     "FEEDS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+# The PostgreSQL databases are this followed by the number of stories.
+PG_PREFIX = os.environ.get("FEEDS_BENCH_POSTGRES_PREFIX", "feeds_scale_")
 SECTIONS = [f"section-{i}" for i in range(300)]
 TAGS = [f"Tag {i}" for i in range(400)]
 AUTHORS = [Author(f"Author {i}") for i in range(300)]
@@ -233,6 +237,8 @@ def generate(url: str, count: int) -> float:
         if done % 100_000 == 0 or done == count:
             print(f"  {done:,} stories, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     with engine.begin() as conn:
+        counts.recount(conn)  # the counts per facet the write path would have kept
+    with engine.begin() as conn:
         if postgres:
             conn.execute(text("ANALYZE"))
         conn.execute(text("CREATE TABLE bench_scale (stories INTEGER NOT NULL)"))
@@ -256,7 +262,7 @@ def store_url(backend: str, count: int) -> str:
     if backend == "sqlite":
         SQLITE_DIR.mkdir(exist_ok=True)
         return f"sqlite:///{SQLITE_DIR}/stories-{count}.sqlite"
-    return make_url(POSTGRES).set(database=f"feeds_scale_{count}").render_as_string(False)
+    return make_url(POSTGRES).set(database=f"{PG_PREFIX}{count}").render_as_string(False)
 
 
 def prepare(backend: str, count: int, regenerate: bool) -> tuple[str, float | None]:
@@ -270,8 +276,8 @@ def prepare(backend: str, count: int, regenerate: bool) -> tuple[str, float | No
     else:
         admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS feeds_scale_{count}"))
-            conn.execute(text(f"CREATE DATABASE feeds_scale_{count}"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_PREFIX}{count}"))
+            conn.execute(text(f"CREATE DATABASE {PG_PREFIX}{count}"))
         admin.dispose()
     print(f"generating {count:,} stories on {backend}", file=sys.stderr)
     return url, generate(url, count)

@@ -1,6 +1,6 @@
 """Persistence: one ``Store`` API over SQLite (default) and PostgreSQL (scale-out)."""
 
-from feeds.store.articles import Facet
+from feeds.store.counts import Facet
 from feeds.store.errors import StorageFullError, StoreError, StoreUnavailableError
 from feeds.store.headlines import Headline
 from feeds.store.outage import Incident, Outage

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status, article_from_dict
 from feeds.store.schema import (
     article_authors,
-    article_languages,
     article_tags,
     articles,
     store_state,
@@ -27,15 +25,6 @@ from feeds.store.visibility import embargoed_at, visible_in
 
 # Facet rows per batch of a tag's or an author's feed (ids bound in one IN list).
 _FACET_BATCH = 500
-
-
-@dataclass(frozen=True)
-class Facet:
-    """A section, tag or author that at least one visible article in a language has."""
-
-    slug: str
-    label: str
-    count: int
 
 
 def bump_revision(conn: Connection, now: datetime) -> int:
@@ -153,84 +142,6 @@ def _facet_of(scope: FeedScope) -> tuple[Table, str] | None:
 def next_publication(conn: Connection, now: datetime) -> datetime | None:
     """When the next scheduled (embargoed) story becomes visible, if any is waiting."""
     return conn.execute(select(func.min(articles.c.published)).where(embargoed_at(now))).scalar()
-
-
-def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]:
-    """Sections, tags and authors with visible own stories in ``lang``, by name."""
-    a = articles.c
-    own = visible_in(FeedScope(lang), now)
-    result: dict[str, list[Facet]] = {}
-    sections = conn.execute(
-        select(a.section_slug, func.count())
-        .where(own, a.section_slug.is_not(None))
-        .group_by(a.section_slug)
-        .order_by(a.section_slug)
-    ).all()
-    result["section"] = [Facet(slug=s, label=s, count=n) for s, n in sections]
-    for kind, table, label in (
-        ("tag", article_tags, article_tags.c.label),
-        ("author", article_authors, article_authors.c.name),
-    ):
-        rows = conn.execute(
-            select(table.c.slug, func.min(label), func.count())
-            .join(articles, articles.c.id == table.c.article_id)
-            .where(own)
-            .group_by(table.c.slug)
-            .order_by(table.c.slug)
-        ).all()
-        result[kind] = [Facet(slug=s, label=lbl, count=n) for s, lbl, n in rows]
-    return result
-
-
-# Rows a facet's derived table may hold: a LIMIT keeps SQLite from folding it into the join
-# (it then starts from ``articles`` and reads every own story, see ``facet``).
-_EVERY_ROW = 1_000_000_000
-
-
-def facet(conn: Connection, lang: str, kind: str, slug: str, now: datetime) -> Facet | None:
-    """The one facet of ``facets`` named ``kind`` and ``slug``, read from its own rows
-    (``ix_articles_section``, or the tag's or author's index): a feed's existence check
-    and name cost the facet's stories, not the language's. None when it has no visible
-    own story in ``lang``."""
-    a = articles.c
-    own = visible_in(FeedScope(lang), now)
-    if kind == "section":
-        count = conn.execute(select(func.count()).where(own, a.section_slug == slug)).scalar_one()
-        return Facet(slug=slug, label=slug, count=count) if count else None
-    table, label = (
-        (article_tags, article_tags.c.label)
-        if kind == "tag"
-        else (article_authors, article_authors.c.name)
-    )
-    rows = (
-        select(table.c.article_id, label.label("label"))
-        .where(table.c.slug == slug)
-        .limit(_EVERY_ROW)
-        .subquery("facet_rows")
-    )
-    name, count = conn.execute(
-        select(func.min(rows.c.label), func.count())
-        .select_from(rows.join(articles, articles.c.id == rows.c.article_id))
-        .where(own)
-    ).one()
-    return Facet(slug=slug, label=name, count=count) if count else None
-
-
-def source_languages(conn: Connection, now: datetime) -> dict[int, dict[str, int]]:
-    """For each source with visible aggregated stories: how many there are per language."""
-    a = articles.c
-    rows = conn.execute(
-        select(a.source_id, article_languages.c.lang, func.count())
-        .join(article_languages, article_languages.c.article_id == a.id)
-        .where(
-            visible_in(FeedScope(None, own=False, aggregated=True), now), a.source_id.is_not(None)
-        )
-        .group_by(a.source_id, article_languages.c.lang)
-    ).all()
-    result: dict[int, dict[str, int]] = {}
-    for source_id, lang, count in rows:
-        result.setdefault(int(source_id), {})[str(lang)] = int(count)
-    return result
 
 
 def list_articles(

@@ -59,10 +59,15 @@ class Database:
         self.outage.succeeded(began, wrote=True)
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A read. With ``snapshot`` its statements all see the store as of one moment:
+        PostgreSQL's default isolation gives each statement its own (SQLite's read
+        transaction is one snapshot already)."""
         began = self.outage.now()
         try:
             with self.engine.connect() as conn:
+                if snapshot and conn.dialect.name == "postgresql":
+                    conn.execution_options(isolation_level="REPEATABLE READ")
                 yield conn
         except SQLAlchemyError as exc:
             fault = self._fault(exc)

@@ -107,6 +107,22 @@ article_authors = Table(
     Index("ix_article_authors_slug", "slug", "published", "article_id"),
 )
 
+# Public stories counted per facet and language, kept by the write path in each write's
+# transaction (``feeds.store.counts``): a section, tag or author of the newsroom's own
+# stories, or a source of aggregated ones (``slug`` its id). ``label`` is the tag's label
+# or the author's name as each story gives it ("" for sections and sources). A story counts
+# from its write while its status is public, whatever its time: a read takes away the
+# stories whose embargo has not ended yet, so no count waits for a write (migration 0010).
+story_counts = Table(
+    "story_counts",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("lang", String(35), primary_key=True),
+    Column("slug", String(200), primary_key=True),
+    Column("label", Text, primary_key=True),
+    Column("stories", BigInteger, nullable=False),
+)
+
 # Search text, one row per story and language (``feeds.store.search``): the words of its
 # title, summary and body, normalised by ``feeds.searchtext``. The full-text index over
 # ``terms`` is the database's own: an FTS5 table kept in step by triggers on SQLite, a

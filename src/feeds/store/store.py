@@ -16,7 +16,7 @@ from feeds.articlerows import article_row
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, Status, is_site_path
 from feeds.searchtext import Query
-from feeds.store import archive, clusters, headlines, images, search, tombstones
+from feeds.store import archive, clusters, counts, headlines, images, search, tombstones
 from feeds.store import articles as queries
 from feeds.store.activity import Activity, changed_fields, record_ingest
 from feeds.store.backup import Backup, backup_sqlite
@@ -264,14 +264,16 @@ class Store:
         with self._db.reading() as conn:
             return queries.next_publication(conn, now)
 
-    def facets(self, lang: str, now: datetime) -> dict[str, list[queries.Facet]]:
-        with self._db.reading() as conn:
-            return queries.facets(conn, lang, now)
+    def facets(self, lang: str, now: datetime) -> dict[str, list[counts.Facet]]:
+        """Sections, tags and authors with visible own stories in ``lang``, with their
+        counts (``store.counts``)."""
+        with self._db.reading(snapshot=True) as conn:
+            return counts.facets(conn, lang, now)
 
-    def facet(self, lang: str, kind: str, slug: str, now: datetime) -> queries.Facet | None:
-        """One section (``kind`` "section"), tag or author of ``facets``, from its own rows."""
-        with self._db.reading() as conn:
-            return queries.facet(conn, lang, kind, slug, now)
+    def facet(self, lang: str, kind: str, slug: str, now: datetime) -> counts.Facet | None:
+        """One section (``kind`` "section"), tag or author of ``facets``, read alone."""
+        with self._db.reading(snapshot=True) as conn:
+            return counts.facet(conn, lang, kind, slug, now)
 
     def all_articles(self, limit: int = 1000) -> list[Article]:
         """Every stored article (any status), newest first: for operators, never for feeds."""
@@ -281,8 +283,8 @@ class Store:
 
     def source_languages(self, now: datetime) -> dict[int, dict[str, int]]:
         """For each source with visible aggregated stories: how many there are per language."""
-        with self._db.reading() as conn:
-            return queries.source_languages(conn, now)
+        with self._db.reading(snapshot=True) as conn:
+            return counts.source_languages(conn, now)
 
     def retracted_since(self, since: datetime) -> list[tuple[Article, datetime]]:
         """``(story, retracted_at)`` of public retractions at or after ``since``, newest

@@ -4,9 +4,9 @@ articles through ``write_rows``, a batch at a time.
 A batch costs a handful of statements whatever its size: one lookup of the stories already
 stored, one ``executemany`` INSERT for the new ones and one UPDATE for the others, their
 languages, tags, authors and search text replaced, their story clusters assigned
-(``store.clusters``), and the WebSub announcements of the feeds that change
-queued in the same transaction, so a story is never committed without them and they never
-survive a rolled-back write.
+(``store.clusters``), the counts per facet moved (``store.counts``), and the WebSub
+announcements of the feeds that change queued in the same transaction, so a story is
+never committed without them and they never survive a rolled-back write.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from feeds.articlerows import ArticleRow
 from feeds.feedkeys import outbox_keys
 from feeds.model import Article, Status, article_from_dict, is_visible
-from feeds.store import clusters, search, websub
+from feeds.store import clusters, counts, search, websub
 from feeds.store.schema import article_authors, article_languages, article_tags, articles
 
 __all__ = ["write_rows"]
@@ -122,6 +122,10 @@ def _write_batch(
             inserts.append({"id": row.id, "created_at": now, **values})
         else:
             updates.append({"key": row.id, **values})
+    # What the replaced stories counted, read before they are replaced (``store.counts``).
+    delta = counts.of_rows(batch)
+    for chunk in _chunks([u["key"] for u in updates]):
+        delta.subtract(counts.tally(conn, articles.c.id.in_(chunk)))
     if inserts:
         conn.execute(_INSERT[articles], inserts)
     if updates:
@@ -137,6 +141,7 @@ def _write_batch(
         article_authors,
         [(r.id, *author, r.published) for r in batch for author in r.authors],
     )
+    counts.apply(conn, delta)
     search.replace_terms(conn, batch, [u["key"] for u in updates])
     clusters.assign(conn, batch)
     for when, keys in due.items():
