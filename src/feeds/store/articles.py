@@ -38,11 +38,6 @@ def bump_revision(conn: Connection, now: datetime) -> int:
     return int(conn.execute(select(store_state.c.revision)).scalar_one())
 
 
-def read_revision(conn: Connection) -> tuple[int, datetime]:
-    row = conn.execute(select(store_state.c.revision, store_state.c.changed_at)).one()
-    return int(row.revision), row.changed_at
-
-
 def load_article(conn: Connection, article_id: str) -> Article | None:
     document = conn.execute(select(articles.c.document).where(articles.c.id == article_id)).scalar()
     return _decode(document) if document is not None else None

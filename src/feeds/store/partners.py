@@ -7,8 +7,9 @@ run against it. Partners may also come from the config file (``[[partners]]`` wi
 config cannot bring them back.
 
 Every change to a partner or its tokens bumps the store's revision, like an article
-write: that is how every web worker, which remembers valid credentials per revision,
-learns within a second that a token was revoked or a partner's settings changed.
+write, and touches the partners' scope (``store.scopes``): that is how every web worker,
+which remembers valid credentials per revision, learns within a second that a token was
+revoked or a partner's settings changed, while the public feeds stay as rendered.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from feeds.partner_settings import check_partner_name, partner_problems
 from feeds.store.articles import bump_revision
 from feeds.store.engine import Database
 from feeds.store.schema import metadata
+from feeds.store.scopes import Scope, touch
 from feeds.store.types import UTCDateTime
 
 __all__ = [
@@ -181,7 +183,7 @@ def add_partner(conn: Connection, record: PartnerRecord, now: datetime) -> str:
             name=record.name, profile=record.profile, scope=_scope(record), created_at=now
         )
     )
-    bump_revision(conn, now)
+    touch(conn, (Scope.PARTNERS,), bump_revision(conn, now))
     return _issue(conn, record.name, now)
 
 
@@ -204,7 +206,7 @@ def update_settings(conn: Connection, record: PartnerRecord, now: datetime) -> N
         .where(partners.c.name == record.name)
         .values(profile=record.profile, scope=_scope(record))
     )
-    bump_revision(conn, now)
+    touch(conn, (Scope.PARTNERS,), bump_revision(conn, now))
 
 
 def _issue(conn: Connection, name: str, now: datetime) -> str:
@@ -262,7 +264,7 @@ def revoke_partner(
         .where(partners.c.name == name, partners.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    bump_revision(conn, now)
+    touch(conn, (Scope.PARTNERS,), bump_revision(conn, now))
     return count
 
 
@@ -281,7 +283,7 @@ def rotate_token(
         raise PartnerError(f"partner {name!r} is revoked; add it again under a new name")
     _record_revoked(conn, name, config_hashes, now)
     _revoke_tokens(conn, name, now)
-    bump_revision(conn, now)
+    touch(conn, (Scope.PARTNERS,), bump_revision(conn, now))
     return _issue(conn, name, now)
 
 

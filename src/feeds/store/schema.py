@@ -45,6 +45,16 @@ store_state = Table(
     Column("changed_at", UTCDateTime, nullable=False),
 )
 
+# One row per scope of what the web layer caches (``feeds.store.scopes.Scope``): the
+# store's revision of the last write that changed something in that scope. A web process
+# keeps what depends on one scope while writes change only others (migration 0011).
+store_scopes = Table(
+    "store_scopes",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+
 articles = Table(
     "articles",
     metadata,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from feeds.store.operators import Operators
 from feeds.store.outage import Outage
 from feeds.store.partners import Partners
 from feeds.store.pollhistory import PollHistory
+from feeds.store.scopes import Scope, read_scopes
 from feeds.store.search import Cursor
 from feeds.store.sources import Sources
 from feeds.store.websub import Outbox
@@ -37,10 +38,13 @@ from feeds.store.writes import write_rows
 
 @dataclasses.dataclass(frozen=True)
 class Revision:
-    """The store's write counter and the time of the last write, for cache validation."""
+    """The store's write counter and the time of the last write, for cache validation;
+    ``scopes``: per scope, the counter of the last write that changed it
+    (``feeds.store.scopes``)."""
 
     number: int
     changed_at: datetime
+    scopes: Mapping[Scope, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,8 +187,8 @@ class Store:
 
     def revision(self) -> Revision:
         with self._db.reading() as conn:
-            number, changed_at = queries.read_revision(conn)
-        return Revision(number, changed_at)
+            number, changed_at, scopes = read_scopes(conn)
+        return Revision(number, changed_at, scopes)
 
     def visible_articles(
         self, scope: FeedScope, now: datetime, limit: int = 50, since: datetime | None = None

@@ -6,7 +6,9 @@ stored, one ``executemany`` INSERT for the new ones and one UPDATE for the other
 languages, tags, authors and search text replaced, their story clusters assigned
 (``store.clusters``), the counts per facet moved (``store.counts``), and the WebSub
 announcements of the feeds that change queued in the same transaction, so a story is
-never committed without them and they never survive a rolled-back write.
+never committed without them and they never survive a rolled-back write. The batch
+touches the scopes it changed (``store.scopes``: the newsroom's stories, aggregated
+ones, or both) under the caller's revision.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from feeds.feedkeys import outbox_keys
 from feeds.model import Article, Status, article_from_dict, is_visible
 from feeds.store import clusters, counts, search, websub
 from feeds.store.schema import article_authors, article_languages, article_tags, articles
+from feeds.store.scopes import Scope, touch
 
 __all__ = ["write_rows"]
 
@@ -59,11 +62,18 @@ def write_rows(
     A story given twice is written twice, in order, as two single writes would be.
     """
     created = [False] * len(rows)
+    changed: set[Scope] = set()
     for positions in _rounds(rows):
         batch = [rows[i] for i in positions]
-        for i, new in zip(positions, _write_batch(conn, batch, revision, now), strict=True):
+        written = _write_batch(conn, batch, revision, now, changed)
+        for i, new in zip(positions, written, strict=True):
             created[i] = new
+    touch(conn, changed, revision)
     return created
+
+
+def _scope(aggregated: bool) -> Scope:
+    return Scope.AGGREGATED if aggregated else Scope.OWN
 
 
 def _rounds(rows: Sequence[ArticleRow]) -> list[list[int]]:
@@ -97,15 +107,24 @@ def _stored(conn: Connection, ids: Sequence[str]) -> dict[str, _Stored]:
 
 
 def _write_batch(
-    conn: Connection, batch: Sequence[ArticleRow], revision: int, now: datetime
+    conn: Connection,
+    batch: Sequence[ArticleRow],
+    revision: int,
+    now: datetime,
+    changed: set[Scope],
 ) -> list[bool]:
-    """Write ``batch``, in which no story appears twice."""
+    """Write ``batch``, in which no story appears twice; add to ``changed`` the scopes
+    of its stories, before and after (a story replaced by one of the other origin
+    leaves its old scope)."""
     stored = _stored(conn, [row.id for row in batch])
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     due: dict[datetime, set[str]] = {}
     for row in batch:
         before = stored.get(row.id)
+        changed.add(_scope(row.aggregated))
+        if before is not None:
+            changed.add(_scope(before.article.source is not None))
         _announce(due, before, row, now)
         values = {
             "status": row.status,

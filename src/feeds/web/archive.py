@@ -32,7 +32,7 @@ from feeds.publish.tombstone import TombstoneExtension
 from feeds.store import Store
 from feeds.web.errors import not_found
 from feeds.web.feeds import retractions_in
-from feeds.web.rendercache import RenderCache, revise
+from feeds.web.rendercache import OWN_STORIES, RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
 
 __all__ = ["CLOSED_MONTH_MAX_AGE", "Archives"]
@@ -62,6 +62,7 @@ class Archives:
             ("archive", lang, month, fmt),
             lambda previous: self.variant(lang, month, fmt, self.cache.clock(), previous),
             f"the {lang} archive of {month[0]:04d}-{month[1]:02d} ({fmt.value})",
+            scopes=OWN_STORIES,  # an archive holds the newsroom's own stories only
         )
         if variant is None:
             return not_found(self.site, request.url.path)

@@ -55,7 +55,14 @@ from feeds.store import Store
 from feeds.syndicate.notifier import link_header
 from feeds.web.catalog import Catalog, describe
 from feeds.web.errors import method_not_allowed, not_found
-from feeds.web.rendercache import RenderCache, last_modified, revise
+from feeds.web.rendercache import (
+    OWN_STORIES,
+    STORIES,
+    RenderCache,
+    Scopes,
+    last_modified,
+    revise,
+)
 from feeds.web.variant import Variant, VariantResponse, read_headers
 
 __all__ = [
@@ -138,7 +145,16 @@ class PublicFeeds:
     async def entry(self, key: FeedKey) -> FeedEntry | None:
         """The current feed, rendering it if needed; None when there is no such feed."""
         path = unquote(key.path)
-        return await self.cache.get(path, lambda previous: self._render(key, previous), path)
+        return await self.cache.get(
+            path, lambda previous: self._render(key, previous), path, scopes=self.scopes(key)
+        )
+
+    def scopes(self, key: FeedKey) -> Scopes:
+        """What a feed is rendered from: the stories of its origins (an aggregated feed's
+        first reports compare with the newsroom's too). Partners are no part of it."""
+        if key.scope(republish=self.republish).aggregated:
+            return STORIES
+        return OWN_STORIES
 
     async def preview(self, entry: FeedEntry) -> Variant:
         """The HTML page a browser gets for this feed, made once per generation."""
@@ -154,7 +170,9 @@ class PublicFeeds:
                 vary=FEED_VARY,
             )
 
-        found = await self.cache.get(("preview", path), make, f"the preview of {path}")
+        found = await self.cache.get(
+            ("preview", path), make, f"the preview of {path}", scopes=self.scopes(entry.key)
+        )
         assert found is not None  # make() never says "no such page"
         return found
 

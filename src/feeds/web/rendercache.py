@@ -1,12 +1,17 @@
 """The one cache of rendered responses: feeds, partner feeds, archives, pages, sitemaps.
 
-A response is rendered when it is first asked for in a *generation* of the store and then
-served as it is until the generation moves. ``Freshness`` counts the generations: it reads
-the store's revision at most every ``interval`` seconds (every write in any process bumps
-it) and starts a new generation when it moved, when a scheduled story's time has come
+A response is rendered when it is first asked for in a *generation* of the part of the
+store it depends on and then served as it is until that generation moves. ``Freshness``
+counts the generations of each scope (``feeds.store.Scope``: the newsroom's stories,
+aggregated stories, partners): it reads the store's revision and the scopes' at most
+every ``interval`` seconds (every write in any process bumps the revision and touches
+the scopes it changed) and moves a scope's generation when its revision moved, and every
+scope's when a write touched none, when a scheduled story's time has come
 (``Store.next_publication``: an embargoed story appears on time without a write) or when
 the month (UTC) changes (the main feeds then link to the month that just became an
-archive, and what is a complete month changes).
+archive, and what is a complete month changes). A response says which scopes it depends
+on (every scope unless it says less): an own feed is not rendered again because the
+aggregator stored a story.
 
 ``RenderCache`` keeps one rendered value per *identity* (what was asked for: a feed's
 path, ``("partner", PartnerKey)``, ``("archive", lang, month, fmt)``...) and promises:
@@ -42,15 +47,18 @@ from typing import Any, Protocol, TypeVar, cast
 from starlette.concurrency import run_in_threadpool
 
 from feeds.publish.archive import Month, current_month
-from feeds.store import Store, StoreUnavailableError
+from feeds.store import EVERY, Scope, Store, StoreUnavailableError
 from feeds.web.metrics import CACHE_LOOKUPS, RENDERS
 from feeds.web.variant import Variant
 
 __all__ = [
+    "OWN_STORIES",
+    "STORIES",
     "Clock",
     "Freshness",
     "RenderCache",
     "Rendered",
+    "Scopes",
     "last_modified",
     "revise",
     "utc_now",
@@ -60,6 +68,18 @@ log = logging.getLogger("feeds.web")
 
 # What time it is: an aware UTC datetime.
 Clock = Callable[[], datetime]
+# The scopes of the store a response depends on.
+Scopes = frozenset[Scope]
+OWN_STORIES: Scopes = frozenset({Scope.OWN})  # what the newsroom's own feeds show
+STORIES: Scopes = frozenset({Scope.OWN, Scope.AGGREGATED})  # every story, no partner
+
+
+def _subsets(scopes: Scopes) -> list[Scopes]:
+    """Every non-empty subset of ``scopes``."""
+    found: list[Scopes] = [frozenset()]
+    for scope in scopes:
+        found += [subset | {scope} for subset in found]
+    return [subset for subset in found if subset]
 
 
 def utc_now() -> datetime:
@@ -72,6 +92,10 @@ class Freshness:
     The check runs in a worker thread; requests arriving while it runs keep answering from
     the cache. A failing database is logged and the cache keeps serving what it has.
     ``interval`` is measured on the monotonic clock: it only paces the store reads.
+
+    ``generation`` moves whenever any scope's does; ``of(scopes)`` is the generation of
+    a set of scopes, a number that moves whenever one of theirs does (their sum: each
+    only grows), looked up, not computed, on the hot path.
     """
 
     def __init__(self, store: Store, *, interval: float = 0.5, clock: Clock = utc_now) -> None:
@@ -80,11 +104,18 @@ class Freshness:
         self.clock = clock
         self.generation = 0
         self.revision: int | None = None
+        self.scope_revisions: dict[Scope, int] = {}
+        self._scopes = {scope: 0 for scope in Scope}
+        self._of = dict.fromkeys(_subsets(EVERY), 0)
         self.changed_at = datetime(2000, 1, 1, tzinfo=UTC)
         self.next_publication: datetime | None = None
         self.month: Month | None = None  # the month (UTC) of the last check
         self.next_check = 0.0  # time.monotonic() value; 0 means "check on first use"
         self._checking = False
+
+    def of(self, scopes: Scopes) -> int:
+        """The generation of ``scopes`` (non-empty)."""
+        return self._of[scopes]
 
     async def ensure(self) -> None:
         """Check the store if the last check is older than ``interval``. Cheap otherwise."""
@@ -115,14 +146,28 @@ class Freshness:
         due = due or month != self.month
         if current.number == self.revision and not due and self.generation:
             return
+        moved = {
+            scope
+            for scope in Scope
+            if current.scopes.get(scope, -1) != self.scope_revisions.get(scope, -1)
+        }
+        if due or not moved or not self.generation:
+            moved = set(EVERY)  # a write that touched no scope may have changed anything
         self.next_publication = self.store.next_publication(now)
         self.month = month
         self.changed_at = max(self.changed_at, current.changed_at)
         self.revision = current.number
-        self.generation += 1  # last: readers on the event loop see a complete state
+        self.scope_revisions = dict(current.scopes)
+        for scope in moved:
+            self._scopes[scope] += 1
+        # Replaced whole, then ``generation`` last: readers on the event loop see a
+        # complete state.
+        self._of = {subset: sum(self._scopes[scope] for scope in subset) for subset in self._of}
+        self.generation += 1
         log.debug(
-            "store revision %s: cached responses are now generation %s",
+            "store revision %s (%s changed): cached responses are now generation %s",
             current.number,
+            ", ".join(sorted(moved)),
             self.generation,
         )
 
@@ -139,7 +184,8 @@ T = TypeVar("T", bound=Rendered)
 
 @dataclass(frozen=True)
 class _Slot:
-    generation: int
+    generation: int  # of its scopes, when it was rendered
+    scopes: Scopes
     value: Any  # a Rendered; its type follows from the identity
 
 
@@ -165,7 +211,7 @@ class RenderCache:
         Call ``await freshness.ensure()`` first (``get`` does it itself).
         """
         slot = self._slots.get(identity)
-        if slot is None or slot.generation != self.freshness.generation:
+        if slot is None or slot.generation != self.freshness.of(slot.scopes):
             return None
         self._slots.move_to_end(identity)
         value = slot.value
@@ -181,13 +227,15 @@ class RenderCache:
         what: str,
         *,
         expired: Callable[[T], bool] | None = None,
+        scopes: Scopes = EVERY,
     ) -> T | None:
         """The value for ``identity``, rendered by ``render(previous)`` in a worker thread
-        when this generation has none yet. ``what`` names it in the log (a feed's path).
+        when the generation of ``scopes`` (what it is rendered from; always the same for
+        one identity) has none yet. ``what`` names it in the log (a feed's path).
         ``expired(value)`` true renders again within a generation (a value that goes
         stale with time alone)."""
         await self.freshness.ensure()
-        generation = self.freshness.generation
+        generation = self.freshness.of(scopes)
         slot = self._slots.get(identity)
         if (
             slot is not None
@@ -209,7 +257,7 @@ class RenderCache:
             else:
                 log.exception("cannot render %s; serving its last good version", what)
             return previous
-        self._keep(identity, generation, value, what)
+        self._keep(identity, generation, scopes, value, what)
         return cast(T | None, value)
 
     async def _once(self, flight: tuple[Hashable, int], work: Callable[[], Any]) -> Any:
@@ -233,7 +281,14 @@ class RenderCache:
         future.set_result(value)
         return value
 
-    def _keep(self, identity: Hashable, generation: int, value: Rendered | None, what: str) -> None:
+    def _keep(
+        self,
+        identity: Hashable,
+        generation: int,
+        scopes: Scopes,
+        value: Rendered | None,
+        what: str,
+    ) -> None:
         current = self._slots.get(identity)
         if current is not None and current.generation > generation:
             return  # a waiter of an older render: the newer value stays
@@ -256,7 +311,7 @@ class RenderCache:
                     self.max_bytes,
                 )
             return
-        self._slots[identity] = _Slot(generation, value)
+        self._slots[identity] = _Slot(generation, scopes, value)
         self.size += value.nbytes
         while self.size > self.max_bytes:
             _, dropped = self._slots.popitem(last=False)

@@ -26,7 +26,7 @@ from feeds.publish.sitemap import (
 )
 from feeds.store import Headline, Store
 from feeds.web.errors import not_found
-from feeds.web.rendercache import RenderCache, revise
+from feeds.web.rendercache import OWN_STORIES, RenderCache, revise
 from feeds.web.variant import Variant, VariantResponse
 
 __all__ = ["Sitemaps"]
@@ -65,7 +65,10 @@ class Sitemaps:
     async def _answer(
         self, identity: Hashable, render: Callable[[_Sitemap | None], _Sitemap], what: str
     ) -> VariantResponse:
-        found = await self.cache.get(identity, render, what, expired=self._expired)
+        # Sitemaps list the newsroom's own stories only (``_recent``).
+        found = await self.cache.get(
+            identity, render, what, expired=self._expired, scopes=OWN_STORIES
+        )
         assert found is not None  # a sitemap always exists
         return VariantResponse(found.variant)
 
