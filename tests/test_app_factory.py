@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from feeds.store import Store, open_store
 from feeds.store.migrate import current_revision, head_revision
 from feeds.store.sources import SourceSpec, add_source
+from tests.command import run_feeds
 from tests.feedserver import FeedServer, Route
 from tests.live import free_port
 from tests.test_scaleout import SOURCES, polls, rss, write_config
@@ -45,15 +46,7 @@ def newsroom_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, s
 
 
 def import_examples(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "feeds", "import", "examples/articles"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_feeds("import", "examples/articles", env=env)
     assert done.returncode == 0, done.stderr
 
 
@@ -306,15 +299,7 @@ def test_proxy_options_are_checked_before_anything_starts(tmp_path: Path) -> Non
         ("--workers", "0"): "error: --workers 0: must be 1 or more",
     }
     for options, message in cases.items():
-        done = subprocess.run(
-            [sys.executable, "-m", "feeds", "serve", *options],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_feeds("serve", *options, env=env, timeout=60)
         assert (done.returncode, done.stderr.strip()) == (2, message)
     assert not (tmp_path / "never.db").exists()
 

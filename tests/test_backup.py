@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from feeds.cli import app
+from tests.command import run_feeds
 from tests.live import free_port
 from tests.waiting import wait_for
 from tests.web_support import fetch
@@ -31,15 +32,7 @@ ARTICLES = REPO / "examples" / "articles"
 
 
 def feeds(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "feeds", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_feeds(*args, env=env)
 
 
 def environment(database: Path) -> dict[str, str]:

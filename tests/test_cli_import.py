@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from feeds.store import open_store
+from tests.command import run_feeds
 from tests.hostile_documents import CASES
 
 GOOD = {
@@ -20,14 +20,7 @@ GOOD = {
 
 
 def feeds(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "feeds.cli", *args],
-        capture_output=True,
-        text=True,
-        env={"FEEDS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        timeout=120,
-        check=False,
-    )
+    return run_feeds(*args, env={"FEEDS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"})
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from feeds.store import Store, open_store
 from feeds.store.partners import hash_token, partner_tokens
 from feeds.syndicate.registry import PartnerRegistry
+from tests.command import run_feeds
 from tests.stories import story
 
 
@@ -20,14 +20,7 @@ def feeds(
     env = {"FEEDS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     if config is not None:
         env["FEEDS_CONFIG"] = str(config)
-    return subprocess.run(
-        [sys.executable, "-m", "feeds.cli", "partners", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_feeds("partners", *args, env=env)
 
 
 @pytest.fixture

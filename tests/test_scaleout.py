@@ -45,6 +45,9 @@ def rss(n: int) -> bytes:
 
 
 def write_config(tmp_path: Path, database_url: str) -> Path:
+    """Leases of 120 s: these tests are about shared claims and clean stops, and on a loaded
+    machine (load 16 beside other work) a 10 s lease expired before its daemon fetched the
+    batch, and a niced aggregator process took longer than 10 s (the stop grace) to stop."""
     path = tmp_path / "feeds.toml"
     path.write_text(
         "[site]\n"
@@ -56,7 +59,7 @@ def write_config(tmp_path: Path, database_url: str) -> Path:
         f'tokens = ["{INGEST}"]\n'
         "[aggregator]\n"
         'allow_hosts = ["127.0.0.1"]\n'
-        "tick_seconds = 0.2\nlease_seconds = 10\ntotal_timeout = 3\nconnect_timeout = 2\n"
+        "tick_seconds = 0.2\nlease_seconds = 120\ntotal_timeout = 3\nconnect_timeout = 2\n"
         "min_interval = 3600\nmax_interval = 7200\ndefault_interval = 3600\n",
         encoding="utf-8",
     )
