@@ -53,7 +53,7 @@ from feeds.config import Settings, SiteSettings
 from feeds.feedkeys import FeedKey, FeedScope, Format, Kind
 from feeds.model import Article, Author, Image, SourceRef, Status, Translation
 from feeds.searchtext import parse_query
-from feeds.store import Store, counts, open_store
+from feeds.store import Store, archive, counts, open_store
 from feeds.store.partners import PartnerRecord
 from feeds.store.schema import (
     article_authors,
@@ -358,7 +358,14 @@ def web_of(store: Store) -> Web:
 # What the newsroom's partner of the bench may read: ten sections.
 PARTNER = PartnerRecord("bench", sections=tuple(SECTIONS[:10]))
 MONTH = ((NOW - timedelta(days=45)).year, (NOW - timedelta(days=45)).month)
+EARLIER = ((NOW - timedelta(days=75)).year, (NOW - timedelta(days=75)).month)
 WORD = WORDS["en"][0]
+
+
+def _pages(store: Store, month: tuple[int, int], size: int) -> int:
+    """How many archive pages ``month`` has in English (the bench's oldest page)."""
+    with store._db.reading() as conn:
+        return archive.page_count(conn, "en", month, size, NOW)
 
 
 def kinds(web: Web) -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
@@ -378,6 +385,8 @@ def kinds(web: Web) -> dict[str, tuple[Callable[[], object], Callable[[], object
     query = parse_query(WORD)
     story = store.get_article("n0000020")
     assert story is not None
+    size = web.settings.site.archive_page_size
+    oldest = max(1, _pages(store, MONTH, size))
     return {
         "language feed /en/rss.xml": feed(FeedKey("en")),
         f"section feed /en/section/{section}/": feed(FeedKey("en", Kind.SECTION, section)),
@@ -388,9 +397,23 @@ def kinds(web: Web) -> dict[str, tuple[Callable[[], object], Callable[[], object
             lambda: store.retracted_since(NOW - timedelta(days=7)),
             lambda: feeds._render(FeedKey("en", format=Format.ATOM), None),
         ),
-        f"monthly archive /en/archive/{MONTH[0]}/{MONTH[1]:02d}/": (
-            lambda: store.archive_month("en", MONTH, NOW),
+        f"monthly archive /en/archive/{MONTH[0]}/{MONTH[1]:02d}/ (its newest page)": (
+            lambda: store.archive_page("en", MONTH, 1, size, NOW),
             lambda: web.archives.variant("en", MONTH, Format.RSS, NOW),
+        ),
+        # The page after the month's newest: a full page at 100,000 stories and up.
+        f"monthly archive /en/archive/{MONTH[0]}/{MONTH[1]:02d}/2/ (the next page)": (
+            lambda: store.archive_page("en", MONTH, 2, size, NOW),
+            lambda: web.archives.variant("en", MONTH, Format.RSS, NOW, page=2),
+        ),
+        f"monthly archive /en/archive/{MONTH[0]}/{MONTH[1]:02d}/N/ (its oldest page)": (
+            lambda: store.archive_page("en", MONTH, oldest, size, NOW),
+            lambda: web.archives.variant("en", MONTH, Format.RSS, NOW, page=oldest),
+        ),
+        # A month's newest page links to the next month's oldest: it counts that month.
+        f"monthly archive /en/archive/{EARLIER[0]}/{EARLIER[1]:02d}/ (newest, counts the next)": (
+            lambda: store.archive_page("en", EARLIER, 1, size, NOW),
+            lambda: web.archives.variant("en", EARLIER, Format.RSS, NOW),
         ),
         "news sitemap /en/sitemap-news.xml": (
             lambda: web.sitemaps._recent("en", NOW),

@@ -70,6 +70,8 @@ class SiteSettings:
     logo: str = "/static/logo.png"
     copyright: str | None = None
     max_items: int = 50
+    # Stories (and tombstones) per page of a month's RFC 5005 archive, newest first.
+    archive_page_size: int = 100
     cache_max_age: int = 300
     # RFC 6721: days a retracted story's tombstone stays in the Atom feeds (0: none).
     tombstone_days: int = 7
@@ -460,6 +462,7 @@ def _parse_site(site_t: _Table, config_path: Path | None = None) -> SiteSettings
         logo=_check_link(site_t, "logo", site_t.get("logo", str, site_d.logo)),
         copyright=site_t.get("copyright", str, None),
         max_items=site_t.whole("max_items", site_d.max_items),
+        archive_page_size=site_t.whole("archive_page_size", site_d.archive_page_size),
         cache_max_age=site_t.whole("cache_max_age", site_d.cache_max_age, minimum=0),
         tombstone_days=site_t.whole("tombstone_days", site_d.tombstone_days, minimum=0),
         embed_hosts=_embed_hosts(site_t),

@@ -174,6 +174,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site", "copyright", _S, None, "rights statement", attr="site.copyright"),
     Setting("site", "max_items", _I, 50, "items per feed, newest first",
             shown="integer ≥ 1", attr="site.max_items"),
+    Setting("site", "archive_page_size", _I, 100,
+            "stories (and tombstones) per page of a month's RFC 5005 archive, newest first; "
+            "changing it renumbers the older pages of every month larger than one page",
+            shown="integer ≥ 1", attr="site.archive_page_size"),
     Setting("site", "cache_max_age", _I, 300,
             "seconds in `Cache-Control: max-age` of public feeds and of the lead images in "
             "`/static/images/`",

@@ -1,19 +1,28 @@
-"""RFC 5005 archived feeds: one document per language, complete month and format.
+"""RFC 5005 archived feeds: pages of a fixed number of stories, per language, month and format.
 
-``/{lang}/archive/2026/06/atom.xml`` (and ``rss.xml``, ``feed.json``) holds every story of
-that month (UTC). Only a complete month is an archive document: RFC 5005 §4 wants an
-archive's set of entries to stay the same, and the current month still gains stories.
-An archive is marked ``fh:archive`` and links to the neighbouring complete months that
-have stories (``prev-archive`` older, ``next-archive`` newer) and to the current feed
-(``current``). The current month's URL answers too, as a page of the live feed: without
-``fh:archive``, with the live feed's short cache lifetime, and with no month linking to
-it as an archive.
+``/{lang}/archive/2026/06/atom.xml`` (and ``rss.xml``, ``feed.json``) holds the newest
+``[site] archive_page_size`` stories of that month (UTC): every story of a month that fits
+one page, as before pages existed. A larger month continues at ``/{lang}/archive/2026/06/2/
+atom.xml``, ``.../3/...`` and so on, each page older than the one before; so an archive
+document stays a bounded size however many stories a month holds. Only a complete month is
+an archive: RFC 5005 §4 wants an archive's set of entries to stay the same, and the
+current month still gains stories. The pages of a complete month are numbered from its
+newest story, which is fixed once the month is over; a retraction leaves its story's place
+on its page to the story's tombstone, so it moves no story to another page.
 
-The current feed links with ``prev-archive`` to the newest complete month that has
-stories, never to the current month (its stories are the live feed's), so a partner
-walking ``prev-archive`` from the current feed reaches every story of every complete
-month, each in exactly one archive document. A story retracted after it was public
-leaves its month's Atom archive as an RFC 6721 tombstone (``feeds.publish.tombstone``).
+Each archive page is marked ``fh:archive`` and links to the neighbouring pages in time
+(``prev-archive`` older, ``next-archive`` newer): within its month, then across to the
+neighbouring complete months that have stories (the previous month's newest page, the
+next month's oldest), and to the current feed (``current``). The current month's pages
+answer too, as pages of the live feed: without ``fh:archive``, with the live feed's short
+cache lifetime, linking only to older pages, and with no archive linking to them.
+
+The current feed links with ``prev-archive`` to the newest page of the newest complete
+month that has stories (that month's URL), never to the current month (its stories are the
+live feed's), so a partner walking ``prev-archive`` from the current feed reaches every
+story of every complete month, each in exactly one archive document. A story retracted
+after it was public leaves its page's Atom archive as an RFC 6721 tombstone
+(``feeds.publish.tombstone``).
 
 JSON Feed has no archive vocabulary; its pages chain with ``next_url`` (older stories).
 """
@@ -33,6 +42,7 @@ __all__ = [
     "FH_NS",
     "ArchiveExtension",
     "Month",
+    "Page",
     "archive_path",
     "current_feed_links",
     "current_month",
@@ -41,16 +51,31 @@ __all__ = [
     "newest_complete",
     "next_month_start",
     "parse_month",
+    "parse_page",
 ]
 
 FH_NS = "http://purl.org/syndication/history/1.0"
 
 Month = tuple[int, int]
+# A page of a month's archive: (month, number), number 1 the month's newest stories.
+Page = tuple[Month, int]
 
 
-def archive_path(lang: str, month: Month, fmt: Format) -> str:
+def archive_path(lang: str, month: Month, fmt: Format, page: int = 1) -> str:
+    """Where a page of a month's archive is served: the month's own URL for its newest
+    page (the only one of a month that fits a page), ``.../{page}/...`` for older ones."""
     year, number = month
-    return f"/{lang}/archive/{year:04d}/{number:02d}/{fmt.filename}"
+    middle = f"{page}/" if page > 1 else ""
+    return f"/{lang}/archive/{year:04d}/{number:02d}/{middle}{fmt.filename}"
+
+
+def parse_page(number: str) -> int | None:
+    """``"2"`` -> 2; None unless it names an older page canonically (no ``1``, which is
+    the month's own URL, and no leading zero)."""
+    if not number.isdigit() or not number.isascii() or number.startswith("0"):
+        return None
+    page = int(number)
+    return page if 2 <= page <= 1_000_000 else None
 
 
 def parse_month(year: str, month: str) -> Month | None:

@@ -11,8 +11,8 @@ builds one. The variations:
 - ``FacetFeed``: narrowed to a section, tag or author (``/en/section/politics/rss.xml``);
 - ``AggregatedFeed``: other outlets' stories (``/en/aggregated/rss.xml``), mirroring the
   news page;
-- ``ArchiveFeed``: one month of a language's stories (RFC 5005), linking to the live feed
-  and the neighbouring months;
+- ``ArchiveFeed``: a page of one month of a language's stories (RFC 5005), linking to
+  the live feed and the neighbouring pages;
 - ``PartnerEdition``: a feed as one partner fetches it, at its partner URL, with no
   public neighbours.
 
@@ -230,21 +230,27 @@ class AggregatedFeed(PublicFeed):
 
 @dataclass(frozen=True, kw_only=True)
 class ArchiveFeed(Feed):
-    """One month of a language's stories, ``/{lang}/archive/{YYYY}/{MM}/...`` (RFC 5005).
+    """A page of one month of a language's stories (RFC 5005): ``/{lang}/archive/{YYYY}/
+    {MM}/...`` for the month's newest page (``page`` 1), ``.../{MM}/{page}/...`` for older.
 
-    ``older`` / ``newer``: the neighbouring complete months with stories. ``closed``: the
-    month is over, so this is an archive document (``fh:archive``); the current month's
-    URL is a page of the live feed instead (see ``feeds.publish.archive``).
+    ``older`` / ``newer``: the neighbouring pages in time, each a month and a page of it
+    (``older_page``, ``newer_page``): the same month's next page, or a neighbouring complete
+    month's. ``closed``: the month is over, so this is an archive document
+    (``fh:archive``); the current month's pages are pages of the live feed instead (see
+    ``feeds.publish.archive``).
     """
 
     month: Month
+    page: int = 1
     older: Month | None = None
+    older_page: int = 1
     newer: Month | None = None
+    newer_page: int = 1
     closed: bool = True
 
     def label(self, site: Site) -> str:
         year, month = self.month
-        return f"{year:04d}-{month:02d}"
+        return f"{year:04d}-{month:02d}" + (f"/{self.page}" if self.page > 1 else "")
 
     def title(self, site: Site) -> str:
         return f"{site.title(self.lang)} ({self.label(site)})"
@@ -253,18 +259,26 @@ class ArchiveFeed(Feed):
         return f"{site.description(self.lang)} ({self.label(site)})"
 
     def feed_path(self, fmt: Format) -> str:
-        return archive_path(self.lang, self.month, fmt)
+        return archive_path(self.lang, self.month, fmt, self.page)
+
+    def _older_path(self, fmt: Format) -> str | None:
+        if self.older is None:
+            return None
+        return archive_path(self.lang, self.older, fmt, self.older_page)
 
     def links(self, fmt: Format) -> Links:
         links = [("current", self.key.in_format(fmt).path)]
-        if self.older:
-            links.append(("prev-archive", archive_path(self.lang, self.older, fmt)))
+        older = self._older_path(fmt)
+        if older:
+            links.append(("prev-archive", older))
         if self.newer:
-            links.append(("next-archive", archive_path(self.lang, self.newer, fmt)))
+            links.append(
+                ("next-archive", archive_path(self.lang, self.newer, fmt, self.newer_page))
+            )
         return tuple(links)
 
     def updated_fallback(self) -> datetime:
-        # A month whose every story was retracted still dates itself by its month, never
+        # A page whose every story was retracted still dates itself by its month, never
         # by the clock: same data, same bytes.
         year, month = self.month
         return datetime(year, month, 1, tzinfo=UTC)
@@ -272,8 +286,8 @@ class ArchiveFeed(Feed):
     def extensions(self, site: Site, fmt: Format) -> list[Extension]:
         if not self.closed:
             return []
-        older = site.absolute(archive_path(self.lang, self.older, fmt)) if self.older else None
-        return [ArchiveExtension(older)]
+        older = self._older_path(fmt)
+        return [ArchiveExtension(site.absolute(older) if older else None)]
 
 
 @dataclass(frozen=True, kw_only=True)

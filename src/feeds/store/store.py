@@ -48,13 +48,22 @@ class Revision:
 
 
 @dataclasses.dataclass(frozen=True)
-class ArchiveMonth:
-    """One month's archive as read at one moment: its stories and public retractions,
-    and every month of the language that has an archive."""
+class ArchivePage:
+    """One page of a month's archive as read at one moment (``feeds.store.archive``).
+
+    ``stories``: its visible stories, newest first; ``retracted``: ``(story,
+    retracted_at)`` of its public retractions; ``older_page``: whether an older page of
+    the same month follows; ``months``: every month of the language that has an archive;
+    ``newer_pages``: on a month's newest page, how many pages the next archive month has
+    when that month is over at ``now`` (its oldest page is this page's newer neighbour),
+    else None.
+    """
 
     months: list[archive.Month]
     stories: list[Article]
     retracted: list[tuple[Article, datetime]]
+    older_page: bool
+    newer_pages: int | None
 
 
 class Store:
@@ -302,15 +311,27 @@ class Store:
         with self._db.reading() as conn:
             return archive.archive_months(conn, lang, now)
 
-    def archive_month(self, lang: str, month: archive.Month, now: datetime) -> ArchiveMonth | None:
-        """The archive of ``month`` in ``lang``; None when that month has none."""
+    def archive_page(
+        self, lang: str, month: archive.Month, page: int, size: int, now: datetime
+    ) -> ArchivePage | None:
+        """Page ``page`` (1: the newest) of ``month``'s archive in ``lang``, ``size`` stories
+        and retractions a page; None when the month has no archive or no such page."""
         with self._db.reading() as conn:
             months = archive.archive_months(conn, lang, now)
             if month not in months:
                 return None
-            stories = archive.stories_in_month(conn, lang, month[0], month[1], now)
-            gone = tombstones.retracted(conn, published=archive.month_bounds(*month))
-        return ArchiveMonth(months, [self.on_site(a) for a in stories], self._on_site_dated(gone))
+            slots, older_page = archive.page_slots(conn, lang, month, page, size, now)
+            if not slots and page > 1:
+                return None
+            newer = [m for m in months if month < m < archive.month_of(now)]
+            newer_pages = None
+            if page == 1 and newer:
+                newer_pages = archive.page_count(conn, lang, newer[0], size, now)
+        stories = [self.on_site(s.article) for s in slots if s.retracted_at is None]
+        retracted = [
+            (self.on_site(s.article), s.retracted_at) for s in slots if s.retracted_at is not None
+        ]
+        return ArchivePage(months, stories, retracted, older_page, newer_pages)
 
     def hidden_images(self, now: datetime) -> list[images.HiddenImage]:
         """The lead images of every story not visible at ``now`` (see ``images``)."""

@@ -15,20 +15,12 @@ from feeds.store.visibility import public_retraction
 __all__ = ["retracted", "retracted_since"]
 
 
-def retracted(
-    conn: Connection,
-    *,
-    since: datetime | None = None,
-    published: tuple[datetime, datetime] | None = None,
-) -> list[tuple[Article, datetime]]:
-    """``(story, retracted_at)`` of public retractions, newest retraction first: those
-    retracted at or after ``since``, and/or published in ``[start, end)``."""
+def retracted(conn: Connection, *, since: datetime) -> list[tuple[Article, datetime]]:
+    """``(story, retracted_at)`` of public retractions at or after ``since``, newest
+    retraction first. (An archive page reads its own with its stories:
+    ``feeds.store.archive``.)"""
     a = articles.c
-    conditions = [public_retraction()]
-    if since is not None:
-        conditions.append(a.retracted_at >= since)
-    if published is not None:
-        conditions += [a.published >= published[0], a.published < published[1]]
+    conditions = [public_retraction(), a.retracted_at >= since]
     rows = conn.execute(
         select(a.document, a.retracted_at).where(*conditions).order_by(a.retracted_at.desc(), a.id)
     ).all()

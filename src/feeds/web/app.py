@@ -145,6 +145,7 @@ def build_app(
             name="ingest_article",
         ),
         Route("/{lang}/archive/{year}/{month}/{file}", archives.feed, methods=READ),
+        Route("/{lang}/archive/{year}/{month}/{page}/{file}", archives.feed, methods=READ),
         Route("/{lang}/sitemap-news.xml", sitemaps.news, methods=READ),
         Route("/sitemap.xml", sitemaps.index, methods=READ),
         Route("/healthz", basics.health, methods=READ),

@@ -14,7 +14,7 @@ on (every scope unless it says less): an own feed is not rendered again because 
 aggregator stored a story.
 
 ``RenderCache`` keeps one rendered value per *identity* (what was asked for: a feed's
-path, ``("partner", PartnerKey)``, ``("archive", lang, month, fmt)``...) and promises:
+path, ``("partner", PartnerKey)``, ``("archive", lang, month, page, fmt)``...) and promises:
 
 - one render per identity and generation, however many requests miss at once (the first
   runs it in a worker thread, the others wait for its result or its exception);
