@@ -18,6 +18,8 @@ that its peak RSS is its own. Phases:
 - cold: every feed new, every entry stored (SQLite, WAL) as an Article;
 - warm: every feed answers 304;
 - changed: 10% of the feeds have 5 new items;
+- warm (``--phase warm --repeat K``): K warm cycles over sources registered with their
+  ETags, without the cold cycle first;
 - rss10k: one cycle over 10,000 registered sources (warm), for peak memory;
 - with ``--postgres URL``: cold, warm and changed again at 150 ms, stored in PostgreSQL
   (a new schema, dropped afterwards) instead of SQLite.
@@ -326,6 +328,109 @@ def phase_cycles(
     return results
 
 
+def warm_sources(port: int, feeds: int, count: int) -> list[dict[str, Any]]:
+    """``count`` source rows on the farm's ``feeds`` feeds (source n reads feed n % feeds),
+    each with the ETag the farm sends now and due now: the state a cold cycle leaves, so
+    that the next cycle is all 304s without running one."""
+    etags = [control(port, etag=n) for n in range(min(feeds, count))]
+    now = datetime.now(UTC)
+    return [
+        {
+            "url": f"http://127.0.0.1:{port}/feed/{n}",
+            "enabled": True,
+            "origin": "bench",
+            "health": "ok",
+            "etag": etags[n % feeds],
+            "consecutive_errors": 0,
+            "next_poll": now,
+            "entries": 0,
+            "url_history": "[]",
+            "created_at": now,
+        }
+        for n in range(count)
+    ]
+
+
+def phase_warm(
+    port: int,
+    feeds: int,
+    workers: int,
+    concurrency: int,
+    repeat: int,
+    postgres: str | None = None,
+) -> dict[str, Any]:
+    """``repeat`` warm cycles over ``feeds`` sources registered with their ETags (every poll
+    a 304, its state saved), each timed alone: the warm path without the cold cycle's
+    minutes before it."""
+    from sqlalchemy import insert, update
+
+    from feeds.aggregate.pipeline import Aggregator, parse_pool
+    from feeds.config import AggregatorSettings, Settings
+    from feeds.store import open_store
+    from feeds.store.sources import sources
+
+    schema = None
+    if postgres:
+        url, schema = fresh_postgres_schema(postgres)
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='feeds-bench-')}/bench.db"
+    store = open_store(url)
+    settings = Settings(
+        aggregator=replace(
+            AggregatorSettings(),
+            allow_hosts=("127.0.0.1",),
+            concurrency=concurrency,
+            per_host=concurrency,  # the whole farm is one host; a real fleet is not
+            min_interval=60,
+        )
+    )
+    with store._db.transaction() as conn:
+        conn.execute(insert(sources), warm_sources(port, feeds, feeds))
+    limits = settings.aggregator
+    executor = parse_pool(workers, limits.parse_timeout, limits.parse_memory_mb)
+    cycles: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        async with Aggregator(settings, store, parse_executor=executor, keep_reports=False) as agg:
+            list(executor.map(abs, range(workers * 2)))
+            for _ in range(repeat):
+                with store._db.transaction() as conn:
+                    conn.execute(update(sources).values(next_poll=datetime.now(UTC)))
+                pids = [os.getpid(), *executor.pids()]
+                cpu0, main0 = cpu_seconds(pids), cpu_seconds(pids[:1])
+                started = time.perf_counter()
+                summary = await agg.run_cycle()
+                wall = time.perf_counter() - started
+                main_cpu = cpu_seconds(pids[:1]) - main0
+                cycles.append(
+                    {
+                        "feeds": summary.polled,
+                        "not_modified": summary.not_modified,
+                        "errors": summary.errors,
+                        "wall_s": wall,
+                        "feeds_per_s": summary.polled / wall,
+                        "cpu_ms_per_feed": 1000 * (cpu_seconds(pids) - cpu0) / summary.polled,
+                        "cpu_ms_per_feed_main": 1000 * main_cpu / summary.polled,
+                    }
+                )
+
+    asyncio.run(run())
+    executor.shutdown()
+    store.close()
+    if postgres and schema:
+        drop_postgres_schema(postgres, schema)
+    rates = sorted(c["feeds_per_s"] for c in cycles)
+    return {
+        "cycles": cycles,
+        "median_feeds_per_s": rates[len(rates) // 2],
+        "median_cpu_ms_per_feed_main": sorted(c["cpu_ms_per_feed_main"] for c in cycles)[
+            len(cycles) // 2
+        ],
+        "peak_rss_mb_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load_average": os.getloadavg(),
+    }
+
+
 def phase_rss10k(port: int, feeds: int, sources_count: int, concurrency: int) -> dict[str, Any]:
     """10,000 registered sources, one full (warm) cycle: the daemon's memory at scale."""
     from sqlalchemy import insert
@@ -398,6 +503,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--concurrency", type=int, default=300)
     parser.add_argument("--sources", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5, help="--phase warm: cycles")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
         "--paths",
@@ -441,6 +547,12 @@ def main() -> None:
             result = aggpaths.phase_serve(
                 args.port, args.feeds, args.wrk_seconds, web_only=args.web_only
             )
+        print(json.dumps(result))
+        return
+    if args.phase == "warm":
+        result = phase_warm(
+            args.port, args.feeds, args.workers, args.concurrency, args.repeat, args.postgres
+        )
         print(json.dumps(result))
         return
     if args.phase == "rss10k":

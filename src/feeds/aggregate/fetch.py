@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -139,11 +139,15 @@ class _Host:
     paused_until: datetime | None = None
 
 
-@dataclass
 class _Hop:
-    permanent: str | None = None
-    chain_permanent: bool = True
-    hops: list[str] = field(default_factory=list)
+    """The redirects of one fetch so far (a plain class: one is made per fetch)."""
+
+    __slots__ = ("chain_permanent", "hops", "permanent")
+
+    def __init__(self) -> None:
+        self.permanent: str | None = None
+        self.chain_permanent = True
+        self.hops: list[str] = []
 
 
 @dataclass
@@ -250,8 +254,8 @@ class Fetcher:
         """
         host = (urlsplit(url).hostname or "").lower()
         state = self._host(host)
-        paused = self.host_paused_until(url)
-        if paused is not None:
+        paused = state.paused_until
+        if paused is not None and paused > self._clock():
             return FetchResult(
                 FetchOutcome.HOST_PAUSED,
                 url,

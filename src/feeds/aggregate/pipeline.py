@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -322,6 +323,16 @@ class Aggregator:
         self._stop, self._stop_seen = stop, None
         remaining = list(only) if only is not None else None
         running: set[asyncio.Task[PollReport | None]] = set()
+        # Polls hand themselves in when done: ``asyncio.wait`` over every running poll
+        # would cost a callback on each of them per wake-up, hundreds of them per cycle.
+        finished: deque[asyncio.Task[PollReport | None]] = deque()
+        woken = asyncio.Event()
+
+        def hand_in(task: asyncio.Task[PollReport | None]) -> None:
+            running.discard(task)
+            finished.append(task)
+            woken.set()
+
         exhausted = False
         loop = asyncio.get_running_loop()
         while True:
@@ -346,12 +357,17 @@ class Aggregator:
                     exhausted = not remaining
                 elif not claimed:
                     exhausted = True
-                running.update(asyncio.create_task(self._poll_claimed(s)) for s in claimed)
-            if not running:
+                for source in claimed:
+                    task = asyncio.create_task(self._poll_claimed(source))
+                    task.add_done_callback(hand_in)
+                    running.add(task)
+            if not running and not finished:
                 break
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                report = task.result()
+            if not finished:
+                await woken.wait()
+            woken.clear()
+            while finished:
+                report = finished.popleft().result()
                 if report is None:
                     continue
                 summary.add(report, keep=self.keep_reports)

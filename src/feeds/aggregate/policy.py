@@ -21,6 +21,10 @@ __all__ = ["AddressPolicy", "BlockedError", "forbidden_reason"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+# URL origins (scheme and netloc) found fine that a policy remembers, at most; then it
+# starts again. A daemon requests the same few thousand origins every cycle.
+_REMEMBERED = 8192
+
 # Checked in order; the first match names the reason. Python's ``is_global`` catches most
 # of these too, but not all (multicast, IPv4-mapped, NAT64 and 6to4 count as "global"), and
 # a named reason makes the error readable.
@@ -79,6 +83,9 @@ class AddressPolicy:
 
     def __init__(self, allow_hosts: Iterable[str] = ()) -> None:
         self._names: set[str] = set()
+        # (scheme, netloc) of URLs that passed ``check_url``: what it checks is all in
+        # these two, so the same pair passes again without the address checks.
+        self._fine: set[tuple[str, str]] = set()
         self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allow_hosts:
             if not entry.strip():
@@ -116,6 +123,9 @@ class AddressPolicy:
         """
         try:
             parts = urlsplit(url)
+            origin = (parts.scheme, parts.netloc)
+            if origin in self._fine:
+                return
             port = parts.port
         except ValueError as exc:
             raise BlockedError(f"{url!r} is not a valid URL: {exc}") from None
@@ -131,5 +141,9 @@ class AddressPolicy:
         try:
             literal = ipaddress.ip_address(host)
         except ValueError:
-            return
-        self.check_address(host, literal)
+            literal = None
+        if literal is not None:
+            self.check_address(host, literal)
+        if len(self._fine) >= _REMEMBERED:
+            self._fine.clear()
+        self._fine.add(origin)

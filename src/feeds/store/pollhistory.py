@@ -74,7 +74,9 @@ def record_polls(conn: Connection, polls: Sequence[tuple[int, datetime, PollLog]
                 "refused_reasons": json.dumps(
                     [clean_text(r[:_REASON_CHARS]) for r in log.refused_reasons[:_REASONS]],
                     ensure_ascii=False,
-                ),
+                )
+                if log.refused_reasons
+                else "[]",
                 # Errors quote what a server sent; PostgreSQL text cannot even hold a NUL.
                 "error": clean_text(log.error[:2000]) if log.error else None,
             }

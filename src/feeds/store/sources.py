@@ -189,10 +189,15 @@ class SourceRecord:
         return self.title or self.feed_title or self.url
 
 
+def _json_tuple(value: str | None) -> tuple[str, ...]:
+    # Most sources have moved from no URL and refused nothing: no JSON to decode.
+    return () if not value or value == "[]" else tuple(json.loads(value))
+
+
 def _record(row: Row[Any]) -> SourceRecord:
     values = dict(row._mapping)
-    values["url_history"] = tuple(json.loads(values["url_history"] or "[]"))
-    values["skip_reasons"] = tuple(json.loads(values["skip_reasons"] or "[]"))
+    values["url_history"] = _json_tuple(values["url_history"])
+    values["skip_reasons"] = _json_tuple(values["skip_reasons"])
     return SourceRecord(**values)
 
 
