@@ -12,9 +12,10 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
-from feeds.model import Article, Translation
+from feeds.model import Article, Translation, slugify
 
 __all__ = ["FacetNames", "Item", "entry_id", "order_items", "rfc822", "rfc3339"]
 
@@ -26,6 +27,10 @@ FacetNames = Mapping[tuple[str, str], str]
 _ID_NAMESPACE = uuid.UUID("7c1f0e6a-3a51-5d1e-9a0c-2f9d6a4b8e11").bytes
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# A section's or tag's slug by its name. Names are a newsroom's small vocabulary, and
+# slugify (NFC and two regular expressions) cost more than the rest of an item's
+# categories when every render slugified every story's names again.
+_slug = lru_cache(maxsize=4096)(slugify)
 
 
 def entry_id(article_id: str, lang: str) -> str:
@@ -93,13 +98,13 @@ class Item(NamedTuple):
 def _categories(article: Article, names: FacetNames) -> tuple[str, ...]:
     """Section first, then tags, each once, by their names in the feed's language
     (``names``: ``(kind, slug) -> name``) where the site gives one."""
-    found = []
-    if article.section:
-        found.append(names.get(("section", article.section_slug or ""), article.section))
-    found.extend(
-        names.get(("tag", slug), tag)
-        for tag, slug in zip(article.tags, article.tag_slugs, strict=True)
-    )
+    section, tags = article.section, article.tags
+    if not names:  # nothing renamed: the names as the newsroom typed them
+        found = (section, *tags) if section else tags
+    else:
+        found = tuple(names.get(("tag", _slug(tag)), tag) for tag in tags)
+        if section:
+            found = (names.get(("section", _slug(section)), section), *found)
     return tuple(dict.fromkeys(found))
 
 

@@ -58,7 +58,6 @@ _MEDIA_CREDIT = f"{{{MEDIA_NS}}}credit"
 _HTML = "text/html"
 # What this format is, for whoever reads the document (RSS 2.0 <docs>), as feedgen wrote it.
 _RSS_DOCS = "http://www.rssboard.org/rss-specification"
-_MEDIA_NSMAP = {"media": MEDIA_NS}
 # For reading back the Atom head feedgen wrote (our own bytes, no entry yet).
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
@@ -267,7 +266,7 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         if image is not None:
             # After feedgen's <description>: feedparser reads media:description as a
             # description too, and keeps the first one as the summary.
-            entry.append(_media(image, item.translation.image_caption or image.caption))
+            _media(entry, image, item.translation.image_caption or image.caption)
         source = article.source
         if source is not None:
             # RSS 2.0 <source>: the channel the item came from, its title as text.
@@ -349,9 +348,9 @@ def _person(element: etree._Element, author: Author) -> None:
         etree.SubElement(element, "uri").text = author.url
 
 
-def _media(image: Image, caption: str | None) -> etree._Element:
+def _media(entry: etree._Element, image: Image, caption: str | None) -> None:
     """Media RSS ``media:content`` for the lead image, with its caption (in the item's
-    language when the story gives one) and credit."""
+    language when the story gives one) and credit, added to ``entry``."""
     attrs = {
         "url": image.url,
         "type": image.mime_type,
@@ -359,10 +358,11 @@ def _media(image: Image, caption: str | None) -> etree._Element:
         "width": str(image.width),
         "height": str(image.height),
     }
-    content = etree.Element(_MEDIA_CONTENT, attrs, nsmap=_MEDIA_NSMAP)
+    # Made in place, its prefix the document's (declared on <rss>): a standalone element
+    # with its own namespace map cost a declaration, then a reconciliation on append.
+    content = etree.SubElement(entry, _MEDIA_CONTENT, attrs)
     if caption:
         # Plain text is the default type (Media RSS 1.5.1, media:description).
         etree.SubElement(content, _MEDIA_DESCRIPTION).text = caption
     if image.credit:
         etree.SubElement(content, _MEDIA_CREDIT).text = image.credit
-    return content
