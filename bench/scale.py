@@ -53,7 +53,7 @@ from feeds.config import Settings, SiteSettings
 from feeds.feedkeys import FeedKey, FeedScope, Format, Kind
 from feeds.model import Article, Author, Image, SourceRef, Status, Translation
 from feeds.searchtext import parse_query
-from feeds.store import Store, archive, counts, open_store
+from feeds.store import Store, archive, counts, open_store, search
 from feeds.store.partners import PartnerRecord
 from feeds.store.schema import (
     article_authors,
@@ -237,7 +237,9 @@ def generate(url: str, count: int) -> float:
         if done % 100_000 == 0 or done == count:
             print(f"  {done:,} stories, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     with engine.begin() as conn:
-        counts.recount(conn)  # the counts per facet the write path would have kept
+        # What the write path would have kept beside the rows: counts per facet, zones.
+        counts.recount(conn)
+        search.mark_zones(conn, None)
     with engine.begin() as conn:
         if postgres:
             conn.execute(text("ANALYZE"))

@@ -149,6 +149,21 @@ article_search = Table(
     Index("ix_article_search_article_id", "article_id"),
 )
 
+# Where the search rows' publication times lie, on SQLite (``feeds.store.search``; kept
+# empty on PostgreSQL, whose search needs none): per zone of consecutive ``article_search``
+# ids (``id >> search.ZONE_BITS``) and UTC day of publication, the earliest and latest
+# publication time of the rows written there. A search for a common word reads FTS5's
+# matches zone by zone, latest first, instead of all of them (migration 0012).
+search_zones = Table(
+    "search_zones",
+    metadata,
+    Column("zone", Integer, primary_key=True, autoincrement=False),
+    Column("day", String(10), primary_key=True),
+    Column("low", UTCDateTime, nullable=False),
+    Column("high", UTCDateTime, nullable=False),
+    Index("ix_search_zones_high", "high"),
+)
+
 # One story across outlets (``feeds.store.clusters``): per story and language its headline
 # key (``feeds.dedupe.story_key``) and the cluster it joined when it was written, named by
 # the first story of the cluster; and the key's MinHash LSH bands, to find candidates.

@@ -162,6 +162,7 @@ def _write_batch(
     )
     counts.apply(conn, delta)
     search.replace_terms(conn, batch, [u["key"] for u in updates])
+    search.mark_zones(conn, [row.id for row in batch])
     clusters.assign(conn, batch)
     for when, keys in due.items():
         websub.enqueue(conn, keys, when, now)
