@@ -1,12 +1,14 @@
 """RSS 2.0 and Atom 1.0 through feedgen, plus the elements feedgen 1.0 cannot write.
 
-feedgen writes the skeleton (the Atom feed head, item and entry titles, ids, content and
-summaries); one feedgen extension, ``_FeedHook`` / ``_EntryHook`` below, adds what it
-drops or lacks, or what it would write more slowly than lxml does directly. The RSS
-channel head is written here (``_rss_document``), each item still by feedgen
-(``FeedEntry.rss_entry``): feedgen always writes a channel ``lastBuildDate``, "now" unless
-told otherwise, and formats it by switching the process-wide locale (see below), which no
-public call of feedgen 1.0 turns off.
+feedgen writes each item and entry's skeleton (titles, ids, content and summaries); one
+feedgen extension, ``_FeedHook`` / ``_EntryHook`` below, adds what it drops or lacks, or
+what it would write more slowly than lxml does directly. The document heads are written
+here as feedgen 1.0 writes them, each item and entry still by feedgen
+(``FeedEntry.rss_entry``, ``FeedEntry.atom_entry``): for RSS (``_rss_document``) feedgen
+always writes a channel ``lastBuildDate``, "now" unless told otherwise, and formats it by
+switching the process-wide locale (see below), which no public call of feedgen 1.0 turns
+off; for Atom (``_atom_document``) its head cost more to set up, write and parse back
+than to write.
 
 - feed level: RSS keeps only the first rel=self ``atom:link``, so language siblings,
   other formats, WebSub hubs and archive links are written here for RSS and Atom alike;
@@ -58,8 +60,7 @@ _MEDIA_CREDIT = f"{{{MEDIA_NS}}}credit"
 _HTML = "text/html"
 # What this format is, for whoever reads the document (RSS 2.0 <docs>), as feedgen wrote it.
 _RSS_DOCS = "http://www.rssboard.org/rss-specification"
-# For reading back the Atom head feedgen wrote (our own bytes, no entry yet).
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def render_xml(
@@ -73,12 +74,11 @@ def render_xml(
     fg = FeedGenerator()
     fg.register_extension(_HOOK, partial(_FeedHook, state), _EntryHook)
     if ctx.fmt is Format.ATOM:
-        _atom_head(fg, ctx, updated)
-        # The head as feedgen writes it with no entry, then each entry appended as soon as
-        # it is built, as feedgen itself appends them: holding every feedgen entry until
-        # the end made the garbage collector walk all of them again and again (per-item
-        # time at 5,000 items 1.24-1.40x the 50-item figure; bench/render.py).
-        feed = etree.fromstring(fg.atom_str(), _PARSER)
+        # Each entry appended as soon as it is built, as feedgen itself appends them:
+        # holding every feedgen entry until the end made the garbage collector walk all
+        # of them again and again (per-item time at 5,000 items 1.24-1.40x the 50-item
+        # figure; bench/render.py).
+        feed = _atom_document(state)
         for entry in _entries(fg, state, items):
             feed.append(entry.atom_entry())
         return bytes(
@@ -90,21 +90,41 @@ def render_xml(
     return bytes(etree.tostring(etree.ElementTree(rss), encoding="UTF-8", xml_declaration=True))
 
 
-def _atom_head(fg: FeedGenerator, ctx: RenderContext, updated: datetime) -> None:
+def _atom_document(state: _State) -> etree._Element:
+    """The Atom ``<feed>`` head, element for element and attribute for attribute as
+    feedgen 1.0 writes it (``FeedGenerator._create_atom``; its entries follow). Written
+    here, as the RSS channel head is: setting feedgen's fields, writing its document and
+    parsing it back cost more than the head itself.
+
+    Like feedgen's, the Atom elements have no namespace in the tree: ``xmlns`` is a
+    plain attribute of ``<feed>``, so hooks add Atom elements by their local names.
+    """
+    ctx = state.ctx
     d = ctx.description
-    fg.id(d.self_url)
-    fg.title(d.title)
-    fg.subtitle(d.description)
-    fg.language(ctx.lang)
-    fg.link(href=d.self_url, rel="self", type=ctx.fmt.media_type)
-    fg.link(href=d.home_url, rel="alternate", type=_HTML, hreflang=ctx.lang)
-    fg.icon(d.icon)
-    fg.logo(d.logo)
-    fg.author(name=d.publisher)
-    fg.generator(d.generator)
+    if not (d.self_url and d.title):
+        raise ValueError("Required fields not set (an Atom feed needs an id and a title)")
+    sub = etree.SubElement
+    feed = etree.Element("feed", {"xmlns": ATOM_NS}, nsmap=_FeedHook(state).extend_ns())
+    feed.set(_XML_LANG, ctx.lang)
+    sub(feed, "id").text = d.self_url
+    sub(feed, "title").text = d.title
+    sub(feed, "updated").text = state.updated.isoformat()
+    if d.publisher:
+        sub(sub(feed, "author"), "name").text = d.publisher
+    sub(feed, "link", {"href": d.self_url, "rel": "self", "type": ctx.fmt.media_type})
+    sub(feed, "link", {"href": d.home_url, "rel": "alternate", "type": _HTML, "hreflang": ctx.lang})
+    if d.generator:
+        sub(feed, "generator").text = d.generator
+    if d.icon:
+        sub(feed, "icon").text = d.icon
+    if d.logo:
+        sub(feed, "logo").text = d.logo
     if d.copyright:
-        fg.rights(d.copyright)
-    fg.updated(updated)
+        sub(feed, "rights").text = d.copyright
+    if d.description:
+        sub(feed, "subtitle").text = d.description
+    _FeedHook(state).extend_atom(feed)
+    return feed
 
 
 def _rss_document(state: _State) -> tuple[etree._Element, etree._Element]:
@@ -148,6 +168,7 @@ def _entries(fg: FeedGenerator, state: _State, items: Sequence[Item]) -> Iterato
         hook.item = item
         fe.id(item.guid)
         fe.title(t.title)
+        hook.linked = False
         if full_text and t.body_html:
             fe.content(t.body_html, type="html")
         elif atom:
@@ -155,6 +176,7 @@ def _entries(fg: FeedGenerator, state: _State, items: Sequence[Item]) -> Iterato
             # (RFC 4287 §4.1.1). Elsewhere _EntryHook writes the link: feedgen's link
             # validation costs more than the element.
             fe.link(href=t.url, rel="alternate")
+            hook.linked = True
         if t.summary:
             # The summary is plain text. Atom says so (type="text"); an RSS reader takes
             # <description> for entity-encoded HTML (RSS Best Practices Profile, 4.1.1.3),
@@ -232,10 +254,12 @@ class _FeedHook(BaseExtension):  # type: ignore[misc]
 
 
 class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
-    """feedgen makes one per entry (no arguments); ``render_xml`` then sets both fields."""
+    """feedgen makes one per entry (no arguments); ``render_xml`` then sets its fields
+    (``linked``: feedgen writes the entry's bare link itself)."""
 
     state: _State
     item: Item
+    linked: bool
 
     def extend_rss(self, entry: etree._Element) -> etree._Element:
         item = self.item
@@ -287,7 +311,7 @@ class _EntryHook(BaseEntryExtension):  # type: ignore[misc]
         # comes last (a different type/hreflang combination, so RFC 4287 §4.1.1 allows
         # it). feedgen may already have written that bare copy (it drops rel, type and
         # hreflang, python-feedgen issue #135): it is moved to the end.
-        bare = entry.find("link")
+        bare = entry.find("link") if self.linked else None
         sub(entry, "link", {"href": url, "rel": "alternate", "type": _HTML, "hreflang": item.lang})
         for t in article.translations:
             if t is not item.translation:
