@@ -18,6 +18,7 @@ two reads loses at most 50 ms.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -338,12 +340,20 @@ def wrk(url: str, seconds: float) -> dict[str, float]:
     }
 
 
-def phase_serve(port: int, feeds: int, seconds: float, web_only: bool = False) -> dict[str, Any]:
+def phase_serve(
+    port: int,
+    feeds: int,
+    seconds: float,
+    web_only: bool = False,
+    after: bool = True,
+    path: str = "/en/rss.xml",
+) -> dict[str, Any]:
     """``feeds serve``'s built-in aggregator: its CPU per feed (a server nobody reads from),
     then, on a second server, the cached public feed idle and during the first cycle
-    (only that with ``web_only``)."""
+    (only that with ``web_only``; without ``after``, not idle again once the cycle ended,
+    which waits for the whole cycle)."""
     if web_only:
-        return {"web": _serve_web(port, feeds, seconds)}
+        return {"web": _serve_web(port, feeds, seconds, after, path)}
     web_port = _free_port()
     config, url = newsroom(port, feeds, due=False, web_port=web_port)
     proc, _ = _serve(config, web_port)
@@ -361,39 +371,75 @@ def phase_serve(port: int, feeds: int, seconds: float, web_only: bool = False) -
         _stop(proc)
         tree.stop()
     result = _result(feeds, wall, cpu, polled(url)[1], rss)
-    result["web"] = _serve_web(port, feeds, seconds)
+    result["web"] = _serve_web(port, feeds, seconds, path=path)
     return result
 
 
-def _serve_web(port: int, feeds: int, seconds: float) -> dict[str, Any] | str:
-    """wrk on the cached ``/en/rss.xml`` of a second server: idle, during its first cycle
-    over ``feeds`` new sources, idle again."""
+def _serve_web(
+    port: int,
+    feeds: int,
+    seconds: float,
+    after_cycle: bool = True,
+    path: str = "/en/rss.xml",
+) -> dict[str, Any] | str:
+    """wrk on the cached ``path`` of a second server: idle, during its first cycle over
+    ``feeds`` new sources (from its first stored story on: on a loaded machine the cycle
+    can take longer than a wrk run to begin), idle again (unless not ``after_cycle``).
+    Each wrk's figures go to stderr as they come, for a run that does not finish."""
     if shutil.which("wrk") is None:
         return "wrk is not installed (apt-get install wrk): skipped"
     web_port = _free_port()
     config, url = newsroom(port, feeds, due=False, web_port=web_port)
     proc, _ = _serve(config, web_port)
-    feed = f"http://127.0.0.1:{web_port}/en/rss.xml"
+    base = f"http://127.0.0.1:{web_port}"
+    feed = f"{base}{path}"
     try:
         urllib.request.urlopen(feed, timeout=30).read()
         wrk(feed, 2)  # warm-up
-        idle = wrk(feed, seconds)
+        idle = _noted("idle", _counted(base, lambda: wrk(feed, seconds)))
         make_due(url)
-        time.sleep(0.5)  # the next tick (1 s) claims the first sources
-        during = wrk(feed, seconds)
-        fetched_by_then = polled(url)[0]
-        _wait_for(url, feeds)
-        after = wrk(feed, seconds)
+        began = time.perf_counter()
+        while polled(url)[1] == 0 and time.perf_counter() - began < 300:
+            time.sleep(0.1)
+        waited = time.perf_counter() - began
+        stored_before = polled(url)[1]
+        during = _noted("during the cycle", _counted(base, lambda: wrk(feed, seconds)))
+        fetched_by_then, stored_by_then = polled(url)
+        result: dict[str, Any] = {
+            "feed": path,
+            "idle": idle,
+            "during_cycle": during,
+            "seconds_to_first_story": round(waited, 1),
+            "sources_fetched_by_end_of_wrk": fetched_by_then,
+            "stories_stored_during_wrk": stored_by_then - stored_before,
+            "p99_ratio": during["p99_ms"] / idle["p99_ms"],
+            "rps_ratio": during["rps"] / idle["rps"],
+        }
+        if after_cycle:
+            _wait_for(url, feeds)
+            after = _noted("idle after", _counted(base, lambda: wrk(feed, seconds)))
+            result["idle_after"] = after
+            result["p99_ratio_after"] = during["p99_ms"] / after["p99_ms"]
+            result["rps_ratio_after"] = during["rps"] / after["rps"]
     finally:
         _stop(proc)
-    return {
-        "feed": "/en/rss.xml",
-        "idle": idle,
-        "during_cycle": during,
-        "idle_after": after,
-        "sources_fetched_by_end_of_wrk": fetched_by_then,
-        "p99_ratio": during["p99_ms"] / idle["p99_ms"],
-        "rps_ratio": during["rps"] / idle["rps"],
-        "p99_ratio_after": during["p99_ms"] / after["p99_ms"],
-        "rps_ratio_after": during["rps"] / after["rps"],
-    }
+    return result
+
+
+def _counted(base: str, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """``run()``'s figures with the server's renders during it (``/metrics``): a count
+    the machine's load does not move, unlike the latencies."""
+    before = _renders(base)
+    figures = run()
+    return {**figures, "renders": _renders(base) - before}
+
+
+def _renders(base: str) -> float:
+    text = urllib.request.urlopen(base + "/metrics", timeout=30).read().decode()
+    found = re.search(r"^feeds_renders_total (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def _noted(what: str, figures: dict[str, float]) -> dict[str, float]:
+    print(f"wrk {what}: {json.dumps(figures)}", file=sys.stderr, flush=True)
+    return figures

@@ -515,6 +515,17 @@ def main() -> None:
         "--web-only", action="store_true", help="--phase serve: only wrk, idle vs cycle"
     )
     parser.add_argument(
+        "--no-after",
+        action="store_true",
+        help="--phase serve --web-only: no wrk once the cycle is over (waits for the whole cycle)",
+    )
+    parser.add_argument(
+        "--web-path",
+        default="/en/rss.xml",
+        help="--phase serve: the cached path wrk asks for (/en/aggregated/rss.xml: one the "
+        "cycle changes)",
+    )
+    parser.add_argument(
         "--postgres",
         help="also run the cycles at 150 ms on this PostgreSQL database (in a new schema)",
     )
@@ -545,7 +556,12 @@ def main() -> None:
             result = aggpaths.phase_daemon(args.port, args.feeds)
         else:
             result = aggpaths.phase_serve(
-                args.port, args.feeds, args.wrk_seconds, web_only=args.web_only
+                args.port,
+                args.feeds,
+                args.wrk_seconds,
+                web_only=args.web_only,
+                after=not args.no_after,
+                path=args.web_path,
             )
         print(json.dumps(result))
         return
