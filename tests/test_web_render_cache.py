@@ -142,3 +142,38 @@ def test_sitemaps_are_rendered_once_until_a_write(
         assert rendered == ["en", "en"]
         assert b"/en/news/budget" in changed.body
         assert changed.header("ETag") != answers[0].header("ETag")
+
+
+def test_while_a_new_version_renders_the_others_get_the_one_just_before(store: Store) -> None:
+    store.upsert_article(story("sevan"))
+    release = threading.Event()
+
+    def render(body: bytes) -> Callable[[Variant | None], Variant]:
+        def make(previous: Variant | None) -> Variant:
+            if body == b"second":
+                assert release.wait(10), "the render was never released"
+            return variant(body)
+
+        return make
+
+    async def readers(changes: int) -> tuple[bool, list[bytes]]:
+        cache = RenderCache(Freshness(store, interval=3600), max_bytes=1_000_000)
+        await cache.get("/en/rss.xml", render(b"first"), "/en/rss.xml")
+        for n in range(changes):  # the feed is out of date from the next check
+            store.upsert_article(story(f"budget-{n}"))
+            await cache.freshness.check()
+        started = asyncio.ensure_future(cache.get("/en/rss.xml", render(b"second"), "x"))
+        await asyncio.sleep(0)  # its render is under way
+        others = asyncio.gather(*(cache.get("/en/rss.xml", render(b"-"), "x") for _ in range(3)))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        answered_during_the_render = others.done()
+        release.set()
+        answers = [await started, *await others, await cache.get("/en/rss.xml", render(b"-"), "x")]
+        return answered_during_the_render, [a.body for a in answers if a is not None]
+
+    # Within the check interval of a change, the others are not held up by its render ...
+    assert asyncio.run(readers(1)) == (True, [b"second", b"first", b"first", b"first", b"second"])
+    # ... but a version older than the one just before is never answered: they wait.
+    release.clear()
+    assert asyncio.run(readers(2)) == (False, [b"second"] * 5)

@@ -66,7 +66,9 @@ HTTP_DURATION = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 CACHE_LOOKUPS = Counter(
-    "feeds_render_cache_lookups", "Render-cache lookups, by result (hit or miss)", ["result"]
+    "feeds_render_cache_lookups",
+    "Render-cache lookups, by result (hit, miss, or stale: the last version, its render running)",
+    ["result"],
 )
 RENDERS = Counter("feeds_renders", "Responses rendered for the render cache")
 PARTNER_REQUESTS = Counter(

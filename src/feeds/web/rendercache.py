@@ -18,6 +18,11 @@ path, ``("partner", PartnerKey)``, ``("archive", lang, month, page, fmt)``...) a
 
 - one render per identity and generation, however many requests miss at once (the first
   runs it in a worker thread, the others wait for its result or its exception);
+- stale while revalidating, briefly: while that render runs, the other requests are
+  answered from the value it replaces if that value is of the generation just before and
+  the generation moved less than ``interval`` ago (a change then shows no later than an
+  ``interval`` after the check that saw it, as it would with a check that came later),
+  so a render costs the request that started it, not every request behind it;
 - a bound in bytes (``[site] render_cache_bytes``): the bodies a value holds, plain, gzip
   and brotli, count; the least recently used values go first, and one bigger than the
   whole bound is served but not kept;
@@ -107,6 +112,9 @@ class Freshness:
         self.scope_revisions: dict[Scope, int] = {}
         self._scopes = {scope: 0 for scope in Scope}
         self._of = dict.fromkeys(_subsets(EVERY), 0)
+        # Per set of scopes, its generation before the current one and when (monotonic)
+        # the current one began: what may be served while a render catches up.
+        self._before: dict[Scopes, tuple[int, float]] = {}
         self.changed_at = datetime(2000, 1, 1, tzinfo=UTC)
         self.next_publication: datetime | None = None
         self.month: Month | None = None  # the month (UTC) of the last check
@@ -116,6 +124,16 @@ class Freshness:
     def of(self, scopes: Scopes) -> int:
         """The generation of ``scopes`` (non-empty)."""
         return self._of[scopes]
+
+    def just_before(self, scopes: Scopes, generation: int) -> bool:
+        """Whether ``generation`` of ``scopes`` is the one before the current one, which
+        began less than ``interval`` ago."""
+        before = self._before.get(scopes)
+        return (
+            before is not None
+            and before[0] == generation
+            and time.monotonic() - before[1] < self.interval
+        )
 
     async def ensure(self) -> None:
         """Check the store if the last check is older than ``interval``. Cheap otherwise."""
@@ -162,7 +180,14 @@ class Freshness:
             self._scopes[scope] += 1
         # Replaced whole, then ``generation`` last: readers on the event loop see a
         # complete state.
-        self._of = {subset: sum(self._scopes[scope] for scope in subset) for subset in self._of}
+        of = {subset: sum(self._scopes[scope] for scope in subset) for subset in self._of}
+        began = time.monotonic()
+        before = dict(self._before)
+        for subset, value in of.items():
+            if value != self._of[subset]:
+                before[subset] = (self._of[subset], began)
+        self._before = before  # before ``_of``: a reader never pairs new with older
+        self._of = of
         self.generation += 1
         log.debug(
             "store revision %s (%s changed): cached responses are now generation %s",
@@ -245,8 +270,16 @@ class RenderCache:
             self._slots.move_to_end(identity)
             CACHE_LOOKUPS.labels("hit").inc()
             return cast(T, slot.value)
-        CACHE_LOOKUPS.labels("miss").inc()
         previous = cast(T, slot.value) if slot is not None else None
+        if (
+            slot is not None
+            and (identity, generation) in self._inflight
+            and self.freshness.just_before(scopes, slot.generation)
+            and (expired is None or not expired(slot.value))
+        ):
+            CACHE_LOOKUPS.labels("stale").inc()  # its render is under way: see above
+            return previous
+        CACHE_LOOKUPS.labels("miss").inc()
         try:
             value = await self._once((identity, generation), lambda: render(previous))
         except Exception as exc:
