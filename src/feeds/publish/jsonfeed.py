@@ -14,6 +14,7 @@ and on an aggregated item ``"source": {"title", "feed_url", "url"}``.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -74,13 +75,28 @@ def render_json(
     # Each item is encoded as soon as it is built: holding every item's dicts until one
     # json.dumps at the end made the garbage collector walk all of them again and again
     # (per-item time at 5,000 items was 1.6-2.1x the 50-item figure; bench/render.py).
-    head = _encode(feed)
-    encoded = ",".join(_encode(_item(ctx, item, extensions)) for item in items)
-    return f'{head[:-1]},"items":[{encoded}]}}'.encode()
+    # Each item is written as UTF-8 as soon as it is encoded, into one buffer that
+    # becomes the document without a copy: joining the items' text, formatting it and
+    # encoding the whole wrote a 5,000-item document (15 MB) into fresh memory four
+    # times, and at that size the page faults cost more per item than the items.
+    out = io.BytesIO()
+    out.write(_encode(feed)[:-1])
+    out.write(b',"items":[')
+    separator = b""
+    for item in items:
+        out.write(separator)
+        out.write(_encode(_item(ctx, item, extensions)))
+        separator = b","
+    out.write(b"]}")
+    return out.getvalue()
 
 
-def _encode(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every document: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _encode(value: dict[str, Any]) -> bytes:
+    return _ENCODER.encode(value).encode()
 
 
 def _item(ctx: RenderContext, item: Item, extensions: Sequence[Extension]) -> dict[str, Any]:
