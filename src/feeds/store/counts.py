@@ -27,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Table,
     and_,
     bindparam,
     delete,
@@ -61,10 +62,13 @@ __all__ = [
     "recount",
     "source_languages",
     "tally",
+    "waiting",
 ]
 
 SECTION, TAG, AUTHOR, SOURCE = "section", "tag", "author", "source"
 FACET_KINDS = (SECTION, TAG, AUTHOR)
+# Ids bound in one IN list.
+_CHUNK = 500
 # (kind, lang, slug, label): one row of ``story_counts``.
 Key = tuple[str, str, str, str]
 
@@ -109,14 +113,56 @@ def tally(
 ) -> Counter[Key]:
     """The stored stories matching ``where`` (on ``articles``) whose status is public,
     counted per facet of ``kinds`` (in ``lang`` only, when given)."""
-    found: Counter[Key] = Counter()
+    return _counted(conn, [_tally(kind, where, lang) for kind in kinds])
+
+
+def waiting(
+    conn: Connection,
+    now: datetime,
+    *,
+    lang: str | None = None,
+    kinds: Sequence[str] = FACET_KINDS,
+    slug: str | None = None,
+) -> Counter[Key]:
+    """``tally`` of the stories counted but not visible at ``now`` (their embargo has
+    not ended); of the facet ``slug`` only, when given: its waiting stories are found
+    in the facet's own index (``ix_articles_section``, or the tag's or author's rows,
+    which carry the story's time), so that one feed's facet does not cost every
+    waiting story (SQLite's planner starts from every waiting story otherwise)."""
+    statements: list[tuple[str, Select[Any]]] = []
     for kind in kinds:
-        for row_lang, slug, label, n in conn.execute(_tally(kind, where, lang)):
+        if slug is None:
+            statements.append(_tally(kind, articles.c.published > now, lang))
+            continue
+        ids = list(conn.execute(_waiting_in(kind, slug, now)).scalars())
+        for start in range(0, len(ids), _CHUNK):
+            chunk = articles.c.id.in_(ids[start : start + _CHUNK])
+            statements.append(_tally(kind, chunk, lang))
+    return _counted(conn, statements)
+
+
+def _waiting_in(kind: str, slug: str, now: datetime) -> Select[tuple[str]]:
+    """The ids of the stories of one facet published after ``now``."""
+    if kind == SECTION:
+        a = articles.c
+        return select(a.id).where(a.section_slug == slug, a.published > now)
+    rows = _facet_table(kind).c
+    return select(rows.article_id).where(rows.slug == slug, rows.published > now)
+
+
+def _counted(conn: Connection, statements: Sequence[tuple[str, Select[Any]]]) -> Counter[Key]:
+    found: Counter[Key] = Counter()
+    for kind, statement in statements:
+        for row_lang, slug, label, n in conn.execute(statement):
             found[(kind, str(row_lang), str(slug), str(label))] += int(n)
     return found
 
 
-def _tally(kind: str, where: ColumnElement[bool], lang: str | None) -> Select[Any]:
+def _facet_table(kind: str) -> Table:
+    return article_tags if kind == TAG else article_authors
+
+
+def _tally(kind: str, where: ColumnElement[bool], lang: str | None) -> tuple[str, Select[Any]]:
     a, langs = articles.c, article_languages.c
     stories = articles.join(article_languages, langs.article_id == a.id)
     conditions = [a.status.in_(VISIBLE), where]
@@ -125,25 +171,22 @@ def _tally(kind: str, where: ColumnElement[bool], lang: str | None) -> Select[An
     own = and_(*conditions, a.aggregated == false())
     blank: ColumnElement[str] = literal_column("''")  # a section's or a source's label
     if kind == SECTION:
-        return (
+        return kind, (
             select(langs.lang, a.section_slug, blank, func.count())
             .select_from(stories)
             .where(own, a.section_slug.is_not(None))
             .group_by(langs.lang, a.section_slug)
         )
     if kind == SOURCE:
-        return (
+        return kind, (
             select(langs.lang, a.source_id, blank, func.count())
             .select_from(stories)
             .where(*conditions, a.aggregated == true(), a.source_id.is_not(None))
             .group_by(langs.lang, a.source_id)
         )
-    table, label = (
-        (article_tags, article_tags.c.label)
-        if kind == TAG
-        else (article_authors, article_authors.c.name)
-    )
-    return (
+    table = _facet_table(kind)
+    label = table.c.label if kind == TAG else table.c.name
+    return kind, (
         select(langs.lang, table.c.slug, label, func.count())
         .select_from(stories.join(table, table.c.article_id == a.id))
         .where(own)
@@ -205,9 +248,9 @@ def facets(conn: Connection, lang: str, now: datetime) -> dict[str, list[Facet]]
         .where(c.lang == lang, c.kind.in_(FACET_KINDS))
         .order_by(c.kind, c.slug, c.label)
     ).all()
-    waiting = tally(conn, articles.c.published > now, lang=lang, kinds=FACET_KINDS)
+    later = waiting(conn, now, lang=lang)
     result: dict[str, list[Facet]] = {kind: [] for kind in FACET_KINDS}
-    for kind, found in _merged(rows, lang, waiting):
+    for kind, found in _merged(rows, lang, later):
         result[kind].append(found)
     return result
 
@@ -223,19 +266,19 @@ def facet(conn: Connection, lang: str, kind: str, slug: str, now: datetime) -> F
     ).all()
     if not rows:
         return None
-    waiting = tally(conn, articles.c.published > now, lang=lang, kinds=(kind,))
-    return next((found for _, found in _merged(rows, lang, waiting)), None)
+    later = waiting(conn, now, lang=lang, kinds=(kind,), slug=slug)
+    return next((found for _, found in _merged(rows, lang, later)), None)
 
 
-def _merged(rows: Sequence[Any], lang: str, waiting: Counter[Key]) -> Iterator[tuple[str, Facet]]:
+def _merged(rows: Sequence[Any], lang: str, later: Counter[Key]) -> Iterator[tuple[str, Facet]]:
     """Per (kind, slug) of ``rows`` (ordered by kind, slug, label): its facet without the
-    ``waiting`` stories, named by the first label a visible story still gives, as
+    ``later`` stories (``waiting``), named by the first label a visible story gives, as
     ``min(label)`` over those stories is (in the database's order, hence the rows')."""
     for (kind, slug), group in groupby(rows, key=lambda row: (row.kind, row.slug)):
         label: str | None = None
         count = 0
         for row in group:
-            visible = int(row.stories) - waiting.get((kind, lang, slug, row.label), 0)
+            visible = int(row.stories) - later.get((kind, lang, slug, row.label), 0)
             if visible > 0:
                 label = row.label if label is None else label
                 count += visible
@@ -247,10 +290,10 @@ def source_languages(conn: Connection, now: datetime) -> dict[int, dict[str, int
     """For each source with visible aggregated stories: how many there are per language."""
     c = story_counts.c
     rows = conn.execute(select(c.slug, c.lang, c.stories).where(c.kind == SOURCE)).all()
-    waiting = tally(conn, articles.c.published > now, kinds=(SOURCE,))
+    later = waiting(conn, now, kinds=(SOURCE,))
     result: dict[int, dict[str, int]] = {}
     for slug, lang, stories in rows:
-        visible = int(stories) - waiting.get((SOURCE, lang, slug, ""), 0)
+        visible = int(stories) - later.get((SOURCE, lang, slug, ""), 0)
         if visible > 0:
             result.setdefault(int(slug), {})[str(lang)] = visible
     return result
