@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import islice
 
 from feeds.errors import FeedsError
 
@@ -69,21 +70,19 @@ class SearchSyntaxError(FeedsError, ValueError):
 
 def normalise(text: str) -> str:
     """``text`` folded the way the index is: compare words only after this."""
+    if text.isascii():  # what the steps below make of ASCII
+        return text.lower()
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return _MARKS.sub("", folded.replace("ё", "е").replace("եւ", "եվ"))
 
 
 def words(text: str, limit: int | None = None) -> list[str]:
     """The normalised words of ``text``, in order (at most ``limit``)."""
-    found = _WORD.finditer(normalise(text))
-    if limit is None:
-        return [m.group() for m in found]
-    out: list[str] = []
-    for match in found:
-        if len(out) == limit:
-            break
-        out.append(match.group())
-    return out
+    folded = normalise(text)
+    if limit is None or len(folded) <= limit:  # a text of n characters has at most n words
+        found: list[str] = _WORD.findall(folded)
+        return found if limit is None else found[:limit]
+    return [match.group() for match in islice(_WORD.finditer(folded), limit)]
 
 
 @dataclass(frozen=True)
