@@ -17,7 +17,7 @@ from typing import NamedTuple
 import lxml.etree
 import lxml.html
 
-from feeds.dedupe import story_key
+from feeds.dedupe import bands, story_key
 from feeds.feedkeys import outbox_keys
 from feeds.model import Article, Translation, article_to_dict, is_visible, slugify
 from feeds.searchtext import MAX_INDEXED_WORDS, words
@@ -47,10 +47,18 @@ class ArticleRow(NamedTuple):
     search_texts: tuple[tuple[str, str], ...] = ()
     # (lang, key): the headline that stands for the story (feeds.dedupe.story_key).
     story_keys: tuple[tuple[str, str], ...] = ()
+    # The LSH band values of each of ``story_keys``, in its order (feeds.dedupe.bands; none
+    # for an empty key). Made here, in the parse workers, not in the one thread that
+    # writes; a row built without them has them made when it is written.
+    story_bands: tuple[tuple[int, ...], ...] = ()
 
 
 def article_row(article: Article) -> ArticleRow:
     """What the store writes for ``article``."""
+    keys = tuple(
+        (t.lang, story_key(t.title, article.source.title if article.source else None))
+        for t in article.translations
+    )
     return ArticleRow(
         id=article.id,
         status=article.status.value,
@@ -66,10 +74,8 @@ def article_row(article: Article) -> ArticleRow:
         authors=tuple({a.slug: a.name for a in article.authors if a.slug}.items()),
         feed_keys=tuple(sorted(outbox_keys(article))),
         search_texts=tuple((t.lang, search_text(t)) for t in article.translations),
-        story_keys=tuple(
-            (t.lang, story_key(t.title, article.source.title if article.source else None))
-            for t in article.translations
-        ),
+        story_keys=keys,
+        story_bands=tuple(tuple(bands(key)) if key else () for _, key in keys),
     )
 
 

@@ -23,6 +23,7 @@ where datasketch brings in NumPy and SciPy (seconds, on every process that write
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import timedelta
@@ -80,7 +81,8 @@ def similarity(a: str, b: str) -> float:
 
 def jaccard(first: AbstractSet[str], second: AbstractSet[str]) -> float:
     """Jaccard similarity of two shingle sets (``shingles``), 0 to 1."""
-    return len(first & second) / len(first | second)
+    common = len(first & second)
+    return common / (len(first) + len(second) - common)  # the union's size, not the union
 
 
 def bands(key: str) -> list[int]:
@@ -90,11 +92,15 @@ def bands(key: str) -> list[int]:
     return _band_values(minhash.digest())
 
 
+# A band's bytes: its position (2 bytes) and its _ROWS values (8 bytes each), big-endian.
+_BAND_BYTES = struct.Struct(">H" + "Q" * _ROWS)
+
+
 def _band_values(digest: Iterable[int]) -> list[int]:
     values = list(digest)
-    out = []
-    for band in range(BANDS):
-        piece = values[band * _ROWS : (band + 1) * _ROWS]
-        data = band.to_bytes(2, "big") + b"".join(v.to_bytes(8, "big") for v in piece)
-        out.append(int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 1)
-    return out
+    pack, blake2b = _BAND_BYTES.pack, hashlib.blake2b
+    return [
+        int.from_bytes(blake2b(pack(band, *values[start : start + _ROWS]), digest_size=8).digest())
+        >> 1
+        for band, start in enumerate(range(0, BANDS * _ROWS, _ROWS))
+    ]

@@ -27,9 +27,9 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -40,7 +40,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     or_,
     select,
     true,
@@ -54,6 +53,7 @@ from feeds.articlerows import ArticleRow
 from feeds.dedupe import THRESHOLD, WINDOW, bands, jaccard, shingles
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, article_from_dict
+from feeds.store import bulk
 from feeds.store.schema import articles, story_bands, story_keys
 from feeds.store.search import Cursor, older_than
 from feeds.store.visibility import visible_at, visible_in
@@ -61,6 +61,8 @@ from feeds.store.visibility import visible_at, visible_in
 __all__ = ["assign", "first_reports", "leads", "members"]
 
 _CHUNK = 500
+# Keys whose shingles are kept between batches (about 7 kB each: 14 MB).
+_SHINGLE_CACHE = 2048
 _Outlet = tuple[str, object]
 
 _KEYS_OF = select(story_keys.c.article_id, story_keys.c.lang, story_keys.c.key).where(
@@ -157,8 +159,7 @@ _REDATE = (
 )
 
 
-@dataclass(frozen=True)
-class _Report:
+class _Report(NamedTuple):  # a tuple: hundreds are made per story written
     article_id: str
     lang: str
     key: str
@@ -182,7 +183,7 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
     for start in range(0, len(ids), _CHUNK):
         for found in conn.execute(_KEYS_OF, {"ids": ids[start : start + _CHUNK]}):
             stored[(found.article_id, found.lang)] = found.key
-    todo: list[tuple[ArticleRow, str, str]] = []
+    todo: list[tuple[ArticleRow, str, str, list[int]]] = []
     dropped: list[dict[str, str]] = []
     redated: list[dict[str, object]] = []
     for row in rows:
@@ -197,7 +198,9 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
         if kept:  # its bands carry its publication time, which may have moved
             redated.append({"a": row.id, "p": row.published})
         todo += [
-            (row, lang, key) for lang, key in row.story_keys if stored.get((row.id, lang)) != key
+            (row, lang, key, banded)
+            for (lang, key), banded in zip(row.story_keys, _bands_of(row), strict=True)
+            if stored.get((row.id, lang)) != key
         ]
     if dropped:
         for table in (story_keys, story_bands):
@@ -207,32 +210,41 @@ def assign(conn: Connection, rows: Sequence[ArticleRow]) -> None:
     if not todo:
         return
     todo.sort(key=lambda item: (item[0].published, item[0].id))
-    banded = {(row.id, lang): bands(key) if key else [] for row, lang, key in todo}
     # Only stories within WINDOW of the batch can match: the rest are not even read.
     span = (todo[0][0].published - WINDOW, todo[-1][0].published + WINDOW)
-    by_band = _candidates(conn, sorted({b for values in banded.values() for b in values}), span)
+    by_band = _candidates(conn, sorted({b for *_, values in todo for b in values}), span)
     # The batch's own reports, the newest _BAND_LIMIT per band (todo is oldest first).
     written: dict[int, deque[_Report]] = {}
     pieces = _Shingles()
+    published = bulk.bind(conn, story_bands.c.published)
     new_keys, new_bands = [], []
-    for row, lang, key in todo:
+    for row, lang, key, mine in todo:
         report = _Report(
             row.id, lang, key, row.id, row.published, _outlet(row.id, row.aggregated, row.source_id)
         )
-        mine = banded[(row.id, lang)]
         near = (c for b in mine for c in (*by_band.get(b, ()), *written.get(b, ())))
         best = _best_match(report, near, pieces)
         if best is not None:
             report = _Report(row.id, lang, key, best.cluster, row.published, report.outlet)
-        new_keys.append({"article_id": row.id, "lang": lang, "key": key, "cluster": report.cluster})
+        new_keys.append((row.id, lang, key, report.cluster))
+        when = published(row.published)
         for band in dict.fromkeys(mine):
-            new_bands.append(
-                {"article_id": row.id, "lang": lang, "band": band, "published": row.published}
-            )
+            new_bands.append((row.id, lang, band, when))
             written.setdefault(band, deque(maxlen=_BAND_LIMIT)).append(report)
-    conn.execute(insert(story_keys), new_keys)
-    if new_bands:
-        conn.execute(insert(story_bands), new_bands)
+    bulk.insert_many(conn, story_keys, new_keys, _KEY_COLUMNS)
+    bulk.insert_many(conn, story_bands, new_bands, _BAND_COLUMNS)
+
+
+_KEY_COLUMNS = ("article_id", "lang", "key", "cluster")
+_BAND_COLUMNS = ("article_id", "lang", "band", "published")
+
+
+def _bands_of(row: ArticleRow) -> list[list[int]]:
+    """The band values of each of the row's keys: those the parse worker made, or made now
+    (a row from elsewhere, or one built without them)."""
+    if len(row.story_bands) == len(row.story_keys):
+        return [list(values) for values in row.story_bands]
+    return [bands(key) if key else [] for _, key in row.story_keys]
 
 
 def _candidates(
@@ -246,15 +258,16 @@ def _candidates(
             "latest": span[1],
             "limit": _BAND_LIMIT,
         }
-        for r in conn.execute(_CANDIDATES[conn.dialect.name], chunk):
-            found.setdefault(r.band, []).append(
+        rows = conn.execute(_CANDIDATES[conn.dialect.name], chunk)
+        for band, article_id, lang, key, cluster, published, aggregated, source_id in rows:
+            found.setdefault(band, []).append(
                 _Report(
-                    r.article_id,
-                    r.lang,
-                    r.key,
-                    r.cluster,
-                    r.published,
-                    _outlet(r.article_id, r.aggregated, r.source_id),
+                    article_id,
+                    lang,
+                    key,
+                    cluster,
+                    published,
+                    _outlet(article_id, aggregated, source_id),
                 )
             )
     return found
@@ -264,8 +277,15 @@ class _Shingles(dict[str, frozenset[str]]):
     """Each key's shingles, made once per batch however many stories it is compared with."""
 
     def __missing__(self, key: str) -> frozenset[str]:
-        value = self[key] = frozenset(shingles(key))
+        value = self[key] = _shingle_set(key)
         return value
+
+
+@lru_cache(maxsize=_SHINGLE_CACHE)
+def _shingle_set(key: str) -> frozenset[str]:
+    """The shingles of a key seen in a recent batch: a band's newest stories are the
+    candidates of many batches in a row, and of the stories just written."""
+    return frozenset(shingles(key))
 
 
 def _best_match(
@@ -273,15 +293,16 @@ def _best_match(
 ) -> _Report | None:
     """The most similar candidate that is the same story from another outlet, if any."""
     mine = pieces[report.key]
+    lang, outlet, published = report.lang, report.outlet, report.published
     best: tuple[float, datetime, _Report] | None = None
-    seen: set[str] = set()
+    seen = {report.article_id}
     for other in candidates:
-        if other.article_id in seen or other.article_id == report.article_id:
+        if other.article_id in seen:
             continue
         seen.add(other.article_id)
-        if other.lang != report.lang or other.outlet == report.outlet:
+        if other.lang != lang or other.outlet == outlet:
             continue
-        if abs(other.published - report.published) > WINDOW:
+        if abs(other.published - published) > WINDOW:
             continue
         score = jaccard(mine, pieces[other.key])
         if score < THRESHOLD:

@@ -31,7 +31,6 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -44,6 +43,7 @@ from feeds.articlerows import ArticleRow
 from feeds.feedkeys import FeedScope
 from feeds.model import Article, article_from_dict
 from feeds.searchtext import Query, Term
+from feeds.store import bulk
 from feeds.store.schema import article_search, articles, search_zones
 from feeds.store.visibility import visible_in
 
@@ -61,7 +61,7 @@ __all__ = [
 Cursor = tuple[datetime, str]
 
 _CHUNK = 500
-_INSERT = insert(article_search)
+_COLUMNS = ("article_id", "lang", "terms")
 _DELETE = delete(article_search).where(
     article_search.c.article_id.in_(bindparam("ids", expanding=True))
 )
@@ -73,13 +73,8 @@ def replace_terms(conn: Connection, rows: Sequence[ArticleRow], replaced: Sequen
     their zones (``mark_zones``)."""
     for start in range(0, len(replaced), _CHUNK):
         conn.execute(_DELETE, {"ids": list(replaced[start : start + _CHUNK])})
-    values = [
-        {"article_id": row.id, "lang": lang, "terms": terms}
-        for row in rows
-        for lang, terms in row.search_texts
-    ]
-    if values:
-        conn.execute(_INSERT, values)
+    values = [(row.id, lang, terms) for row in rows for lang, terms in row.search_texts]
+    bulk.insert_many(conn, article_search, values, _COLUMNS)
 
 
 def _fts5_term(term: Term) -> str:

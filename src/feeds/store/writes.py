@@ -18,12 +18,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from feeds.articlerows import ArticleRow
 from feeds.feedkeys import outbox_keys
 from feeds.model import Article, Status, article_from_dict, is_visible
-from feeds.store import clusters, counts, search, websub
+from feeds.store import bulk, clusters, counts, search, websub
 from feeds.store.schema import article_authors, article_languages, article_tags, articles
 from feeds.store.scopes import Scope, touch
 
@@ -40,7 +40,7 @@ _CHILDREN = (article_languages, article_tags, article_authors)
 _LOOKUP = select(articles.c.id, articles.c.retracted_at, articles.c.document).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
-_INSERT = {table: insert(table) for table in (articles, *_CHILDREN)}
+_INSERT = insert(articles)
 _UPDATE = update(articles).where(articles.c.id == bindparam("key"))
 _DELETE = {
     table: delete(table).where(table.c.article_id.in_(bindparam("ids", expanding=True)))
@@ -146,20 +146,21 @@ def _write_batch(
     for chunk in _chunks([u["key"] for u in updates]):
         delta.subtract(counts.tally(conn, articles.c.id.in_(chunk)))
     if inserts:
-        conn.execute(_INSERT[articles], inserts)
+        conn.execute(_INSERT, inserts)
     if updates:
         conn.execute(_UPDATE, updates)
         for chunk in _chunks([u["key"] for u in updates]):
             for table in _CHILDREN:
                 conn.execute(_DELETE[table], {"ids": chunk})
-    _insert_all(conn, article_languages, [(r.id, lang) for r in batch for lang in r.languages])
+    langs = [(r.id, lang) for r in batch for lang in r.languages]
+    bulk.insert_many(conn, article_languages, langs)
     # Tags and authors carry the story's publication time: their feeds walk it (schema).
-    _insert_all(conn, article_tags, [(r.id, *tag, r.published) for r in batch for tag in r.tags])
-    _insert_all(
-        conn,
-        article_authors,
-        [(r.id, *author, r.published) for r in batch for author in r.authors],
-    )
+    bound = bulk.bind(conn, article_tags.c.published)
+    published = {r.id: bound(r.published) for r in batch}
+    tags = [(r.id, *tag, published[r.id]) for r in batch for tag in r.tags]
+    bulk.insert_many(conn, article_tags, tags)
+    authors = [(r.id, *author, published[r.id]) for r in batch for author in r.authors]
+    bulk.insert_many(conn, article_authors, authors)
     counts.apply(conn, delta)
     search.replace_terms(conn, batch, [u["key"] for u in updates])
     search.mark_zones(conn, [row.id for row in batch])
@@ -167,12 +168,6 @@ def _write_batch(
     for when, keys in due.items():
         websub.enqueue(conn, keys, when, now)
     return [row.id not in stored for row in batch]
-
-
-def _insert_all(conn: Connection, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
-    if rows:
-        names = [column.name for column in table.c]
-        conn.execute(_INSERT[table], [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def _retracted_at(before: _Stored | None, row: ArticleRow, now: datetime) -> datetime | None:
