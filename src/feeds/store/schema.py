@@ -188,9 +188,10 @@ story_bands = Table(
     Column("lang", String(35), primary_key=True),
     Column("band", BigInteger, primary_key=True),
     # The story's publication time, copied by the write path: a band's candidates are
-    # an index range read of its newest stories in the window (migration 0009).
+    # an index range read of its newest stories in the window (migration 0009), the
+    # index alone (migration 0013: ``lang`` in it too).
     Column("published", UTCDateTime, nullable=True),
-    Index("ix_story_bands_band", "band", "published", "article_id"),
+    Index("ix_story_bands_band", "band", "published", "article_id", "lang"),
 )
 
 
