@@ -23,11 +23,16 @@ the whole cold render (``render``: the web layer's own render function, query in
 with the catalog of feeds already read; the catalog's reads are rows of their own). The
 last table prints each figure at the largest size divided by its figure at the smallest.
 
+``--newest F`` generates only the newest fraction ``F`` of each size's stories (and story 20,
+which the WebSub row rewrites): the same density, so the same months, two-day sitemap
+windows and feed pages as the whole store, in a fraction of the generation time. Point
+``$FEEDS_BENCH_SQLITE_DIR`` / ``$FEEDS_BENCH_POSTGRES_PREFIX`` at stores of their own.
+
 ``--plans`` prints the query plan (``EXPLAIN QUERY PLAN`` / ``EXPLAIN``) of every SQL
 statement each kind runs, at the largest size.
 
 Usage: ``.venv/bin/python bench/scale.py [--sizes 10000,100000,1000000]
-[--stores sqlite,postgresql] [--runs 7] [--plans]``.
+[--stores sqlite,postgresql] [--runs 7] [--plans] [--newest 0.12]``.
 """
 
 from __future__ import annotations
@@ -219,8 +224,15 @@ def _write_postgres(engine: Engine, rows: list[ArticleRow]) -> None:
                     copy.write_row(value)
 
 
-def generate(url: str, count: int) -> float:
-    """Fill the (new) store at ``url`` with ``count`` stories; seconds taken."""
+def story_numbers(count: int, newest: float = 1.0) -> list[int]:
+    """The stories ``generate`` writes of ``count``: all, or the newest fraction and 20."""
+    first = count - int(count * newest)
+    return list(range(count)) if first <= 20 else [20, *range(first, count)]
+
+
+def generate(url: str, count: int, newest: float = 1.0) -> float:
+    """Fill the (new) store at ``url`` with ``count`` stories (only the ``newest`` fraction
+    of them, and story 20, when it is below 1); seconds taken."""
     open_store(url).close()  # the schema, by the migrations
     engine = create_engine(url)
     postgres = engine.dialect.name == "postgresql"
@@ -228,13 +240,12 @@ def generate(url: str, count: int) -> float:
         event.listen(engine, "connect", lambda c, _: c.execute("PRAGMA synchronous=OFF"))
     rng = random.Random(16)
     started = time.perf_counter()
-    for start in range(0, count, BATCH):
-        rows = [
-            article_row(make_story(i, count, rng)) for i in range(start, min(count, start + BATCH))
-        ]
+    numbers = story_numbers(count, newest)
+    for start in range(0, len(numbers), BATCH):
+        rows = [article_row(make_story(i, count, rng)) for i in numbers[start : start + BATCH]]
         (_write_postgres if postgres else _write_sqlite)(engine, rows)
         done = start + len(rows)
-        if done % 100_000 == 0 or done == count:
+        if done % 100_000 == 0 or done == len(numbers):
             print(f"  {done:,} stories, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     with engine.begin() as conn:
         # What the write path would have kept beside the rows: counts per facet, zones.
@@ -267,7 +278,9 @@ def store_url(backend: str, count: int) -> str:
     return make_url(POSTGRES).set(database=f"{PG_PREFIX}{count}").render_as_string(False)
 
 
-def prepare(backend: str, count: int, regenerate: bool) -> tuple[str, float | None]:
+def prepare(
+    backend: str, count: int, regenerate: bool, newest: float = 1.0
+) -> tuple[str, float | None]:
     """The URL of a complete store of ``count`` stories; generation time if it was made."""
     url = store_url(backend, count)
     if not regenerate and _complete(url, count):
@@ -282,7 +295,7 @@ def prepare(backend: str, count: int, regenerate: bool) -> tuple[str, float | No
             conn.execute(text(f"CREATE DATABASE {PG_PREFIX}{count}"))
         admin.dispose()
     print(f"generating {count:,} stories on {backend}", file=sys.stderr)
-    return url, generate(url, count)
+    return url, generate(url, count, newest)
 
 
 def bytes_on_disk(store: Store, backend: str, count: int) -> int:
@@ -553,6 +566,9 @@ def main() -> None:
     )
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument(
+        "--newest", type=float, default=1.0, help="generate only this newest fraction of each size"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     wanted = [w for w in args.only.split(",") if w]
@@ -561,13 +577,15 @@ def main() -> None:
         webs: dict[int, Web] = {}
         urls: dict[int, str] = {}
         for count in sizes:
-            url, took = prepare(backend, count, args.regenerate)
+            url, took = prepare(backend, count, args.regenerate, args.newest)
             store = open_store(url)
             size = bytes_on_disk(store, backend, count)
             made = f", generated in {took:.0f} s" if took is not None else ""
+            stored = len(story_numbers(count, args.newest))
+            part = f" (the newest {stored:,})" if stored < count else ""
             print(
-                f"{backend}, {count:,} stories: {size / 1e6:,.0f} MB on disk, "
-                f"{size / count:,.0f} bytes per story{made}"
+                f"{backend}, {count:,} stories{part}: {size / 1e6:,.0f} MB on disk, "
+                f"{size / stored:,.0f} bytes per story{made}"
             )
             if args.generate_only:
                 store.close()
