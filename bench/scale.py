@@ -210,7 +210,8 @@ def _write_sqlite(engine: Engine, rows: list[ArticleRow]) -> None:
         )
         for table, values in _children(rows).items():
             names = _CHILD_COLUMNS[table]
-            conn.execute(insert(table), [dict(zip(names, v, strict=True)) for v in values])
+            if values:  # an empty list would insert one row of defaults
+                conn.execute(insert(table), [dict(zip(names, v, strict=True)) for v in values])
 
 
 def _write_postgres(engine: Engine, rows: list[ArticleRow]) -> None:
