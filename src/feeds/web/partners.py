@@ -49,7 +49,7 @@ from feeds.publish import FeedDescription, FeedKey, Format, Kind
 from feeds.publish.feed import PartnerEdition
 from feeds.publish.partners import PartnerFeed, build_partner_feed
 from feeds.publish.profiles import get_profile
-from feeds.store import Store
+from feeds.store import Scope, Store
 from feeds.store.partners import PartnerRecord
 from feeds.syndicate.credentials import Refused, authenticate
 from feeds.syndicate.ratelimit import SharedRateLimiter
@@ -81,6 +81,7 @@ AUTH_CONCURRENCY = 4
 # Credentials remembered per store generation (see PartnerFeeds): enough for every partner
 # with a few tokens each; the least recently used go first.
 AUTH_CACHE_SIZE = 4096
+_PARTNERS = frozenset({Scope.PARTNERS})
 _FORMATS = {
     "rss": Format.RSS,
     "atom": Format.ATOM,
@@ -314,7 +315,8 @@ class PartnerFeeds:
         """The partner this request's credential belongs to, or the 401 to answer."""
         freshness = self.cache.freshness
         await freshness.ensure()
-        generation = freshness.generation
+        # A credential's answer changes with the partners only, not with every story.
+        generation = freshness.of(_PARTNERS)
         credential = _credential_of(request, wanted)
         known = self._known.get(credential)
         if known is not None and known[0] == generation:
