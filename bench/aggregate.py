@@ -20,6 +20,9 @@ that its peak RSS is its own. Phases:
 - changed: 10% of the feeds have 5 new items;
 - warm (``--phase warm --repeat K``): K warm cycles over sources registered with their
   ETags, without the cold cycle first;
+- daemons (``bench/fleet.py``): ``--sources N`` sources on PostgreSQL, one warm cycle of
+  ``--daemons`` ``feeds aggregate`` processes: its time, each daemon's peak RSS, and the
+  plan of the query that claims due sources;
 - rss10k: one cycle over 10,000 registered sources (warm), for peak memory;
 - with ``--postgres URL``: cold, warm and changed again at 150 ms, stored in PostgreSQL
   (a new schema, dropped afterwards) instead of SQLite.
@@ -503,6 +506,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--concurrency", type=int, default=300)
     parser.add_argument("--sources", type=int, default=10_000)
+    parser.add_argument("--daemons", type=int, default=2, help="--phase daemons")
     parser.add_argument("--repeat", type=int, default=5, help="--phase warm: cycles")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
@@ -563,6 +567,16 @@ def main() -> None:
                 after=not args.no_after,
                 path=args.web_path,
             )
+        print(json.dumps(result))
+        return
+    if args.phase == "daemons":
+        import fleet
+
+        if not args.postgres:
+            raise SystemExit("--phase daemons needs --postgres (a database of its own)")
+        result = fleet.phase_daemons(
+            args.port, args.feeds, args.sources, args.daemons, args.concurrency, args.postgres
+        )
         print(json.dumps(result))
         return
     if args.phase == "warm":

@@ -5,7 +5,7 @@ one transaction.
 
 A page is one ``LIMIT``/``OFFSET`` query on the sources table and one count; "late" sorts
 by ``next_poll`` (the most overdue first) with the paused sources last, which the
-``ix_sources_due`` index (enabled, next_poll) serves.
+``ix_sources_due`` index (enabled, next_poll, id) serves.
 """
 
 from __future__ import annotations
