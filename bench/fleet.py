@@ -33,9 +33,9 @@ def _engine(url: str) -> Any:
 
 def register(url: str, port: int, feeds: int, count: int) -> None:
     """``count`` sources with their ETags, none due (due in a day)."""
-    from aggregate import warm_sources
     from sqlalchemy import delete, insert
 
+    from aggregate import warm_sources
     from feeds.store import open_store
     from feeds.store.schema import source_polls
     from feeds.store.sources import source_entries, sources
@@ -79,9 +79,7 @@ def explain_claim(url: str, limit: int) -> list[str]:
         with conn.begin() as tx:
             plan = [
                 str(row[0])
-                for row in conn.exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, params
-                )
+                for row in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
             ]
             tx.rollback()
     engine.dispose()
