@@ -361,6 +361,7 @@ def phase_warm(
     concurrency: int,
     repeat: int,
     postgres: str | None = None,
+    loop: str = "asyncio",
 ) -> dict[str, Any]:
     """``repeat`` warm cycles over ``feeds`` sources registered with their ETags (every poll
     a 304, its state saved), each timed alone: the warm path without the cold cycle's
@@ -417,7 +418,12 @@ def phase_warm(
                     }
                 )
 
-    asyncio.run(run())
+    if loop == "uvloop":
+        import uvloop
+
+        uvloop.run(run())
+    else:
+        asyncio.run(run())
     executor.shutdown()
     store.close()
     if postgres and schema:
@@ -506,6 +512,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--concurrency", type=int, default=300)
     parser.add_argument("--sources", type=int, default=10_000)
+    parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop"))
     parser.add_argument("--daemons", type=int, default=2, help="--phase daemons")
     parser.add_argument("--repeat", type=int, default=5, help="--phase warm: cycles")
     parser.add_argument("--quick", action="store_true")
@@ -581,7 +588,13 @@ def main() -> None:
         return
     if args.phase == "warm":
         result = phase_warm(
-            args.port, args.feeds, args.workers, args.concurrency, args.repeat, args.postgres
+            args.port,
+            args.feeds,
+            args.workers,
+            args.concurrency,
+            args.repeat,
+            args.postgres,
+            args.loop,
         )
         print(json.dumps(result))
         return

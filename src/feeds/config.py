@@ -144,7 +144,10 @@ class AggregatorSettings:
 
     enabled: bool = True
     allow_hosts: tuple[str, ...] = ()
-    concurrency: int = 64
+    # Requests in flight bound polls/s to concurrency / latency: 256 at a typical 150 ms
+    # is ~1,700 polls/s, about what one process's CPU does with 304s (docs/benchmarks.md);
+    # 64 left a daemon waiting on the network at a quarter of that. per_host stays polite.
+    concurrency: int = 256
     per_host: int = 4
     connect_timeout: float = 10.0
     total_timeout: float = 30.0

@@ -338,13 +338,17 @@ class Aggregator:
         while True:
             free = self.capacity - len(running)
             stopping = stop is not None and stop.is_set()
-            # Claim when a quarter of the slots is free (fewer, larger claims) or when idle.
+            full_claim = False
+            # Claim when a quarter of the slots is free (fewer, larger claims) or when idle,
+            # a quarter at a time: the first polls start while the rest are claimed.
             if not exhausted and not stopping and (free >= self._claim_step or not running):
-                chunk = remaining[:free] if remaining is not None else None
+                limit = min(free, self._claim_step)
+                chunk = remaining[:limit] if remaining is not None else None
                 try:
                     claimed, paused = await loop.run_in_executor(
-                        self._db, self._claim, datetime.now(UTC), free, chunk
+                        self._db, self._claim, datetime.now(UTC), limit, chunk
                     )
+                    full_claim = len(claimed) == limit
                 except StoreUnavailableError:
                     # Paused: nothing new is fetched while the store is away; the next
                     # tick's claim tries again (the store logs the incident once).
@@ -363,6 +367,8 @@ class Aggregator:
                     running.add(task)
             if not running and not finished:
                 break
+            if full_claim and self.capacity - len(running) >= self._claim_step:
+                continue  # more may be due, and there are slots for them: claim again now
             if not finished:
                 await woken.wait()
             woken.clear()

@@ -6,16 +6,16 @@ first few hundred: at the start of a cycle over 100,000 sources, every claim of 
 daemon sorted all of them (docs/benchmarks.md, issue 16). With ``id`` in the index the
 rows come out in the claim's order and the scan stops at its limit.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
