@@ -222,6 +222,7 @@ class Aggregator:
         self._writer: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._stop_seen: float | None = None  # monotonic time stop was first seen set
+        self._claim_failed = False  # a claim met the store unavailable: see run_cycle
 
     async def __aenter__(self) -> Aggregator:
         await self._fetcher.__aenter__()
@@ -335,6 +336,8 @@ class Aggregator:
 
         exhausted = False
         loop = asyncio.get_running_loop()
+        if self._claim_failed:
+            await self._release_lost_claims()
         while True:
             free = self.capacity - len(running)
             stopping = stop is not None and stop.is_set()
@@ -354,6 +357,7 @@ class Aggregator:
                     # tick's claim tries again (the store logs the incident once).
                     log.debug("store unavailable: no sources claimed", exc_info=True)
                     claimed, paused, chunk, exhausted = [], {}, [], True
+                    self._claim_failed = True
                 for host, until in paused.items():
                     self._fetcher.pause_host(host, until)
                 if remaining is not None and not exhausted:
@@ -380,6 +384,22 @@ class Aggregator:
                 if on_report:
                     on_report(report)
         return summary
+
+    async def _release_lost_claims(self) -> None:
+        """Release this aggregator's leases before the first claim of a cycle that follows
+        a failed claim. A claim cut off by the store's outage may have committed with its
+        answer lost on the way: its sources are leased to us, but no poll of ours holds
+        them (a cycle starts with none in flight), and they would wait ``lease_seconds``."""
+        try:
+            released = await self._in_db(self.store.sources.release_leases, self.owner)
+        except StoreUnavailableError:
+            return  # still away: the claim fails too, and this is tried again next cycle
+        self._claim_failed = False
+        if released:
+            log.warning(
+                "released %d lease(s) taken by a claim whose answer was lost in the outage",
+                released,
+            )
 
     async def _poll_claimed(self, source: SourceRecord) -> PollReport | None:
         try:
