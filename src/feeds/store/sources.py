@@ -109,7 +109,7 @@ sources = Table(
     # The last parsed poll's refused entries: how many, and the first reasons (JSON list).
     Column("skipped", Integer, nullable=False, server_default="0"),
     Column("skip_reasons", Text, nullable=False, server_default="[]"),
-    # In the order claim_due reads due sources (migration 0013).
+    # In the order claim_due reads due sources (migration 0014).
     Index("ix_sources_due", "enabled", "next_poll", "id"),
 )
 

@@ -6,16 +6,16 @@ first few hundred: at the start of a cycle over 100,000 sources, every claim of 
 daemon sorted all of them (docs/benchmarks.md, issue 16). With ``id`` in the index the
 rows come out in the claim's order and the scan stops at its limit.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
