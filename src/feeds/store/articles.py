@@ -29,7 +29,9 @@ _FACET_BATCH = 500
 
 def bump_revision(conn: Connection, now: datetime) -> int:
     """Count one more write, made at ``now``; returns the new revision. Call once per
-    write transaction."""
+    write transaction, and touch the scopes the write changes (``scopes.touch``;
+    ``writes.write_rows`` does for the stories it writes): a write that touches none
+    makes every web process render everything again."""
     conn.execute(
         update(store_state)
         .where(store_state.c.id == 1)
