@@ -27,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Subquery,
     Table,
     and_,
     bindparam,
@@ -116,6 +117,25 @@ def tally(
     return _counted(conn, [_tally(kind, where, lang) for kind in kinds])
 
 
+def tally_of(
+    conn: Connection,
+    ids: Sequence[str],
+    *,
+    lang: str | None = None,
+    kinds: Sequence[str] = (*FACET_KINDS, SOURCE),
+) -> Counter[Key]:
+    """``tally`` of the stories ``ids``, read by id: with the ids in an ``IN`` list
+    beside the other conditions, SQLite's planner walked ``ix_articles_visible`` (every
+    public story of an origin) and tested each against the list, so the ids are a
+    derived table of their own (a ``LIMIT`` keeps SQLite from folding it in)."""
+    found: Counter[Key] = Counter()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        chosen = select(articles.c.id).where(articles.c.id.in_(chunk)).limit(len(chunk))
+        found.update(_counted(conn, [_tally(k, true(), lang, chosen.subquery()) for k in kinds]))
+    return found
+
+
 def waiting(
     conn: Connection,
     now: datetime,
@@ -129,16 +149,14 @@ def waiting(
     in the facet's own index (``ix_articles_section``, or the tag's or author's rows,
     which carry the story's time), so that one feed's facet does not cost every
     waiting story (SQLite's planner starts from every waiting story otherwise)."""
-    statements: list[tuple[str, Select[Any]]] = []
+    found: Counter[Key] = Counter()
     for kind in kinds:
         if slug is None:
-            statements.append(_tally(kind, articles.c.published > now, lang))
-            continue
-        ids = list(conn.execute(_waiting_in(kind, slug, now)).scalars())
-        for start in range(0, len(ids), _CHUNK):
-            chunk = articles.c.id.in_(ids[start : start + _CHUNK])
-            statements.append(_tally(kind, chunk, lang))
-    return _counted(conn, statements)
+            found.update(_counted(conn, [_tally(kind, articles.c.published > now, lang)]))
+        else:
+            ids = [str(i) for i in conn.execute(_waiting_in(kind, slug, now)).scalars()]
+            found.update(tally_of(conn, ids, lang=lang, kinds=(kind,)))
+    return found
 
 
 def _waiting_in(kind: str, slug: str, now: datetime) -> Select[tuple[str]]:
@@ -162,9 +180,15 @@ def _facet_table(kind: str) -> Table:
     return article_tags if kind == TAG else article_authors
 
 
-def _tally(kind: str, where: ColumnElement[bool], lang: str | None) -> tuple[str, Select[Any]]:
+def _tally(
+    kind: str, where: ColumnElement[bool], lang: str | None, chosen: Subquery | None = None
+) -> tuple[str, Select[Any]]:
     a, langs = articles.c, article_languages.c
     stories = articles.join(article_languages, langs.article_id == a.id)
+    if chosen is not None:  # the stories of ``chosen`` (ids) only, read from it first
+        stories = chosen.join(articles, a.id == chosen.c.id).join(
+            article_languages, langs.article_id == a.id
+        )
     conditions = [a.status.in_(VISIBLE), where]
     if lang is not None:
         conditions.append(langs.lang == lang)

@@ -143,8 +143,7 @@ def _write_batch(
             updates.append({"key": row.id, **values})
     # What the replaced stories counted, read before they are replaced (``store.counts``).
     delta = counts.of_rows(batch)
-    for chunk in _chunks([u["key"] for u in updates]):
-        delta.subtract(counts.tally(conn, articles.c.id.in_(chunk)))
+    delta.subtract(counts.tally_of(conn, [u["key"] for u in updates]))
     if inserts:
         conn.execute(_INSERT, inserts)
     if updates:
