@@ -255,7 +255,7 @@ SETTINGS: tuple[Setting, ...] = (
             "or wildcard: the aggregator's address policy reads entries with the same parser, "
             "so what loads is what it enforces",
             attr="aggregator.allow_hosts", aliases=("FEEDS_ALLOW_HOSTS",)),
-    Setting("aggregator", "concurrency", _I, 64, "requests in flight at once, in total",
+    Setting("aggregator", "concurrency", _I, 256, "requests in flight at once, in total",
             shown="integer ≥ 1", attr="aggregator.concurrency"),
     Setting("aggregator", "per_host", _I, 4, "requests in flight at once to one host name",
             shown="integer ≥ 1", attr="aggregator.per_host"),
