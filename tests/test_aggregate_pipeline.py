@@ -312,6 +312,45 @@ def test_batched_state_writes_skip_a_source_whose_lease_another_daemon_took(
     )
 
 
+def test_a_retried_batch_that_the_first_try_wrote_is_not_written_twice(store: Store) -> None:
+    """A database restart at the instant of a commit can lose the answer of a commit that
+    went through; the aggregator then writes the batch again. The poll it had written is
+    neither an error nor written twice: one set of entries, stories and poll history."""
+    from feeds.aggregate.decide import PollState
+    from feeds.aggregate.fetchresult import FetchOutcome, FetchResult
+    from feeds.aggregate.prepare import ParseJob, prepare
+    from feeds.pollrecords import PollLog
+    from feeds.store.schema import source_polls
+    from feeds.store.sources import PollWrite, claim_due, source_entries
+
+    url = "http://127.0.0.1:9/tech.json"
+    add(store, url)
+    now = datetime.now(UTC)
+    with store._db.transaction() as conn:
+        (claimed,) = claim_due(conn, "one", now, 60, 10)
+    body = (EXAMPLES / "yerevan-tech-en.json").read_bytes()
+    fetched = FetchResult(FetchOutcome.OK, url, now, body=body)
+    change = prepare(ParseJob(PollState(url=url, id=claimed.id, title="X"), fetched, {}, 0.0))
+    assert len(change.update.entries) == len(change.new) == 2
+    write = PollWrite(claimed, change.update, PollLog("ok", 200, 0.1, "ok", new=2))
+
+    def counts() -> tuple[int, int, int, int]:
+        with store._db.reading() as conn:
+            return (
+                conn.execute(select(func.count()).select_from(source_entries)).scalar_one(),
+                conn.execute(select(func.count()).select_from(articles)).scalar_one(),
+                conn.execute(select(func.count()).select_from(source_polls)).scalar_one(),
+                source(store, claimed.id).entries,
+            )
+
+    assert store.sources.save_polls("one", [write]) == [True]
+    first = counts()
+    assert first == (2, 2, 1, 2)
+    assert store.sources.save_polls("one", [write], retry=True) == [True]
+    assert counts() == first
+    assert source(store, claimed.id).lease_owner is None
+
+
 def test_a_poll_that_crashes_backs_off_instead_of_being_retried_at_once(
     server: FeedServer, sqlite_store: Store
 ) -> None:

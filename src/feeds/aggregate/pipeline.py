@@ -182,6 +182,7 @@ class _Write:
     result: PollResult
     done: asyncio.Future[bool]
     log: PollLog | None = None
+    tried: bool = False  # a commit of it failed: it may have gone through all the same
 
 
 class Aggregator:
@@ -626,6 +627,7 @@ class Aggregator:
         return self.store.sources.save_polls(
             self.owner,
             [PollWrite(i.source, i.result.update, i.log) for i in batch],
+            retry=any(i.tried for i in batch),
         )
 
     # --- riding out a store outage ------------------------------------------------------
@@ -649,6 +651,7 @@ class Aggregator:
         if item.done.done():
             return False
         if self._may_wait(item.source, delay):
+            item.tried = True
             return True
         item.done.set_exception(fault)
         return False

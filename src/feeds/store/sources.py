@@ -545,15 +545,46 @@ class PollWrite:
     log: PollLog | None = None  # the poll as the console lists it (``pollhistory``)
 
 
+def already_written(conn: Connection, owner: str, polls: Sequence[PollWrite]) -> set[int]:
+    """The polls (indexes) an earlier try of this very batch wrote: a commit whose answer
+    was lost with the connection may have gone through. Such a poll released its lease and
+    set ``last_fetched`` to its own fetch time, which no other poll of the source has."""
+    if not polls:
+        return set()
+    rows = conn.execute(
+        select(sources.c.id, sources.c.lease_owner, sources.c.last_fetched).where(
+            sources.c.id.in_(sorted({poll.source.id for poll in polls}))
+        )
+    ).all()
+    state = {row.id: row for row in rows}
+    return {
+        i
+        for i, poll in enumerate(polls)
+        if (row := state.get(poll.source.id)) is not None
+        and row.lease_owner != owner
+        and row.last_fetched == poll.change.fetched_at
+    }
+
+
 def save_polls(
-    conn: Connection, owner: str, polls: Sequence[PollWrite], now: datetime
+    conn: Connection,
+    owner: str,
+    polls: Sequence[PollWrite],
+    now: datetime,
+    *,
+    retry: bool = False,
 ) -> list[bool | Exception]:
     """The state-only polls (304s, errors) in a few statements, then one savepoint per poll
     with entries, so that a poll that fails leaves the others. Per poll: True when written,
     False when the lease went to another daemon, or the exception that poll raised. The
-    stories are written at ``now`` (the store's clock)."""
+    stories are written at ``now`` (the store's clock).
+
+    With ``retry`` (the batch, or part of it, was tried before and the store failed) the
+    polls that try wrote are True and not written twice (``already_written``)."""
     results: dict[int, bool | Exception] = {}
-    simple = [i for i, poll in enumerate(polls) if is_state_only(poll.change)]
+    written_before = already_written(conn, owner, polls) if retry else set()
+    results.update(dict.fromkeys(written_before, True))
+    simple = [i for i, poll in enumerate(polls) if i not in results and is_state_only(poll.change)]
     if simple:
         # Guarded UPDATEs of the sources' own rows: no constraint they could break.
         saved = save_states(conn, owner, [(polls[i].source, polls[i].change) for i in simple])
@@ -586,7 +617,7 @@ def save_polls(
         [
             (poll.source.id, poll.change.fetched_at, poll.log)
             for i, poll in enumerate(polls)
-            if poll.log is not None and results[i] is True
+            if poll.log is not None and results[i] is True and i not in written_before
         ],
     )
     return [results[i] for i in range(len(polls))]
@@ -738,7 +769,9 @@ class Sources:
         with self._db.transaction() as conn:
             return save_states(conn, owner, polls)
 
-    def save_polls(self, owner: str, polls: Sequence[PollWrite]) -> list[bool | Exception]:
+    def save_polls(
+        self, owner: str, polls: Sequence[PollWrite], *, retry: bool = False
+    ) -> list[bool | Exception]:
         """Write a batch of polls in one transaction (see ``save_polls``)."""
         with self._db.transaction() as conn:
-            return save_polls(conn, owner, polls, self._db.now())
+            return save_polls(conn, owner, polls, self._db.now(), retry=retry)
